@@ -1,0 +1,1 @@
+"""HTTP API: Flask app factory, blueprints, auth, problem+json errors, CLI."""

@@ -1,0 +1,118 @@
+"""The Flask app factory: database, engine wiring (services, org chart), blueprints, errors."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import uuid
+from pathlib import Path
+
+from flask import Flask, g, request
+from sqlalchemy import event
+
+from api.config import ROOT, Settings
+from api.errors import register_error_handlers
+from api.extensions import db, migrate
+from api.logging_setup import configure_logging
+from engine.runtime import Engine
+from engine.scripting import ScriptLimits
+from engine.services import ServiceRegistry
+from oa.org import OrgDirectory
+
+log = logging.getLogger("oaflow.api")
+API_PREFIX = "/api/v1"
+
+
+def _sqlite_setup(engine) -> None:  # noqa: ANN001
+    """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for write transactions."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+        dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN itself
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn) -> None:  # noqa: ANN001
+        immediate = conn.get_execution_options().get("oaflow_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def build_services() -> ServiceRegistry:
+    """The service-task registry with every domain package's operations."""
+    registry = ServiceRegistry()
+    from oa.operations import register as register_oa
+    register_oa(registry)
+    return registry
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app for `settings` (from the environment by default)."""
+    settings = settings or Settings()
+    configure_logging(settings.log_json)
+    app = Flask(__name__)
+    secret = settings.secret_key
+    if not secret:
+        secret = secrets.token_hex(32)
+        if not settings.testing:
+            log.warning("OAFLOW_SECRET_KEY is not set: tokens will not survive a restart")
+    url = settings.sqlalchemy_url()
+    engine_options: dict = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        engine_options["connect_args"] = {"check_same_thread": False, "timeout": 15}
+    else:
+        engine_options.update(pool_size=10, max_overflow=20, pool_timeout=10)
+    app.config.update(
+        SECRET_KEY=secret,
+        SQLALCHEMY_DATABASE_URI=url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes * 3,
+        OAFLOW_MAX_FILE_BYTES=settings.max_upload_bytes,
+        OAFLOW_TOKEN_TTL=settings.token_ttl_seconds,
+        OAFLOW_MIGRATIONS_DIR=str(ROOT / "migrations"),
+        OAFLOW_SETTINGS=settings,
+        TESTING=settings.testing,
+        JSON_SORT_KEYS=False,
+    )
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    with app.app_context():
+        if url.startswith("sqlite"):
+            _sqlite_setup(db.engine)
+    limits = ScriptLimits(script_timeout=settings.script_timeout)
+    app.extensions["oaflow_engine"] = Engine(build_services(), OrgDirectory, limits=limits)
+    Path(settings.upload_dir).mkdir(parents=True, exist_ok=True)
+
+    from api.routes import auth, definitions, deployments, health, instances, messages, openapi, tasks
+    for module in (auth, deployments, definitions, instances, tasks, messages):
+        app.register_blueprint(module.bp, url_prefix=API_PREFIX)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(health.bp)
+    register_error_handlers(app)
+    _request_logging(app)
+    return app
+
+
+def _request_logging(app: Flask) -> None:
+    access = logging.getLogger("oaflow.access")
+
+    @app.before_request
+    def start_timer() -> None:
+        g.started = time.perf_counter()
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+
+    @app.after_request
+    def log_request(response):  # noqa: ANN001, ANN202
+        duration = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        user = g.get("user")
+        access.info("%s %s %s", request.method, request.path, response.status_code, extra={
+            "method": request.method, "path": request.path, "status": response.status_code,
+            "duration_ms": round(duration, 1), "user": user.username if user else None,
+            "request_id": g.get("request_id")})
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response

@@ -1,0 +1,215 @@
+"""The `oaflow` command line: init, seed-demo, serve, scheduler, deploy, user add, api-key create."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from api.config import ROOT, Settings
+
+log = logging.getLogger("oaflow.cli")
+
+
+def _app():  # noqa: ANN202
+    from api.app import create_app
+    try:
+        return create_app(Settings())
+    except ArgumentError as err:
+        raise click.ClickException(f"OAFLOW_DATABASE_URL is not a valid database URL: {err}") from err
+    except ModuleNotFoundError as err:
+        raise click.ClickException(f"the database driver is not installed: {err}") from err
+
+
+def _check_database(app) -> None:  # noqa: ANN001
+    from api.extensions import db
+    from api.migrations_state import migration_state
+    with app.app_context():
+        try:
+            state = migration_state(db.engine, app.config["OAFLOW_MIGRATIONS_DIR"])
+        except OperationalError as err:
+            raise click.ClickException(
+                f"cannot connect to the database {db.engine.url.render_as_string(hide_password=True)}: "
+                f"{str(err.orig).strip().splitlines()[0] if err.orig else err}") from err
+    if not state["up_to_date"]:
+        raise click.ClickException(
+            f"the database is not migrated (at {state['current'] or 'no revision'}, code needs "
+            f"{state['head']}): run `oaflow init` first")
+
+
+@click.group()
+def main() -> None:
+    """oaflow: BPMN approval flows, OA and CRM."""
+
+
+def deploy_paths(app, paths: list[Path], user: str = "cli") -> list[str]:  # noqa: ANN001
+    """Deploy files (and folders of them) as one deployment; returns 'key vN (new|unchanged)' lines."""
+    from api.extensions import db
+    from engine import definitions
+    from engine.errors import DeploymentInvalid
+
+    files: dict[str, bytes] = {}
+    for path in paths:
+        candidates = sorted(path.iterdir()) if path.is_dir() else [path]
+        for item in candidates:
+            if item.is_file() and definitions.kind_of(item.name):
+                files[item.name] = item.read_bytes()
+    with app.app_context():
+        engine = app.extensions["oaflow_engine"]
+        try:
+            result = definitions.deploy(db.session, files, engine.services.signatures(), user=user)
+            db.session.commit()
+        except DeploymentInvalid as err:
+            db.session.rollback()
+            lines = [f"  {p.file}:{p.line or '?'} [{p.element_id or '-'}] {p.message}" for p in err.problems]
+            raise click.ClickException("deployment refused:\n" + "\n".join(lines)) from err
+        return [f"{d.key} v{d.version} ({'new' if c else 'unchanged'})"
+                for d, c in zip(result.definitions, result.created, strict=True)]
+
+
+@main.command()
+def init() -> None:
+    """Migrate the database to the latest schema and deploy processes/ with forms/."""
+    from flask_migrate import upgrade
+    app = _app()
+    with app.app_context():
+        click.echo("migrating the database ...", err=True)
+        try:
+            upgrade(directory=app.config["OAFLOW_MIGRATIONS_DIR"])
+        except OperationalError as err:
+            raise click.ClickException(f"cannot migrate the database: {err.orig or err}") from err
+    click.echo("deploying processes/ and forms/ ...", err=True)
+    for line in deploy_paths(app, [ROOT / "processes", ROOT / "forms"]):
+        click.echo(f"  {line}")
+    click.echo("ready", err=True)
+
+
+@main.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo organisation and users (password: demo); safe to run twice."""
+    from api.extensions import db
+    from oa.demo import seed_organisation
+    app = _app()
+    _check_database(app)
+    with app.app_context():
+        created = seed_organisation(db.session, progress=lambda m: click.echo(m, err=True))
+        db.session.commit()
+    click.echo(f"demo organisation ready ({created} users created)")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def deploy(files: tuple[Path, ...]) -> None:
+    """Deploy BPMN/DMN/form files (or folders of them) as one deployment."""
+    app = _app()
+    _check_database(app)
+    for line in deploy_paths(app, list(files)):
+        click.echo(line)
+
+
+@main.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["admin", "designer", "employee", "integrator"]))
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@click.option("--manager", default=None, help="username of the user's manager")
+@click.option("--group", "groups", multiple=True, help="group to join (created if missing)")
+def user_add(name: str, roles: tuple[str, ...], password_stdin: bool, manager: str | None,
+             groups: tuple[str, ...]) -> None:
+    """Create a user (or update its roles, password, manager and groups)."""
+    from api.auth import hash_password
+    from api.extensions import db
+    from oa.models import Group, User
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    if password_stdin and not password:
+        raise click.ClickException("no password on standard input")
+    app = _app()
+    _check_database(app)
+    with app.app_context():
+        account = db.session.scalar(select(User).where(User.username == name)) or User(username=name)
+        account.roles = sorted(set(roles))
+        if password:
+            account.password_hash = hash_password(password)
+            account.token_version = (account.token_version or 0) + 1
+        if manager:
+            boss = db.session.scalar(select(User).where(User.username == manager))
+            if boss is None:
+                raise click.ClickException(f"no user '{manager}'")
+            account.manager = boss
+        for gname in groups:
+            group = db.session.scalar(select(Group).where(Group.name == gname)) or Group(name=gname)
+            if group not in account.groups:
+                account.groups.append(group)
+        db.session.add(account)
+        db.session.commit()
+    click.echo(f"user {name} ({', '.join(sorted(set(roles)))})")
+
+
+@main.group("api-key")
+def api_key() -> None:
+    """Manage integrator API keys."""
+
+
+@api_key.command("create")
+@click.argument("name")
+def api_key_create(name: str) -> None:
+    """Create an API key for service account NAME (created with role integrator if missing).
+
+    The key is printed once, alone on the last line; only its hash is stored.
+    """
+    from api.auth import create_api_key
+    from api.extensions import db
+    from oa.models import User
+    app = _app()
+    _check_database(app)
+    with app.app_context():
+        account = db.session.scalar(select(User).where(User.username == name))
+        if account is None:
+            account = User(username=name, display_name=name, roles=["integrator"])
+            db.session.add(account)
+            db.session.flush()
+        key = create_api_key(account, name)
+        db.session.commit()
+    click.echo(f"API key for {name} (store it now: it is not shown again):", err=True)
+    click.echo(key)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option("--no-scheduler", is_flag=True, help="do not fire timers in this process (run `oaflow scheduler`)")
+def serve(host: str, port: int, workers: int, threads: int, no_scheduler: bool) -> None:
+    """Serve the API with gunicorn (gthread workers); timers fire from a scheduler in each worker."""
+    from api.server import run_gunicorn
+    app = _app()
+    _check_database(app)
+    click.echo(f"serving on http://{host}:{port} with {workers} worker(s)", err=True)
+    run_gunicorn(host, port, workers, threads, scheduler=not no_scheduler)
+
+
+@main.command()
+@click.option("--interval", default=None, type=float, help="seconds between polls")
+def scheduler(interval: float | None) -> None:
+    """Run only the timer scheduler (for deployments that keep it out of the web workers)."""
+    from api.scheduler import start_scheduler
+    app = _app()
+    _check_database(app)
+    sched = start_scheduler(app, interval)
+    click.echo("scheduler running; Ctrl-C to stop", err=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        sched.shutdown()

@@ -1,0 +1,40 @@
+"""Settings from the environment (OAFLOW_*), with defaults for the embedded SQLite set-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Settings:
+    """Everything an oaflow process needs to know at start-up."""
+
+    database_url: str = field(default_factory=lambda: os.environ.get(
+        "OAFLOW_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'oaflow.db'}"))
+    secret_key: str = field(default_factory=lambda: os.environ.get("OAFLOW_SECRET_KEY", ""))
+    upload_dir: str = field(default_factory=lambda: os.environ.get("OAFLOW_UPLOAD_DIR", str(ROOT / "var" / "uploads")))
+    token_ttl_seconds: int = field(default_factory=lambda: int(os.environ.get("OAFLOW_TOKEN_TTL", "3600")))
+    max_upload_bytes: int = field(default_factory=lambda: int(os.environ.get("OAFLOW_MAX_UPLOAD_BYTES",
+                                                                             str(5 * 1024 * 1024))))
+    scheduler: bool = field(default_factory=lambda: os.environ.get("OAFLOW_SCHEDULER", "1") != "0")
+    timer_poll_seconds: float = field(default_factory=lambda: float(os.environ.get("OAFLOW_TIMER_POLL", "5")))
+    script_timeout: float = field(default_factory=lambda: float(os.environ.get("OAFLOW_SCRIPT_TIMEOUT", "2")))
+    testing: bool = False
+    log_json: bool = field(default_factory=lambda: os.environ.get("OAFLOW_LOG_FORMAT", "json") == "json")
+
+    def sqlalchemy_url(self) -> str:
+        """The URL with relative SQLite paths made absolute and the SQLite folder created."""
+        url = self.database_url
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+            path = Path(url[len("sqlite:///"):])
+            if not path.is_absolute():
+                path = ROOT / path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{path}"
+        return url

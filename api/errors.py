@@ -1,0 +1,93 @@
+"""problem+json (RFC 9457) responses for every error, so no client mistake becomes a 500."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json, request
+from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import EngineError
+
+log = logging.getLogger("oaflow.api")
+
+
+class ApiError(EngineError):
+    """An error raised by the API layer itself, with any status."""
+
+    def __init__(self, status: int, title: str, detail: str, errors: list[dict] | None = None) -> None:
+        super().__init__(detail, errors=errors)
+        self.status = status
+        self.title = title
+
+
+def problem(status: int, title: str, detail: str | None = None, errors: list | None = None,
+            headers: dict | None = None) -> Response:
+    """A problem+json response."""
+    body: dict = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    resp = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def marshmallow_errors(messages: dict | list, prefix: str = "") -> list[dict]:
+    """Flatten marshmallow's nested messages into [{field, message}]."""
+    out: list[dict] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = f"{prefix}/{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                out.extend(marshmallow_errors(value, path))
+            else:
+                for msg in value if isinstance(value, list) else [value]:
+                    if isinstance(msg, dict):
+                        out.extend(marshmallow_errors(msg, path))
+                    else:
+                        out.append({"field": path, "message": str(msg)})
+    else:
+        out.extend({"field": prefix or "body", "message": str(m)} for m in messages)
+    return out
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map engine, validation, HTTP and database errors to problem+json."""
+
+    @app.errorhandler(EngineError)
+    def engine_error(err: EngineError) -> Response:
+        return problem(err.status, err.title, err.detail, err.errors)
+
+    @app.errorhandler(ValidationError)
+    def validation_error(err: ValidationError) -> Response:
+        return problem(422, "Validation failed", "the request body has invalid fields",
+                       marshmallow_errors(err.messages))
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException) -> Response:
+        status = err.code or 500
+        detail = err.description
+        if status == 413:
+            detail = f"the request is larger than the {app.config['MAX_CONTENT_LENGTH']} bytes allowed"
+        headers = {}
+        if status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="oaflow"'
+        return problem(status, err.name, detail, headers=headers)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def database_unavailable(err: Exception) -> Response:
+        log.error("database error on %s %s: %s", request.method, request.path, err)
+        return problem(503, "Service unavailable", "the database is not reachable; retry shortly",
+                       headers={"Retry-After": "2"})
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(500, "Internal server error", "an unexpected error occurred; it has been logged")

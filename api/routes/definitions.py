@@ -1,0 +1,83 @@
+"""Process definitions: list, read, XML, start form, and start an instance."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from sqlalchemy import select
+
+from api.auth import current_actor, login_required
+from api.extensions import db
+from api.http import json_body, query_args
+from api.schemas import DefinitionArgs, DefinitionOut, InstanceOut, StartRequest
+from api.state import get_engine
+from engine import definitions
+from engine.errors import NotFound
+from engine.models import DeploymentFile
+from engine.parsing import ElementMeta
+
+bp = Blueprint("definitions", __name__)
+
+
+def _definition_dict(d: object) -> dict:
+    out = DefinitionOut().dump(d)
+    metas = [ElementMeta.from_dict(m) for m in d.elements.values()]
+    out["start_form"] = next((m.form for m in metas if m.kind == "startEvent" and m.form), None)
+    out["message_starts"] = d.message_starts
+    return out
+
+
+@bp.get("/process-definitions")
+@login_required
+def list_definitions() -> dict:
+    """The latest version of each process key."""
+    items = [_definition_dict(d) for d in definitions.latest_definitions(db.session)]
+    return {"items": items, "total": len(items), "page": 1, "per_page": len(items)}
+
+
+@bp.get("/process-definitions/<key>")
+@login_required
+def get_definition(key: str) -> dict:
+    """The latest version of `key`, or ?version=N."""
+    args = query_args(DefinitionArgs())
+    return _definition_dict(definitions.get_definition(db.session, key, args.get("version")))
+
+
+@bp.get("/process-definitions/<key>/xml")
+@login_required
+def definition_xml(key: str) -> Response:
+    """The BPMN XML the definition was deployed from."""
+    args = query_args(DefinitionArgs())
+    d = definitions.get_definition(db.session, key, args.get("version"))
+    content = db.session.scalar(select(DeploymentFile.content).where(
+        DeploymentFile.deployment_id == d.deployment_id, DeploymentFile.name == d.bpmn_file))
+    if content is None:
+        raise NotFound(f"the BPMN file of {key} is missing")
+    return Response(content, mimetype="application/xml")
+
+
+@bp.get("/process-definitions/<key>/start-form")
+@login_required
+def start_form(key: str) -> dict:
+    """The JSON Schema (and UI schema) a start must satisfy; empty schema if the process has no form."""
+    args = query_args(DefinitionArgs())
+    d = definitions.get_definition(db.session, key, args.get("version"))
+    for raw in d.elements.values():
+        meta = ElementMeta.from_dict(raw)
+        if meta.kind == "startEvent" and meta.form:
+            return {"key": d.key, "version": d.version, "form": meta.form,
+                    "schema": d.forms.get(meta.form), "ui_schema": d.forms.get(meta.ui_form or "")}
+    return {"key": d.key, "version": d.version, "form": None, "schema": None, "ui_schema": None}
+
+
+@bp.post("/process-definitions/<key>/start")
+@login_required
+def start(key: str) -> tuple[dict, int]:
+    """Start the latest version of `key`; an Idempotency-Key header makes retries safe."""
+    body = json_body(StartRequest())
+    idem = request.headers.get("Idempotency-Key")
+    if idem is not None and not (1 <= len(idem) <= 255):
+        from api.errors import ApiError
+        raise ApiError(400, "Malformed request", "Idempotency-Key must be 1 to 255 characters")
+    inst, created = get_engine().start(db.session, key, current_actor(), body["variables"],
+                                       body["business_key"], idem)
+    return InstanceOut().dump(inst), 201 if created else 200

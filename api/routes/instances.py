@@ -1,0 +1,110 @@
+"""Process instances: list, read, history, comments, cancel and retry."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from sqlalchemy import or_, select
+
+from api.auth import current_actor, login_required
+from api.extensions import db
+from api.http import json_body, paginate, query_args
+from api.schemas import CancelRequest, CommentRequest, HistoryOut, InstanceListArgs, InstanceOut, TaskOut
+from api.state import get_engine
+from engine.errors import NotFound
+from engine.models import HistoryEvent, ProcessInstance, Task, TaskCandidate
+
+bp = Blueprint("instances", __name__)
+
+
+def readable_instance(instance_id: int) -> ProcessInstance:
+    """The instance if the caller may read it; 404 otherwise (no hint that it exists)."""
+    inst = db.session.get(ProcessInstance, instance_id)
+    if inst is None or not get_engine().can_read_instance(db.session, inst, current_actor()):
+        raise NotFound(f"no process instance {instance_id}")
+    return inst
+
+
+def instance_dict(inst: ProcessInstance) -> dict:
+    """An instance with its open tasks."""
+    out = InstanceOut().dump(inst)
+    tasks = db.session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")).all()
+    out["active_tasks"] = TaskOut(many=True).dump(tasks)
+    return out
+
+
+@bp.get("/process-instances")
+@login_required
+def list_instances() -> dict:
+    """Instances the caller may read, filtered by key, status, business key, starter."""
+    args = query_args(InstanceListArgs())
+    actor = current_actor()
+    query = select(ProcessInstance).order_by(ProcessInstance.id.desc())
+    for name, column in (("key", ProcessInstance.process_key), ("status", ProcessInstance.status),
+                         ("business_key", ProcessInstance.business_key),
+                         ("started_by", ProcessInstance.started_by)):
+        if args.get(name) is not None:
+            query = query.where(column == args[name])
+    if not actor.is_admin:
+        involved = select(Task.instance_id).where(or_(
+            Task.assignee == actor.username, Task.completed_by == actor.username,
+            Task.id.in_(select(TaskCandidate.task_id).where(or_(
+                (TaskCandidate.kind == "user") & (TaskCandidate.value == actor.username),
+                (TaskCandidate.kind == "group") & (TaskCandidate.value.in_(sorted(actor.groups))))))))
+        query = query.where(or_(ProcessInstance.started_by == actor.username, ProcessInstance.id.in_(involved)))
+    return paginate(query, args["page"], args["per_page"], InstanceOut(many=True).dump)
+
+
+@bp.get("/process-instances/<int:instance_id>")
+@login_required
+def get_instance(instance_id: int) -> dict:
+    """One instance, with variables, active tasks and active element ids."""
+    return instance_dict(readable_instance(instance_id))
+
+
+@bp.get("/process-instances/<int:instance_id>/history")
+@login_required
+def history(instance_id: int) -> dict:
+    """The instance's append-only history, oldest first."""
+    readable_instance(instance_id)
+    rows = db.session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
+                              .order_by(HistoryEvent.id)).all()
+    return {"items": HistoryOut(many=True).dump(rows), "total": len(rows)}
+
+
+@bp.get("/process-instances/<int:instance_id>/comments")
+@login_required
+def comments(instance_id: int) -> dict:
+    """Comments on the instance and its tasks."""
+    readable_instance(instance_id)
+    rows = db.session.scalars(select(HistoryEvent).where(
+        HistoryEvent.instance_id == instance_id, HistoryEvent.comment.is_not(None)).order_by(HistoryEvent.id)).all()
+    return {"items": HistoryOut(many=True).dump(rows), "total": len(rows)}
+
+
+@bp.post("/process-instances/<int:instance_id>/comments")
+@login_required
+def add_comment(instance_id: int) -> tuple[dict, int]:
+    """Comment on an instance the caller may read."""
+    body = json_body(CommentRequest())
+    readable_instance(instance_id)
+    event = get_engine().comment(db.session, instance_id, current_actor(), body["text"])
+    return HistoryOut().dump(event), 201
+
+
+@bp.post("/process-instances/<int:instance_id>/cancel")
+@login_required
+def cancel(instance_id: int) -> dict:
+    """Cancel a running instance (its starter or an admin)."""
+    body = json_body(CancelRequest())
+    readable_instance(instance_id)
+    inst = get_engine().cancel(db.session, instance_id, current_actor(), body["reason"])
+    return instance_dict(inst)
+
+
+@bp.post("/process-instances/<int:instance_id>/retry")
+@login_required
+def retry(instance_id: int) -> dict:
+    """Re-run the failed step of an instance in error (admin)."""
+    readable_instance(instance_id)
+    inst = get_engine().retry(db.session, instance_id, current_actor())
+    return instance_dict(inst)

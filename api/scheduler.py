@@ -1,0 +1,36 @@
+"""APScheduler job that fires due timers through the database (safe with several schedulers)."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+
+from api.extensions import db
+
+log = logging.getLogger("oaflow.scheduler")
+
+
+def fire_timers_once(app: Flask) -> int:
+    """Fire every due timer now; returns how many instances advanced."""
+    with app.app_context():
+        try:
+            return app.extensions["oaflow_engine"].fire_due_timers(db.session)
+        except Exception:  # the next poll retries; a poll must never kill the scheduler
+            log.exception("timer poll failed")
+            db.session.rollback()
+            return 0
+        finally:
+            db.session.remove()
+
+
+def start_scheduler(app: Flask, interval: float | None = None) -> BackgroundScheduler:
+    """Start polling for due timers every `interval` seconds (OAFLOW_TIMER_POLL by default)."""
+    seconds = interval or app.config["OAFLOW_SETTINGS"].timer_poll_seconds
+    sched = BackgroundScheduler(daemon=True)
+    sched.add_job(fire_timers_once, "interval", seconds=seconds, args=[app], id="oaflow-timers",
+                  max_instances=1, coalesce=True)
+    sched.start()
+    log.info("timer scheduler polling every %ss", seconds)
+    return sched

@@ -1,0 +1,1 @@
+"""CRM records: customers, contacts, opportunities, follow-ups and the rest of the pipeline."""

@@ -1,0 +1,1 @@
+"""CRM tables (customers, opportunities, ...) arrive with the records issue; this module registers them."""

@@ -1,0 +1,1 @@
+"""BPMN runtime around SpiffWorkflow: parsing, definitions, runtime, assignment, scripting. No Flask."""

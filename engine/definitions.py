@@ -1,0 +1,229 @@
+"""Deploying BPMN/DMN/form bundles as versioned definitions, and the per-version spec cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.errors import DeploymentInvalid, NotFound
+from engine.models import Deployment, DeploymentFile, ProcessDefinition
+from engine.parsing import ElementMeta, ParsedProcess, parse_bundle
+from engine.problems import Problem
+from engine.validation import OperationSignature, validate_bundle
+
+KINDS = {".bpmn": "bpmn", ".bpmn20.xml": "bpmn", ".dmn": "dmn", ".json": "form"}
+MAX_FILES = 50
+
+
+def kind_of(filename: str) -> str | None:
+    """`bpmn`, `dmn` or `form` from a file name's extension; None if not deployable."""
+    lower = filename.lower()
+    for ext, kind in KINDS.items():
+        if lower.endswith(ext):
+            return kind
+    return None
+
+
+@dataclass
+class Bundle:
+    """Uploaded files sorted by kind."""
+
+    bpmn: dict[str, bytes]
+    dmn: dict[str, bytes]
+    forms: dict[str, bytes]
+
+    @classmethod
+    def from_files(cls, files: Mapping[str, bytes]) -> tuple[Bundle, list[Problem]]:
+        """Sort files by kind; unknown extensions and duplicate names are problems."""
+        bundle, problems = cls({}, {}, {}), []
+        if not files:
+            problems.append(Problem(file="", message="no files uploaded (send multipart parts named 'files')"))
+        if len(files) > MAX_FILES:
+            problems.append(Problem(file="", message=f"at most {MAX_FILES} files per deployment"))
+        for name, content in files.items():
+            kind = kind_of(name)
+            if kind is None:
+                problems.append(Problem(file=name, message="unsupported file type: use .bpmn, .dmn or .json"))
+                continue
+            getattr(bundle, "forms" if kind == "form" else kind)[name] = content
+        if files and not bundle.bpmn and not bundle.dmn and not bundle.forms:
+            problems.append(Problem(file="", message="nothing to deploy"))
+        return bundle, problems
+
+
+def _latest_form(session: Session, name: str) -> bytes | None:
+    row = session.scalar(
+        select(DeploymentFile.content)
+        .where(DeploymentFile.kind == "form", DeploymentFile.name == name)
+        .order_by(DeploymentFile.id.desc())
+        .limit(1)
+    )
+    return row
+
+
+def validate(session: Session, files: Mapping[str, bytes],
+             operations: Mapping[str, OperationSignature]) -> tuple[Bundle, dict[str, ParsedProcess], list[Problem]]:
+    """Every problem with an upload, as `POST /deployments/validate` reports them."""
+    bundle, problems = Bundle.from_files(files)
+    processes, more = validate_bundle(
+        bundle.bpmn, bundle.dmn, bundle.forms, operations,
+        form_exists=lambda n: _latest_form(session, n) is not None,
+    )
+    return bundle, processes, problems + more
+
+
+def _forms_used(session: Session, proc: ParsedProcess, bundle: Bundle) -> dict[str, dict]:
+    forms: dict[str, dict] = {}
+    for meta in proc.elements.values():
+        for name in (meta.form, meta.ui_form):
+            if not name or name in forms:
+                continue
+            raw = bundle.forms.get(name) or _latest_form(session, name)
+            if raw is not None:
+                forms[name] = json.loads(raw)
+    return forms
+
+
+def _content_hash(proc: ParsedProcess, bundle: Bundle, forms: dict[str, dict]) -> str:
+    digest = hashlib.sha256()
+    digest.update(bundle.bpmn[proc.file])
+    for name in sorted(bundle.bpmn):
+        if name != proc.file:  # other BPMN files may hold its call activities
+            digest.update(name.encode() + b"\0" + bundle.bpmn[name])
+    for name in sorted(bundle.dmn):
+        digest.update(name.encode() + b"\0" + bundle.dmn[name])
+    digest.update(json.dumps(forms, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class DeployResult:
+    """What a deployment created: the deployment id and each definition (new or unchanged)."""
+
+    deployment_id: int | None
+    definitions: list[ProcessDefinition]
+    created: list[bool]
+
+
+def deploy(session: Session, files: Mapping[str, bytes], operations: Mapping[str, OperationSignature],
+           *, name: str | None = None, user: str | None = None) -> DeployResult:
+    """Validate and store a bundle; changed processes get version n+1, unchanged ones keep theirs.
+
+    Raises DeploymentInvalid with every problem if any is an error. Does not commit.
+    """
+    bundle, processes, problems = validate(session, files, operations)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise DeploymentInvalid(errors)
+    deployment = Deployment(name=name, created_by=user)
+    for fname, content in {**bundle.bpmn, **bundle.dmn, **bundle.forms}.items():
+        deployment.files.append(DeploymentFile(
+            name=fname, kind=kind_of(fname) or "form", content=content,
+            sha256=hashlib.sha256(content).hexdigest()))
+    definitions, created = [], []
+    for key in sorted(processes):
+        proc = processes[key]
+        forms = _forms_used(session, proc, bundle)
+        content_hash = _content_hash(proc, bundle, forms)
+        latest = latest_definition(session, key)
+        if latest is not None and latest.content_hash == content_hash:
+            definitions.append(latest)
+            created.append(False)
+            continue
+        session.add(deployment)
+        definition = ProcessDefinition(
+            key=key, version=(latest.version + 1) if latest else 1, name=proc.name,
+            deployment=deployment, bpmn_file=proc.file, content_hash=content_hash,
+            elements={k: m.to_dict() for k, m in proc.elements.items()}, forms=forms,
+            message_starts=list(proc.message_starts),
+        )
+        session.add(definition)
+        definitions.append(definition)
+        created.append(True)
+    if any(created) or bundle.forms and not processes:
+        session.add(deployment)
+    session.flush()
+    return DeployResult(deployment.id if deployment.id else None, definitions, created)
+
+
+def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
+    """Highest version of `key`, or None."""
+    return session.scalar(
+        select(ProcessDefinition).where(ProcessDefinition.key == key)
+        .order_by(ProcessDefinition.version.desc()).limit(1)
+    )
+
+
+def get_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
+    """The definition `key` at `version` (latest if None); NotFound otherwise."""
+    if version is None:
+        found = latest_definition(session, key)
+    else:
+        found = session.scalar(select(ProcessDefinition).where(
+            ProcessDefinition.key == key, ProcessDefinition.version == version))
+    if found is None:
+        raise NotFound(f"no process definition '{key}'" + (f" version {version}" if version else ""))
+    return found
+
+
+def latest_definitions(session: Session) -> list[ProcessDefinition]:
+    """The latest version of every key, ordered by key."""
+    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+              .group_by(ProcessDefinition.key).subquery())
+    return list(session.scalars(
+        select(ProcessDefinition).join(newest, (ProcessDefinition.key == newest.c.key)
+                                       & (ProcessDefinition.version == newest.c.v))
+        .order_by(ProcessDefinition.key)))
+
+
+@dataclass
+class LoadedSpec:
+    """A parsed definition version: the SpiffWorkflow specs and the element metadata."""
+
+    spec: object
+    subprocess_specs: dict
+    elements: dict[str, ElementMeta]
+
+
+class SpecCache:
+    """Parsed specs per definition id (an LRU; specs of a version never change)."""
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self._items: OrderedDict[int, LoadedSpec] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, definition: ProcessDefinition) -> LoadedSpec:
+        """The parsed spec of `definition`, parsing its deployment's files on a miss."""
+        with self._lock:
+            hit = self._items.get(definition.id)
+            if hit is not None:
+                self._items.move_to_end(definition.id)
+                return hit
+        files = session.scalars(select(DeploymentFile).where(
+            DeploymentFile.deployment_id == definition.deployment_id)).all()
+        bpmn = {f.name: f.content for f in files if f.kind == "bpmn"}
+        dmn = {f.name: f.content for f in files if f.kind == "dmn"}
+        processes, problems = parse_bundle(bpmn, dmn)
+        proc = processes.get(definition.key)
+        if proc is None:
+            raise NotFound(f"definition {definition.key} v{definition.version} cannot be parsed: "
+                           + "; ".join(p.message for p in problems[:3]))
+        loaded = LoadedSpec(proc.spec, proc.subprocess_specs, proc.elements)
+        with self._lock:
+            self._items[definition.id] = loaded
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return loaded
+
+    def clear(self) -> None:
+        """Forget every cached spec."""
+        with self._lock:
+            self._items.clear()

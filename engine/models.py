@@ -1,0 +1,182 @@
+"""Engine tables: deployments, versioned definitions, instances, projected tasks, history, subscriptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.base import Base, JSONType, utcnow
+
+
+class Deployment(Base):
+    """One upload: a set of BPMN, DMN and form files deployed together."""
+
+    __tablename__ = "deployment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    files: Mapped[list[DeploymentFile]] = relationship(back_populates="deployment", cascade="all")
+
+
+class DeploymentFile(Base):
+    """The bytes of one deployed file, kept so any definition version can be re-parsed."""
+
+    __tablename__ = "deployment_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)  # bpmn | dmn | form
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+    deployment: Mapped[Deployment] = relationship(back_populates="files")
+
+    __table_args__ = (Index("ix_deployment_file_kind_name", "kind", "name"),)
+
+
+class ProcessDefinition(Base):
+    """One version of one executable process (BPMN process id = key)."""
+
+    __tablename__ = "process_definition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str | None] = mapped_column(String(255))
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), nullable=False)
+    bpmn_file: Mapped[str] = mapped_column(String(255), nullable=False)
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # element id -> ElementMeta dict (forms, assignment) for start events and human tasks
+    elements: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
+    # form file name -> JSON schema, frozen at deploy time so running instances keep their forms
+    forms: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
+    message_starts: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    deployment: Mapped[Deployment] = relationship()
+
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_process_definition_key_version"),)
+
+
+class ProcessInstance(Base):
+    """A running or finished instance: serialized workflow state (no spec) plus indexed columns."""
+
+    __tablename__ = "process_instance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True, nullable=False)
+    process_key: Mapped[str] = mapped_column(String(255), index=True, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), index=True, nullable=False, default="running")
+    business_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    started_by: Mapped[str | None] = mapped_column(String(100), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    next_timer_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    state: Mapped[str] = mapped_column(Text, nullable=False)
+    variables: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
+    active_element_ids: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_element_id: Mapped[str | None] = mapped_column(String(255))
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    definition: Mapped[ProcessDefinition] = relationship()
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class Task(Base):
+    """An open or finished human task, projected out of the instance state for indexed look-ups."""
+
+    __tablename__ = "task"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True, nullable=False)
+    process_key: Mapped[str] = mapped_column(String(255), nullable=False)
+    element_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    name: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="open")
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    candidate_users: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    candidate_groups: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    form: Mapped[str | None] = mapped_column(String(255))
+    ui_form: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+
+    candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan")
+    instance: Mapped[ProcessInstance] = relationship()
+
+    __table_args__ = (
+        Index("ix_task_assignee_status", "assignee", "status"),
+        Index("ix_task_status_created", "status", "created_at"),
+    )
+
+
+class TaskCandidate(Base):
+    """One candidate user or group of a task, so `?candidate=me` is an index look-up."""
+
+    __tablename__ = "task_candidate"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("task.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(5), primary_key=True)  # user | group
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+    __table_args__ = (Index("ix_task_candidate_kind_value", "kind", "value"),)
+
+
+class HistoryEvent(Base):
+    """Append-only history of an instance: who did what, when, with which comment and data."""
+
+    __tablename__ = "history_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True, nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    type: Mapped[str] = mapped_column(String(40), nullable=False)
+    user: Mapped[str | None] = mapped_column(String(100))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(255))
+    comment: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict | None] = mapped_column(JSONType)
+
+
+class MessageSubscription(Base):
+    """A message an instance is waiting for, so correlation is an index look-up."""
+
+    __tablename__ = "message_subscription"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+    __table_args__ = (Index("ix_message_subscription_name", "name"),)
+
+
+class IdempotentStart(Base):
+    """Remembers which instance an `Idempotency-Key` created, per caller."""
+
+    __tablename__ = "idempotent_start"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    caller: Mapped[str] = mapped_column(String(100), nullable=False)
+    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (UniqueConstraint("caller", "key", name="uq_idempotent_start_caller_key"),)

@@ -1,0 +1,730 @@
+"""The command pipeline: every engine operation runs as one locked, all-or-nothing transaction.
+
+An executor opens the transaction, locks and loads the instance, runs the command, steps the
+engine to the next wait state, then saves state, task rows, history and subscriptions together.
+Script and service failures become incidents (instance status `error`) that are saved; every
+other failure rolls the whole transaction back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import assignment
+from engine.definitions import LoadedSpec, SpecCache, get_definition
+from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
+from engine.models import (
+    HistoryEvent,
+    IdempotentStart,
+    MessageSubscription,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+    TaskCandidate,
+)
+from engine.parsing import ElementMeta
+from engine.scripting import SandboxEnvironment, ScriptLimits
+from engine.serialization import dump_state, load_state
+from engine.services import ServiceCall, ServiceRegistry
+from forms.validation import validate_data
+from store.base import utcnow
+
+log = logging.getLogger("oaflow.engine")
+T = TypeVar("T")
+
+RESERVED_VARIABLES = frozenset({"initiator", "business_key", "manager_of", "dept_head_of",
+                                "nth_manager_of", "groups_of"})
+GATEWAY_KINDS = ("ExclusiveGateway", "InclusiveGateway", "EventBasedGateway")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: a user name, its roles and its groups."""
+
+    username: str
+    roles: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+
+    @property
+    def is_admin(self) -> bool:
+        """True for administrators."""
+        return "admin" in self.roles
+
+
+class IncidentError(Exception):
+    """Raised inside a step when the engine must stop the instance with an incident."""
+
+
+class _EngineLoop(IncidentError):
+    pass
+
+
+@dataclass
+class _Context:
+    session: Session
+    instance: ProcessInstance
+    workflow: BpmnWorkflow
+    loaded: LoadedSpec
+    actor: Actor | None
+    history: list[HistoryEvent] = field(default_factory=list)
+    completed_by: dict[str, str] = field(default_factory=dict)
+    incident: tuple[str, str | None] | None = None
+
+    def record(self, type_: str, **kw: Any) -> None:
+        self.history.append(HistoryEvent(instance_id=self.instance.id, type=type_,
+                                         user=kw.pop("user", self.actor.username if self.actor else None), **kw))
+
+
+class _ScriptEngine(PythonScriptEngine):
+    """Sandboxed scripts plus service tasks routed to the registry, within the step's transaction."""
+
+    def __init__(self, environment: SandboxEnvironment, services: ServiceRegistry, ctx_getter: Callable) -> None:
+        super().__init__(environment=environment)
+        self.services = services
+        self.ctx_getter = ctx_getter
+
+    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):  # noqa: ANN001
+        """Run a registered operation; its result is stored JSON-encoded, as SpiffWorkflow expects."""
+        op = self.services.get(operation_name or "")
+        if op is None:
+            raise IncidentError(f"unknown service operation '{operation_name}'")
+        ctx: _Context = self.ctx_getter()
+        params = {k: v.get("value") for k, v in (operation_params or {}).items()}
+        call = ServiceCall(params=params, instance_id=ctx.instance.id, business_key=ctx.instance.business_key,
+                           started_by=ctx.instance.started_by, session=ctx.session, task_data=task.data)
+        try:
+            result = op.func(call)
+        except EngineError:
+            raise
+        except SQLAlchemyError:
+            raise
+        except Exception as err:  # an operation's own failure is the instance's incident
+            raise IncidentError(f"service operation '{operation_name}' failed: {err}") from err
+        ctx.record("service_called", element_id=task.task_spec.bpmn_id,
+                   data={"operation": operation_name, "params": _jsonable(params)})
+        return json.dumps(_jsonable(result))
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _parse_due(value: Any, now: datetime) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return _naive_utc(value)
+    text = str(value).strip()
+    if text.startswith("P"):
+        parsed = TimerEventDefinition.parse_iso_duration(text)
+        return now + TimerEventDefinition.get_timedelta_from_start(parsed, now.replace(tzinfo=UTC))
+    return _naive_utc(TimerEventDefinition.get_datetime(text))
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def begin_write(session: Session) -> None:
+    """End any read transaction and open a write transaction (BEGIN IMMEDIATE on SQLite)."""
+    real = session() if isinstance(session, scoped_session) else session
+    if real.in_transaction():
+        real.commit()
+    real.connection(execution_options={"oaflow_write": True})
+
+
+def _is_lock_error(err: OperationalError) -> bool:
+    text = str(err.orig).lower() if err.orig else str(err).lower()
+    return "locked" in text or "busy" in text or "deadlock" in text or "could not serialize" in text
+
+
+class Engine:
+    """Runs BPMN instances over the database. One instance per app, shared by all threads."""
+
+    def __init__(self, services: ServiceRegistry, directory_factory: Callable[[Session], assignment.Directory],
+                 *, limits: ScriptLimits | None = None, max_engine_steps: int = 10_000,
+                 spec_cache: SpecCache | None = None) -> None:
+        self.services = services
+        self.directory_factory = directory_factory
+        self.limits = limits or ScriptLimits()
+        self.max_engine_steps = max_engine_steps
+        self.specs = spec_cache or SpecCache()
+
+    # ------------------------------------------------------------------ executor
+    def _transaction(self, session: Session, work: Callable[[], T]) -> T:
+        """Run `work` in one write transaction; map concurrency failures to Conflict."""
+        begin_write(session)
+        try:
+            result = work()
+            session.commit()
+            return result
+        except StaleDataError as err:
+            session.rollback()
+            raise Conflict("the instance was changed by someone else at the same time; reload and retry") from err
+        except OperationalError as err:
+            session.rollback()
+            if _is_lock_error(err):
+                raise Conflict("the instance is busy (changed concurrently); retry") from err
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+
+    def _script_engine(self, session: Session, instance: ProcessInstance, ctx_box: list) -> _ScriptEngine:
+        directory = self.directory_factory(session)
+        env_globals: dict[str, Any] = dict(assignment.helper_functions(directory))
+        env_globals["business_key"] = instance.business_key
+        return _ScriptEngine(SandboxEnvironment(globals=env_globals, limits=self.limits), self.services,
+                             lambda: ctx_box[0])
+
+    def _load(self, session: Session, instance: ProcessInstance, actor: Actor | None) -> _Context:
+        loaded = self.specs.get(session, instance.definition)
+        workflow = load_state(instance.state, loaded.spec, loaded.subprocess_specs)
+        box: list = []
+        workflow.script_engine = self._script_engine(session, instance, box)
+        ctx = _Context(session, instance, workflow, loaded, actor)
+        box.append(ctx)
+        return ctx
+
+    def _locked_instance(self, session: Session, instance_id: int) -> ProcessInstance:
+        inst = session.get(ProcessInstance, instance_id, with_for_update=True, populate_existing=True)
+        if inst is None:
+            raise NotFound(f"no process instance {instance_id}")
+        return inst
+
+    def _command(self, session: Session, instance_id: int, actor: Actor | None,
+                 action: Callable[[_Context], T], *, require_running: bool = True) -> T:
+        def work() -> T:
+            inst = self._locked_instance(session, instance_id)
+            if require_running and inst.status != "running":
+                raise Conflict(f"process instance {instance_id} is {inst.status}")
+            ctx = self._load(session, inst, actor)
+            result = action(ctx)
+            self._advance_and_save(ctx)
+            return result
+        return self._transaction(session, work)
+
+    # ------------------------------------------------------------------ stepping
+    def _advance_and_save(self, ctx: _Context, *, step: bool = True) -> None:
+        if step and ctx.instance.status == "running":
+            try:
+                self._advance(ctx)
+            except SQLAlchemyError:
+                raise
+            except EngineError:
+                raise
+            except Exception as err:  # script, service and engine failures: an incident
+                self._incident(ctx, err)
+        self._sync_tasks(ctx)
+        self._save(ctx)
+
+    def _advance(self, ctx: _Context) -> None:
+        wf = ctx.workflow
+        steps = 0
+
+        def did_complete(task: Any) -> None:
+            nonlocal steps
+            steps += 1
+            if steps > self.max_engine_steps:
+                raise _EngineLoop(f"stopped after {self.max_engine_steps} engine steps without reaching a "
+                                  "wait state (a loop with no user task or timer?)")
+            self._note_engine_task(ctx, task)
+
+        wf.refresh_timers()
+        for _ in range(self.max_engine_steps):
+            wf.do_engine_steps(did_complete_task=did_complete)
+            if not any(not t.task_spec.manual for t in self._tasks(wf, TaskState.READY)):
+                break
+
+    @staticmethod
+    def _tasks(wf: BpmnWorkflow, state: int) -> list:
+        found = list(wf.get_tasks(state=state))
+        for sub in wf.subprocesses.values():
+            found.extend(sub.get_tasks(state=state))
+        seen, unique = set(), []
+        for t in found:
+            if t.id not in seen:
+                seen.add(t.id)
+                unique.append(t)
+        return unique
+
+    def _note_engine_task(self, ctx: _Context, task: Any) -> None:
+        spec = task.task_spec
+        kind = type(spec).__name__
+        if kind in GATEWAY_KINDS:
+            taken = sorted({c.task_spec.bpmn_id or c.task_spec.name for c in task.children
+                            if c.state not in (TaskState.MAYBE, TaskState.LIKELY, TaskState.CANCELLED)})
+            ctx.record("gateway_passed", user=None, element_id=spec.bpmn_id, data={"taken": taken})
+            return
+        definition = getattr(spec, "event_definition", None)
+        if definition is None or not getattr(spec, "bpmn_id", None):
+            return
+        dkind = type(definition).__name__
+        if "Timer" in dkind:
+            ctx.record("timer_fired", user=None, element_id=spec.bpmn_id)
+        elif "Message" in dkind and "Catch" in kind or "Message" in dkind and "StartEvent" in kind:
+            ctx.record("message_received", user=None, element_id=spec.bpmn_id,
+                       data={"message": definition.name})
+
+    def _incident(self, ctx: _Context, err: BaseException) -> None:
+        element_id = None
+        task = getattr(err, "task", None)
+        if task is not None:
+            element_id = getattr(task.task_spec, "bpmn_id", None)
+        message = str(err) or type(err).__name__
+        if isinstance(err, WorkflowException) and getattr(err, "exception", None) is not None:
+            inner = err.exception
+            if str(inner) and str(inner) not in message:
+                message = f"{message}: {inner}"
+        ctx.instance.status = "error"
+        ctx.instance.error_message = message[:4000]
+        ctx.instance.error_element_id = element_id
+        ctx.record("error", user=None, element_id=element_id, data={"message": message[:4000]})
+        log.warning("instance %s error at %s: %s", ctx.instance.id, element_id, message)
+
+    # ------------------------------------------------------------------ projection
+    def _sync_tasks(self, ctx: _Context) -> None:
+        session, inst, wf = ctx.session, ctx.instance, ctx.workflow
+        ready = {}
+        if inst.status in ("running", "error"):
+            ready = {str(t.id): t for t in self._tasks(wf, TaskState.READY) if t.task_spec.manual}
+        open_rows = {r.id: r for r in session.scalars(
+            select(Task).where(Task.instance_id == inst.id, Task.status == "open"))}
+        now = utcnow()
+        for task_id, row in open_rows.items():
+            if task_id in ready:
+                continue
+            if task_id in ctx.completed_by:
+                row.status, row.completed_by = "completed", ctx.completed_by[task_id]
+            else:
+                row.status = "cancelled"
+                ctx.record("task_cancelled", user=None, task_id=task_id, element_id=row.element_id)
+            row.completed_at = now
+            row.candidates.clear()
+        directory = self.directory_factory(session)
+        for task_id, spiff_task in ready.items():
+            if task_id in open_rows:
+                continue
+            row = session.get(Task, task_id)
+            if row is None:
+                row = Task(id=task_id, instance_id=inst.id)
+                session.add(row)
+            self._fill_task(ctx, row, spiff_task, directory, now)
+
+    def _fill_task(self, ctx: _Context, row: Task, spiff_task: Any, directory: assignment.Directory,
+                   now: datetime) -> None:
+        spec = spiff_task.task_spec
+        meta: ElementMeta | None = ctx.loaded.elements.get(spec.bpmn_id or "")
+        row.process_key = ctx.instance.process_key
+        row.element_id = spec.bpmn_id or spec.name
+        row.name = spec.bpmn_name or (meta.name if meta else None) or row.element_id
+        row.status, row.created_at, row.completed_at, row.completed_by = "open", now, None, None
+        row.form = meta.form if meta else None
+        row.ui_form = meta.ui_form if meta else None
+
+        def evaluate(expression: str) -> Any:
+            return ctx.workflow.script_engine.evaluate(spiff_task, expression)
+
+        try:
+            people = assignment.resolve(meta, getattr(spec, "lane", None), evaluate, directory)
+            due = evaluate_due(meta, evaluate, now)
+        except Exception as err:  # a broken expression must not hide the task: keep it, raise an incident
+            people, due = assignment.Assignment(), None
+            if ctx.instance.status == "running":
+                self._incident(ctx, RuntimeError(f"cannot resolve who works task '{row.element_id}': {err}"))
+        row.assignee = people.assignee
+        row.candidate_users = people.candidate_users
+        row.candidate_groups = people.candidate_groups
+        row.due_at = due
+        row.candidates = ([TaskCandidate(kind="user", value=u) for u in dict.fromkeys(people.candidate_users)]
+                          + [TaskCandidate(kind="group", value=g) for g in dict.fromkeys(people.candidate_groups)])
+        ctx.record("task_created", user=None, task_id=row.id, element_id=row.element_id,
+                   data={"assignee": row.assignee, "candidate_users": row.candidate_users,
+                         "candidate_groups": row.candidate_groups})
+
+    def _save(self, ctx: _Context) -> None:
+        inst, wf, session = ctx.instance, ctx.workflow, ctx.session
+        if inst.status == "running" and wf.is_completed():
+            inst.status = "completed"
+            inst.ended_at = utcnow()
+            ctx.record("completed", user=None)
+        inst.state = dump_state(wf)
+        inst.variables = _visible_variables(wf)
+        waiting = self._tasks(wf, TaskState.WAITING)
+        active = [t for t in self._tasks(wf, TaskState.READY) + waiting if t.task_spec.bpmn_id]
+        inst.active_element_ids = sorted({t.task_spec.bpmn_id for t in active}) if inst.status != "completed" else []
+        inst.next_timer_at = None
+        names: set[str] = set()
+        if inst.status == "running":
+            for event in wf.waiting_events():
+                if "Timer" in event.event_type and event.value:
+                    when = _timer_value(event.value)
+                    if when and (inst.next_timer_at is None or when < inst.next_timer_at):
+                        inst.next_timer_at = when
+                elif "Message" in event.event_type:
+                    names.add(event.name)
+        session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == inst.id))
+        for name in sorted(names):
+            session.add(MessageSubscription(instance_id=inst.id, name=name))
+        if inst.status != "running" and inst.status != "error":
+            for row in session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")):
+                row.status, row.completed_at = "cancelled", utcnow()
+                row.candidates.clear()
+        session.add_all(ctx.history)
+        ctx.history.clear()
+        session.flush()
+
+    # ------------------------------------------------------------------ commands
+    def start(self, session: Session, key: str, actor: Actor, variables: dict | None = None,
+              business_key: str | None = None, idempotency_key: str | None = None,
+              *, message: tuple[str, dict] | None = None) -> tuple[ProcessInstance, bool]:
+        """Start the latest version of `key`. Returns (instance, created); a repeated idempotency key
+        returns the instance it first created."""
+        variables = variables if variables is not None else {}
+        definition = get_definition(session, key)
+        if idempotency_key:
+            existing = self._idempotent(session, actor, idempotency_key)
+            if existing is not None:
+                return existing, False
+        start_meta = _start_meta(definition)
+        schema = definition.forms.get(start_meta.form) if start_meta and start_meta.form else None
+        errors = validate_data(variables, schema, RESERVED_VARIABLES)
+        if errors:
+            raise InvalidData("the start variables do not match the start form",
+                              errors=[e.to_dict() for e in errors])
+
+        def work() -> ProcessInstance:
+            loaded = self.specs.get(session, definition)
+            inst = ProcessInstance(definition_id=definition.id, process_key=definition.key, status="running",
+                                   business_key=business_key, started_by=actor.username, state="{}")
+            inst.definition = definition
+            session.add(inst)
+            session.flush()
+            wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs)
+            box: list = []
+            wf.script_engine = self._script_engine(session, inst, box)
+            ctx = _Context(session, inst, wf, loaded, actor)
+            box.append(ctx)
+            data = {**variables, "initiator": actor.username}
+            for task in wf.get_tasks(state=TaskState.READY):
+                task.data.update(data)
+            ctx.record("started", data={"variables": variables, "business_key": business_key,
+                                        "version": definition.version})
+            if message is not None:
+                try:
+                    wf.do_engine_steps()
+                    wf.send_event(BpmnEvent(MessageEventDefinition(message[0]), message[1]))
+                except WorkflowException as err:
+                    raise Conflict(f"process '{key}' does not start on message '{message[0]}'") from err
+            self._advance_and_save(ctx)
+            if idempotency_key:
+                session.add(IdempotentStart(caller=actor.username, key=idempotency_key, instance_id=inst.id))
+                session.flush()
+            return inst
+
+        try:
+            inst = self._transaction(session, work)
+        except IntegrityError:
+            if idempotency_key:
+                existing = self._idempotent(session, actor, idempotency_key)
+                if existing is not None:
+                    return existing, False
+            raise
+        log.info("started instance %s of %s v%s by %s", inst.id, key, definition.version, actor.username)
+        return inst, True
+
+    def _idempotent(self, session: Session, actor: Actor, key: str) -> ProcessInstance | None:
+        row = session.scalar(select(IdempotentStart).where(
+            IdempotentStart.caller == actor.username, IdempotentStart.key == key))
+        return session.get(ProcessInstance, row.instance_id) if row else None
+
+    def _open_task(self, session: Session, task_id: str) -> Task:
+        row = session.get(Task, task_id, populate_existing=True)
+        if row is None:
+            raise NotFound(f"no task {task_id}")
+        return row
+
+    def complete(self, session: Session, task_id: str, actor: Actor, variables: dict | None = None,
+                 comment: str | None = None) -> Task:
+        """Complete a task with form data, run to the next wait state and save everything at once."""
+        variables = variables if variables is not None else {}
+        row = self._open_task(session, task_id)
+        self.check_task_access(session, row, actor)
+        instance = session.get(ProcessInstance, row.instance_id)
+        schema = instance.definition.forms.get(row.form) if row.form else None
+        errors = validate_data(variables, schema, RESERVED_VARIABLES)
+        if errors:
+            raise InvalidData("the submitted data does not match the task's form",
+                              errors=[e.to_dict() for e in errors])
+
+        def action(ctx: _Context) -> Task:
+            fresh = self._open_task(session, task_id)
+            if fresh.status != "open":
+                raise Conflict(f"task {task_id} is already {fresh.status}")
+            self._check_may_work(fresh, actor)
+            spiff_task = ctx.workflow.get_task_from_id(UUID(task_id))
+            if spiff_task is None or spiff_task.state != TaskState.READY:
+                raise Conflict(f"task {task_id} is no longer waiting")
+            spiff_task.data.update(variables)
+            spiff_task.run()
+            ctx.completed_by[task_id] = actor.username
+            ctx.record("task_completed", task_id=task_id, element_id=fresh.element_id,
+                       comment=comment, data={"variables": variables})
+            return fresh
+
+        return self._command(session, row.instance_id, actor, action)
+
+    def claim(self, session: Session, task_id: str, actor: Actor) -> Task:
+        """Take an unassigned task the actor is a candidate for."""
+        row = self._open_task(session, task_id)
+
+        def action(ctx: _Context) -> Task:
+            fresh = self._open_task(session, task_id)
+            if fresh.status != "open":
+                raise Conflict(f"task {task_id} is already {fresh.status}")
+            if fresh.assignee == actor.username:
+                return fresh
+            if fresh.assignee:
+                raise Conflict(f"task {task_id} is already claimed by {fresh.assignee}")
+            if not assignment.may_work(actor.username, set(actor.groups), None, fresh.candidate_users,
+                                       fresh.candidate_groups):
+                raise Forbidden("you are not a candidate for this task")
+            fresh.assignee = actor.username
+            ctx.record("task_claimed", task_id=task_id, element_id=fresh.element_id)
+            return fresh
+
+        return self._command(session, row.instance_id, actor, action)
+
+    def unclaim(self, session: Session, task_id: str, actor: Actor) -> Task:
+        """Give a claimed task back to its candidates."""
+        row = self._open_task(session, task_id)
+
+        def action(ctx: _Context) -> Task:
+            fresh = self._open_task(session, task_id)
+            if fresh.status != "open":
+                raise Conflict(f"task {task_id} is already {fresh.status}")
+            if fresh.assignee != actor.username:
+                raise Forbidden("only the task's assignee can unclaim it")
+            if not fresh.candidate_users and not fresh.candidate_groups:
+                raise Conflict("this task has no candidates to give it back to")
+            fresh.assignee = None
+            ctx.record("task_unclaimed", task_id=task_id, element_id=fresh.element_id)
+            return fresh
+
+        return self._command(session, row.instance_id, actor, action)
+
+    def cancel(self, session: Session, instance_id: int, actor: Actor, reason: str | None = None) -> ProcessInstance:
+        """Cancel a running instance (its starter or an admin)."""
+        def action(ctx: _Context) -> ProcessInstance:
+            inst = ctx.instance
+            if not (actor.is_admin or inst.started_by == actor.username):
+                raise Forbidden("only the starter or an admin can cancel this instance")
+            ctx.workflow.cancel()
+            inst.status, inst.ended_at = "cancelled", utcnow()
+            ctx.record("cancelled", comment=reason)
+            return inst
+
+        inst = session.get(ProcessInstance, instance_id)
+        if inst is None:
+            raise NotFound(f"no process instance {instance_id}")
+        if inst.status not in ("running", "error"):
+            raise Conflict(f"process instance {instance_id} is {inst.status}")
+        return self._command(session, instance_id, actor, action, require_running=False)
+
+    def retry(self, session: Session, instance_id: int, actor: Actor) -> ProcessInstance:
+        """Re-run the failed step of an instance in `error` (admin), after its data or model was fixed."""
+        if not actor.is_admin:
+            raise Forbidden("only an admin can retry an instance")
+
+        def action(ctx: _Context) -> ProcessInstance:
+            inst = ctx.instance
+            if inst.status != "error":
+                raise Conflict(f"process instance {instance_id} is {inst.status}, not in error")
+            for task in self._tasks(ctx.workflow, TaskState.ERROR):
+                task.set_state(TaskState.READY)
+            inst.status, inst.error_message, inst.error_element_id = "running", None, None
+            ctx.record("retried")
+            return inst
+
+        return self._command(session, instance_id, actor, action, require_running=False)
+
+    def comment(self, session: Session, instance_id: int, actor: Actor, text: str,
+                task_id: str | None = None) -> HistoryEvent:
+        """Add a comment to an instance's history."""
+        def work() -> HistoryEvent:
+            inst = session.get(ProcessInstance, instance_id)
+            if inst is None:
+                raise NotFound(f"no process instance {instance_id}")
+            event = HistoryEvent(instance_id=instance_id, type="comment", user=actor.username,
+                                 task_id=task_id, comment=text)
+            session.add(event)
+            session.flush()
+            return event
+        return self._transaction(session, work)
+
+    def correlate(self, session: Session, actor: Actor, name: str, business_key: str | None,
+                  variables: dict) -> tuple[ProcessInstance, bool]:
+        """Deliver message `name`: resume the one instance waiting for it (by business key), or start
+        a process that begins with it. Returns (instance, started)."""
+        errors = validate_data(variables, None, RESERVED_VARIABLES)
+        if errors:
+            raise InvalidData("invalid message variables", errors=[e.to_dict() for e in errors])
+        query = (select(ProcessInstance.id).join(MessageSubscription, MessageSubscription.instance_id
+                                                 == ProcessInstance.id)
+                 .where(MessageSubscription.name == name, ProcessInstance.status == "running"))
+        if business_key is not None:
+            query = query.where(ProcessInstance.business_key == business_key)
+        waiting = list(session.scalars(query.limit(2)))
+        if len(waiting) > 1:
+            raise Conflict(f"message '{name}' matches several instances: give a business_key")
+        if waiting:
+            def action(ctx: _Context) -> ProcessInstance:
+                for task in self._tasks(ctx.workflow, TaskState.WAITING):
+                    definition = getattr(task.task_spec, "event_definition", None)
+                    if isinstance(definition, MessageEventDefinition) and definition.name == name:
+                        task.data.update(variables)
+                try:
+                    ctx.workflow.send_event(BpmnEvent(MessageEventDefinition(name), variables))
+                except WorkflowException as err:
+                    raise Conflict(f"instance {ctx.instance.id} no longer waits for message '{name}'") from err
+                ctx.record("message_received", data={"message": name, "variables": variables})
+                return ctx.instance
+            return self._command(session, waiting[0], actor, action), False
+        for definition in _definitions_started_by(session, name):
+            inst, _ = self.start(session, definition.key, actor, variables, business_key,
+                                 message=(name, variables))
+            return inst, True
+        raise NotFound(f"no instance waits for message '{name}'"
+                       + (f" with business key '{business_key}'" if business_key else "")
+                       + " and no process starts with it")
+
+    def fire_due_timers(self, session: Session, limit: int = 100) -> int:
+        """Fire every due timer; each instance is claimed by one worker only. Returns instances advanced."""
+        fired = 0
+        for _ in range(limit):
+            if not self._fire_one(session):
+                break
+            fired += 1
+        return fired
+
+    def _fire_one(self, session: Session) -> bool:
+        def work() -> bool:
+            query = (select(ProcessInstance).where(ProcessInstance.status == "running",
+                                                   ProcessInstance.next_timer_at <= utcnow())
+                     .order_by(ProcessInstance.next_timer_at).limit(1))
+            if not _is_sqlite(session):
+                query = query.with_for_update(skip_locked=True)
+            inst = session.scalar(query.execution_options(populate_existing=True))
+            if inst is None:
+                return False
+            ctx = self._load(session, inst, None)
+            before = inst.next_timer_at
+            self._advance_and_save(ctx)
+            if inst.status == "running" and inst.next_timer_at is not None and inst.next_timer_at <= before:
+                # the engine did not consider it due yet (clock skew): look again shortly
+                inst.next_timer_at = utcnow() + timedelta(seconds=5)
+            return True
+        try:
+            return self._transaction(session, work)
+        except Conflict:
+            return True  # another worker took it; move on
+
+    # ------------------------------------------------------------------ permissions
+    def check_task_access(self, session: Session, row: Task, actor: Actor) -> None:
+        """Reading a task: its people, the instance's starter, or an admin; 404 for anyone else."""
+        if actor.is_admin or self._may_see_task(row, actor):
+            return
+        inst = session.get(ProcessInstance, row.instance_id)
+        if inst is not None and inst.started_by == actor.username:
+            return
+        raise NotFound(f"no task {row.id}")
+
+    @staticmethod
+    def _may_see_task(row: Task, actor: Actor) -> bool:
+        return (row.assignee == actor.username or row.completed_by == actor.username
+                or actor.username in (row.candidate_users or [])
+                or bool(set(actor.groups).intersection(row.candidate_groups or [])))
+
+    @staticmethod
+    def _check_may_work(row: Task, actor: Actor) -> None:
+        if not assignment.may_work(actor.username, set(actor.groups), row.assignee, row.candidate_users,
+                                   row.candidate_groups):
+            who = f"assigned to {row.assignee}" if row.assignee else "not offered to you"
+            raise Forbidden(f"task {row.id} is {who}")
+
+    def can_read_instance(self, session: Session, inst: ProcessInstance, actor: Actor) -> bool:
+        """Admins, the starter, and anyone who has or had a task in it may read an instance."""
+        if actor.is_admin or inst.started_by == actor.username:
+            return True
+        rows = session.scalars(select(Task).where(Task.instance_id == inst.id)).all()
+        return any(self._may_see_task(r, actor) for r in rows)
+
+
+def evaluate_due(meta: ElementMeta | None, evaluate: Callable[[str], Any], now: datetime) -> datetime | None:
+    """A task's due time from its dueDate attribute: an ISO duration/datetime or a `${...}` expression."""
+    if meta is None or not meta.due_date:
+        return None
+    raw = meta.due_date.strip()
+    match = assignment._EXPRESSION.match(raw)
+    value = evaluate(match.group(1)) if match else raw
+    return _parse_due(value, now)
+
+
+def _timer_value(value: Any) -> datetime | None:
+    try:
+        if isinstance(value, dict):
+            value = value.get("next")
+        return _naive_utc(TimerEventDefinition.parse_time_or_duration(str(value)))
+    except Exception:  # an unparseable pending value: the poller ignores it
+        return None
+
+
+def _visible_variables(wf: BpmnWorkflow) -> dict:
+    if wf.is_completed() and wf.data:
+        data = wf.data
+    elif wf.last_task is not None:
+        data = wf.last_task.data
+    else:
+        data = {}
+    clean = {k: v for k, v in data.items() if not callable(v) and not k.startswith("spiff__")}
+    return _jsonable(clean)
+
+
+def _start_meta(definition: ProcessDefinition) -> ElementMeta | None:
+    for raw in definition.elements.values():
+        meta = ElementMeta.from_dict(raw)
+        if meta.kind == "startEvent" and meta.form:
+            return meta
+    return None
+
+
+def _definitions_started_by(session: Session, message: str) -> list[ProcessDefinition]:
+    from engine.definitions import latest_definitions
+    return [d for d in latest_definitions(session) if message in (d.message_starts or [])]

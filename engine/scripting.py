@@ -1,0 +1,469 @@
+"""Sandboxed script environment for SpiffWorkflow.
+
+Scripts and expressions in uploaded BPMN/DMN are hostile: anyone with the designer role can
+upload them. ``SandboxEnvironment`` replaces SpiffWorkflow's ``TaskDataEnvironment`` (plain
+``eval``/``exec``)::
+
+    engine = PythonScriptEngine(environment=SandboxEnvironment(globals={"manager_of": manager_of}))
+
+Everything is compiled with RestrictedPython's ``compile_restricted`` under the policy in
+``engine.script_worker`` (no imports, no ``_`` names or attributes, no ``open``/``eval``/...,
+guarded attribute access, iteration, ``*``/``**``/``+``/``<<``/``%``, format widths, ``range``...).
+
+* **Expressions** (gateway conditions, timers, assignments, DMN cells) are on the hot path and run
+  in-process. Their guards enforce a deadline (``expression_timeout``), a size cap on every list,
+  string, range or integer built (``max_sequence``) and a total work cap (``max_sequence`` loop
+  iterations plus items built), so an expression cannot loop forever or build a huge value.
+* **Script tasks** run in a small pool of pre-started worker processes (lazily started,
+  thread-safe, reused; a worker is killed and replaced when a script times out, crashes or runs
+  out of memory). The worker limits its own address space (``RLIMIT_AS`` = ``memory_bytes``) and
+  CPU time, compiles with the same guards, receives the script and the task data as JSON and
+  returns the changed variables as JSON, in length-prefixed frames. Nothing from a worker is ever
+  unpickled. Callables in the environment globals or ``external_context`` are exposed to scripts
+  as proxies: a call sends JSON arguments back to this process, which runs the real function and
+  returns its JSON result. Other non-JSON values are not available to scripts.
+
+All failures surface as ``ScriptError``. Ordinary Python errors raised by user code (NameError,
+KeyError, ZeroDivisionError...) are raised as ``ScriptError`` subclasses that also derive from the
+original builtin type and keep its name, so SpiffWorkflow reports e.g. "NameError:name 'x' is not
+defined" with its "did you mean" hint, and with the line number of the failing script line.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import json
+import os
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from . import script_worker
+from .script_worker import (
+    FILENAME,
+    MAX_FRAME_BYTES,
+    Budget,
+    SandboxStop,
+    check_source,
+    compile_sandboxed,
+    encode_frame,
+    json_problem,
+    make_globals,
+)
+
+__all__ = ["ScriptError", "ScriptLimits", "SandboxEnvironment", "check_expression", "check_script",
+           "shutdown_workers"]
+
+WORKER_GRACE = 0.5  # seconds the parent waits beyond script_timeout before killing a worker
+WORKER_START_TIMEOUT = 15.0
+POOL_SIZE = max(2, min(4, os.cpu_count() or 1))
+
+
+class ScriptError(Exception):
+    """A script or expression was refused or failed; str(err) is a clear, user-facing message."""
+
+    line_number: int | None = None
+
+
+@dataclass(frozen=True)
+class ScriptLimits:
+    """Limits applied to every script and expression run by a SandboxEnvironment."""
+
+    script_timeout: float = 2.0      # seconds for a script task
+    expression_timeout: float = 0.5  # seconds for one expression (conditions, timers, assignment, DMN)
+    memory_bytes: int = 256 * 1024 * 1024
+    max_sequence: int = 1_000_000    # largest list/str/range an expression may build
+
+
+def check_expression(source: str) -> str | None:
+    """Deploy-time check: None if the expression compiles under the sandbox rules, else a message
+    (syntax error with line, use of underscore names/attributes, import, etc.)."""
+    return check_source(source, "eval")
+
+
+def check_script(source: str) -> str | None:
+    """Same as check_expression for a script task body (statements)."""
+    return check_source(source, "exec")
+
+
+# --------------------------------------------------------------------------- errors
+
+_PASSED_THROUGH = {
+    cls.__name__: cls for cls in (
+        ArithmeticError, AssertionError, AttributeError, Exception, IndexError, KeyError, LookupError,
+        NameError, OverflowError, RecursionError, RuntimeError, StopIteration, SyntaxError, TypeError,
+        UnboundLocalError, UnicodeError, ValueError, ZeroDivisionError,
+    )
+}
+
+
+@functools.cache
+def _error_class(base: type[BaseException]) -> type[ScriptError]:
+    """A ScriptError subclass that is also ``base`` and is named like it."""
+    if base is Exception:
+        return ScriptError
+    return type(base.__name__, (ScriptError, base), {"__module__": __name__, "__qualname__": base.__name__})
+
+
+def _as_script_error(err: BaseException) -> ScriptError:
+    if isinstance(err, ScriptError):
+        return err
+    base = _PASSED_THROUGH.get(type(err).__name__)
+    if base is not type(err):
+        new = ScriptError(f"{type(err).__name__}: {err}")
+        new.__cause__ = err
+        return new
+    new = _error_class(base)(*err.args)
+    for attr in ("name", "obj", "lineno", "offset", "text"):
+        if hasattr(err, attr):
+            try:
+                setattr(new, attr, getattr(err, attr))
+            except (AttributeError, TypeError):
+                pass
+    return new
+
+
+def _raise_at_line(err: BaseException, line: int | None) -> NoReturn:
+    """Raise ``err`` from a frame named '<string>' at ``line``, where SpiffWorkflow's
+    PythonScriptEngine.get_error_line_number_and_content looks for the failing script line."""
+    if line and line > 0:
+        code = compile("\n" * (line - 1) + "raise error_to_raise", FILENAME, "exec")  # trusted constant
+        exec(code, {"error_to_raise": err})  # noqa: S102
+    raise err
+
+
+def _reply_error(error: dict[str, Any], limits: ScriptLimits) -> ScriptError:
+    kind = error.get("kind")
+    args = [str(a) for a in error.get("args") or []]
+    line = error.get("line")
+    line = line if isinstance(line, int) else None
+    if kind == "memory":
+        mb = limits.memory_bytes / (1024 * 1024)
+        err = ScriptError(f"Script exceeded the memory limit of {mb:g} MB")
+    elif kind in ("limit", "refused", "data"):
+        err = ScriptError(args[0] if args else "Script refused")
+    else:
+        base = _PASSED_THROUGH.get(str(error.get("type")), Exception)
+        err = _error_class(base)(*args)
+    if line is not None:
+        err.line_number = line
+        if kind in ("memory", "limit", "refused"):
+            err.args = (f"{err.args[0]} (line {line})",)
+    return err
+
+
+# --------------------------------------------------------------------------- worker pool
+
+
+class _WorkerTimeout(Exception):
+    pass
+
+
+class _WorkerGone(Exception):
+    pass
+
+
+_BOOT = (
+    "import runpy, sys; sys.path[1:1] = sys.argv[2:]; "
+    "runpy.run_path(sys.argv[1], run_name='__main__')"
+)
+
+
+class _Worker:
+    """One worker process, talked to in length-prefixed JSON frames."""
+
+    def __init__(self) -> None:
+        paths = [p for p in sys.path if p and os.path.isdir(p)]
+        self.proc = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-I", "-c", _BOOT, script_worker.__file__, *paths],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            close_fds=True, start_new_session=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.to_fd = self.proc.stdin.fileno()
+        self.from_fd = self.proc.stdout.fileno()
+        try:
+            ready = self.receive(time.monotonic() + WORKER_START_TIMEOUT)
+        except (_WorkerTimeout, _WorkerGone):
+            self.kill()
+            raise ScriptError("The script worker process could not be started") from None
+        if ready != {"ready": True}:
+            self.kill()
+            raise ScriptError("The script worker process could not be started")
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def send(self, message: Any) -> None:
+        data = encode_frame(message)
+        try:
+            while data:
+                data = data[os.write(self.to_fd, data):]
+        except OSError as err:
+            raise _WorkerGone() from err
+
+    def _read(self, n: int, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        while n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _WorkerTimeout()
+            ready, _, _ = select.select([self.from_fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self.from_fd, min(n, 1 << 20))
+            if not chunk:
+                raise _WorkerGone()
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def receive(self, deadline: float) -> Any:
+        (size,) = struct.unpack(">I", self._read(4, deadline))
+        if size > MAX_FRAME_BYTES:
+            raise ScriptError(f"The script result is too large (more than {MAX_FRAME_BYTES // 2**20} MB)")
+        body = self._read(size, deadline)
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError) as err:
+            raise _WorkerGone() from err
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                if pipe is not None:
+                    pipe.close()
+            except OSError:
+                pass
+
+
+class _WorkerPool:
+    """A small, lazily started, thread-safe pool of worker processes."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._starting = 0
+        self._generation = 0
+        self._pid = os.getpid()
+
+    def _acquire(self) -> tuple[_Worker, int]:
+        with self._cond:
+            self._check_fork()
+            while True:
+                if self._idle:
+                    worker = self._idle.pop()
+                    self._busy.add(worker)
+                    return worker, self._generation
+                if len(self._busy) + self._starting < self.size:
+                    self._starting += 1
+                    generation = self._generation
+                    break
+                self._cond.wait()
+        try:
+            worker = _Worker()
+        finally:
+            with self._cond:
+                self._starting -= 1
+                self._cond.notify()
+        with self._cond:
+            self._busy.add(worker)
+        return worker, generation
+
+    def _release(self, worker: _Worker, generation: int, healthy: bool) -> None:
+        with self._cond:
+            self._busy.discard(worker)
+            keep = healthy and generation == self._generation and worker.alive
+            if keep:
+                self._idle.append(worker)
+            self._cond.notify()
+        if not keep:
+            worker.kill()
+
+    def _check_fork(self) -> None:
+        if self._pid != os.getpid():  # forked (e.g. gunicorn --preload): the workers belong to the parent
+            self._idle, self._busy, self._starting = [], set(), 0
+            self._generation += 1
+            self._pid = os.getpid()
+
+    def shutdown(self) -> None:
+        with self._cond:
+            self._check_fork()
+            idle, self._idle = self._idle, []
+            self._generation += 1  # busy workers are killed when released
+            self._cond.notify_all()
+        for worker in idle:
+            worker.kill()
+
+    def run(self, request: dict[str, Any], functions: dict[str, Any], limits: ScriptLimits) -> dict[str, Any]:
+        """Send one request to a worker and return its final reply, serving runtime function calls."""
+        for attempt in range(2):
+            worker, generation = self._acquire()
+            healthy = False
+            try:
+                try:
+                    worker.send(request)
+                except _WorkerGone:
+                    if attempt == 0:
+                        continue  # an idle worker died (e.g. killed from outside): try a fresh one
+                    raise ScriptError("The script worker process stopped unexpectedly") from None
+                deadline = time.monotonic() + limits.script_timeout + WORKER_GRACE
+                while True:
+                    reply = worker.receive(deadline)
+                    if isinstance(reply, dict) and "call" in reply:
+                        started = time.monotonic()
+                        worker.send(_serve_call(functions, reply))
+                        deadline += time.monotonic() - started
+                        continue
+                    if not isinstance(reply, dict) or "ok" not in reply:
+                        raise ScriptError("The script worker sent an invalid reply")
+                    error = reply.get("error")
+                    healthy = not (isinstance(error, dict) and error.get("kind") == "memory")
+                    return reply
+            except _WorkerTimeout:
+                raise ScriptError(
+                    f"Script exceeded the time limit of {limits.script_timeout:g}s") from None
+            except _WorkerGone:
+                raise ScriptError(
+                    "The script stopped the worker process (it probably exceeded the memory limit of "
+                    f"{limits.memory_bytes / 2**20:g} MB or the CPU limit)") from None
+            finally:
+                self._release(worker, generation, healthy)
+        raise ScriptError("The script worker process stopped unexpectedly")  # pragma: no cover
+
+
+def _serve_call(functions: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    """Run a runtime function a script called through its worker-side proxy."""
+    name = message.get("call")
+    func = functions.get(name) if isinstance(name, str) else None
+    args, kwargs = message.get("args"), message.get("kwargs")
+    if func is None or not isinstance(args, list) or not isinstance(kwargs, dict):
+        return {"error": f"{name}() is not available"}
+    try:
+        result = func(*args, **kwargs)
+    except Exception as err:
+        return {"error": f"{name}() failed: {type(err).__name__}: {err}"}
+    problem = json_problem(result, f"the result of {name}()")
+    if problem:
+        return {"error": f"{problem}, so it cannot be returned to a script task"}
+    return {"result": result}
+
+
+_POOL = _WorkerPool(POOL_SIZE)
+
+
+def shutdown_workers() -> None:
+    """Stop any pre-started worker processes (called at app teardown / test end)."""
+    _POOL.shutdown()
+
+
+atexit.register(shutdown_workers)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_POOL._check_fork)
+
+
+# --------------------------------------------------------------------------- environment
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow script environment that runs expressions and scripts in the sandbox.
+
+    ``globals``: names (typically helper functions) visible to every expression and script.
+    ``call_service`` is left to subclasses (the runtime routes service tasks to its registry).
+    """
+
+    def __init__(self, globals: dict[str, Any] | None = None, limits: ScriptLimits | None = None) -> None:
+        super().__init__(globals)
+        self.limits = limits or ScriptLimits()
+
+    def evaluate(self, expression: str, context: dict[str, Any],
+                 external_context: dict[str, Any] | None = None) -> Any:
+        """Evaluate an expression in-process with the task data as variables; return its value."""
+        try:
+            code = compile_sandboxed(expression, "eval")
+        except SandboxStop as err:
+            raise ScriptError(f"Expression refused: {err}") from None
+        limits = self.limits
+        budget = Budget("Expression", limits.expression_timeout, limits.max_sequence, limits.max_sequence)
+        scope = dict(self.globals)
+        scope.update(external_context or {})
+        scope.update(context)
+        scope.update(make_globals(budget))  # last, so task data can never replace a guard
+        try:
+            return eval(code, scope)  # noqa: S307 - compiled with compile_restricted and guards
+        except SandboxStop as err:
+            raise ScriptError(str(err)) from None
+        except MemoryError:
+            raise ScriptError("Expression exceeded the available memory") from None
+        except Exception as err:
+            raise _as_script_error(err).with_traceback(err.__traceback__) from None
+
+    def execute(self, script: str, context: dict[str, Any],
+                external_context: dict[str, Any] | None = None) -> bool:
+        """Run a script task body in a worker process; write changed variables back into ``context``
+        (the task data) and remove the ones the script deleted."""
+        external_context = external_context or {}
+        overwrites = (set(self.globals) | set(external_context)) & set(context)
+        if overwrites:
+            raise ScriptError(
+                "You have task data that overwrites a predefined function(s). Please change the "
+                f"following variable or field name(s) to something else: {sorted(overwrites)}")
+        try:
+            compile_sandboxed(script, "exec")
+        except SandboxStop as err:
+            raise ScriptError(f"Script refused: {err}") from None
+        for key, value in context.items():
+            problem = json_problem(value, f"task data variable {key!r}")
+            if problem:
+                raise ScriptError(f"Cannot run the script: {problem}.")
+        values: dict[str, Any] = {}
+        functions: dict[str, Any] = {}
+        for source in (self.globals, external_context):
+            for name, value in source.items():
+                if not isinstance(name, str) or name.startswith("_"):
+                    continue
+                if callable(value):
+                    functions[name] = value
+                    values.pop(name, None)
+                elif json_problem(value, name) is None:
+                    values[name] = value
+                    functions.pop(name, None)
+        request = {
+            "script": script,
+            "data": context,
+            "values": values,
+            "functions": sorted(functions),
+            "limits": {
+                "script_timeout": self.limits.script_timeout,
+                "memory_bytes": self.limits.memory_bytes,
+                "max_sequence": self.limits.max_sequence,
+            },
+        }
+        reply = _POOL.run(request, functions, self.limits)
+        if not reply.get("ok"):
+            error = reply.get("error")
+            err = _reply_error(error if isinstance(error, dict) else {}, self.limits)
+            _raise_at_line(err, err.line_number)
+        changed, deleted = reply.get("changed"), reply.get("deleted")
+        if not isinstance(changed, dict) or not isinstance(deleted, list):
+            raise ScriptError("The script worker sent an invalid reply")
+        for key in deleted:
+            context.pop(key, None)
+        context.update(changed)
+        return True

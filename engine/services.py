@@ -1,0 +1,62 @@
+"""Service-task registry: BPMN service tasks call operations registered here by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.validation import OperationSignature
+
+
+@dataclass
+class ServiceCall:
+    """What an operation receives: its parameters, the calling instance and the database session."""
+
+    params: dict[str, Any]
+    instance_id: int | None
+    business_key: str | None
+    started_by: str | None
+    session: Any
+    task_data: dict[str, Any] = field(default_factory=dict)
+
+
+Operation = Callable[[ServiceCall], Any]
+
+
+@dataclass
+class RegisteredOperation:
+    """An operation with the parameters it declares."""
+
+    name: str
+    func: Operation
+    params: frozenset[str]
+    required: frozenset[str]
+    doc: str = ""
+
+
+class ServiceRegistry:
+    """Operations by name. Domain packages register theirs through the app factory."""
+
+    def __init__(self) -> None:
+        self._ops: dict[str, RegisteredOperation] = {}
+
+    def register(self, name: str, func: Operation, *, params: set[str] | None = None,
+                 required: set[str] | None = None, doc: str = "") -> None:
+        """Register `func` under `name`, declaring the parameters it takes."""
+        required = set(required or ())
+        allowed = set(params or ()) | required
+        self._ops[name] = RegisteredOperation(name, func, frozenset(allowed), frozenset(required),
+                                              doc or (func.__doc__ or "").strip())
+
+    def get(self, name: str) -> RegisteredOperation | None:
+        """The operation registered under `name`, if any."""
+        return self._ops.get(name)
+
+    def signatures(self) -> Mapping[str, OperationSignature]:
+        """Signatures of every operation, for deploy-time validation."""
+        return {n: OperationSignature(n, op.params, op.required) for n, op in self._ops.items()}
+
+    def names(self) -> list[str]:
+        """Registered operation names, sorted."""
+        return sorted(self._ops)

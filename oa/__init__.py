@@ -1,0 +1,1 @@
+"""OA records: organisation (users, departments, groups), and the office artefacts around them."""

@@ -1,0 +1,71 @@
+"""The demo organisation of DESIGN.md: departments, users (password `demo`), groups and managers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from oa.models import Department, Group, User
+
+# username, display name, roles, manager, department, groups
+DEMO_USERS = [
+    ("admin", "Admin", ["admin"], None, None, []),
+    ("dave", "Dave (General Manager)", ["employee"], None, "Management", ["management"]),
+    ("bob", "Bob (Head of Sales)", ["employee"], "dave", "Sales", ["sales"]),
+    ("alice", "Alice (Sales Rep)", ["employee"], "bob", "Sales", ["sales"]),
+    ("carol", "Carol (Finance)", ["employee"], "dave", "Finance", ["finance"]),
+    ("erin", "Erin (HR)", ["employee"], "dave", "HR", ["hr"]),
+    ("frank", "Frank (Legal)", ["employee"], "dave", "Legal", ["legal"]),
+    ("grace", "Grace (Process Designer)", ["designer", "employee"], "dave", "Management", []),
+    ("erp", "ERP integration", ["integrator"], None, None, []),
+]
+# department, parent, head
+DEMO_DEPARTMENTS = [
+    ("Management", None, "dave"),
+    ("Sales", "Management", "bob"),
+    ("Finance", "Management", "carol"),
+    ("HR", "Management", "erin"),
+    ("Legal", "Management", "frank"),
+]
+DEMO_GROUPS = ["sales", "finance", "hr", "legal", "management"]
+
+
+def seed_organisation(session: Session, password: str = "demo",
+                      progress: Callable[[str], None] = lambda _m: None) -> int:
+    """Create (or complete) the demo organisation; returns how many users were created."""
+    groups = {}
+    for name in DEMO_GROUPS:
+        groups[name] = session.scalar(select(Group).where(Group.name == name)) or Group(name=name)
+        session.add(groups[name])
+    departments = {}
+    for name, parent, _head in DEMO_DEPARTMENTS:
+        dept = session.scalar(select(Department).where(Department.name == name)) or Department(name=name)
+        dept.parent = departments.get(parent) if parent else None
+        departments[name] = dept
+        session.add(dept)
+    progress(f"{len(DEMO_GROUPS)} groups, {len(DEMO_DEPARTMENTS)} departments")
+    users: dict[str, User] = {}
+    created = 0
+    pw_hash = generate_password_hash(password)
+    for username, display, roles, _manager, dept, group_names in DEMO_USERS:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = User(username=username, password_hash=None if username == "erp" else pw_hash)
+            created += 1
+        user.display_name, user.roles = display, roles
+        user.email = f"{username}@example.com"
+        user.department = departments.get(dept) if dept else None
+        user.groups = [groups[g] for g in group_names]
+        users[username] = user
+        session.add(user)
+    for username, _d, _r, manager, _dept, _g in DEMO_USERS:
+        users[username].manager = users[manager] if manager else None
+    session.flush()
+    for name, _parent, head in DEMO_DEPARTMENTS:
+        departments[name].head = users[head]
+    session.flush()
+    progress(f"{len(DEMO_USERS)} users (password '{password}'; erp uses an API key)")
+    return created

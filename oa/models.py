@@ -1,0 +1,88 @@
+"""Organisation records: users, departments (a tree with heads), groups, and integrator API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.base import Base, JSONType, utcnow
+
+ROLES = ("admin", "designer", "employee", "integrator")
+
+user_group = Table(
+    "user_group",
+    Base.metadata,
+    Column("user_id", ForeignKey("user_account.id"), primary_key=True),
+    Column("group_id", ForeignKey("user_group_def.id"), primary_key=True, index=True),
+)
+
+
+class Department(Base):
+    """A department; departments form a tree and each may have a head."""
+
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    head_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", use_alter=True))
+
+    parent: Mapped[Department | None] = relationship(remote_side="Department.id")
+    head: Mapped[User | None] = relationship(foreign_keys=[head_id])
+
+
+class Group(Base):
+    """A named group of users; BPMN lanes and candidate groups name these."""
+
+    __tablename__ = "user_group_def"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+
+    members: Mapped[list[User]] = relationship(secondary=user_group, back_populates="groups")
+
+
+class User(Base):
+    """A person or service account that can log in or call the API."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    roles: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    manager: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[manager_id])
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
+    groups: Mapped[list[Group]] = relationship(secondary=user_group, back_populates="members")
+
+    def has_role(self, *roles: str) -> bool:
+        """True if the user holds any of `roles`."""
+        return any(r in (self.roles or []) for r in roles)
+
+
+class ApiKey(Base):
+    """An integrator's API key: only a SHA-256 of the secret is stored; the prefix finds the row."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()

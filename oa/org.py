@@ -1,0 +1,61 @@
+"""The org chart as the engine's assignment resolver sees it: managers, department heads, groups."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oa.models import Department, Group, User
+
+
+class OrgDirectory:
+    """Answers org-chart questions from the database; plugged into the engine by the app factory."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _user(self, username: str | None) -> User | None:
+        if not username or not isinstance(username, str):
+            return None
+        return self.session.scalar(select(User).where(User.username == username))
+
+    def user_exists(self, username: str) -> bool:
+        """True if an active user of that name exists."""
+        user = self._user(username)
+        return user is not None and user.active
+
+    def manager_of(self, username: str | None) -> str | None:
+        """The user's direct manager, or None."""
+        user = self._user(username)
+        return user.manager.username if user and user.manager else None
+
+    def nth_manager_of(self, username: str | None, n: int = 1) -> str | None:
+        """The manager `n` levels up (1 = direct manager); None past the top of the chart."""
+        current = username
+        for _ in range(max(int(n), 1)):
+            current = self.manager_of(current)
+            if current is None:
+                return None
+        return current
+
+    def dept_head_of(self, username: str | None) -> str | None:
+        """Head of the user's department; if the user heads it, the head of the parent department."""
+        user = self._user(username)
+        dept: Department | None = user.department if user else None
+        while dept is not None:
+            if dept.head is not None and dept.head.username != username:
+                return dept.head.username
+            dept = dept.parent
+        return None
+
+    def groups_of(self, username: str | None) -> set[str]:
+        """Names of the groups the user belongs to."""
+        user = self._user(username)
+        return {g.name for g in user.groups} if user else set()
+
+    def group_name(self, label: str) -> str | None:
+        """The group a lane label names (case-insensitive), or None."""
+        for name in self.session.scalars(select(Group.name)):
+            if name.lower() == label.strip().lower():
+                return name
+        return None

@@ -1,0 +1,1 @@
+"""Shared SQLAlchemy declarative base: the one metadata every package's models join."""
