@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
@@ -41,7 +40,7 @@ from engine.models import (
     TaskCandidate,
 )
 from engine.parsing import ElementMeta
-from engine.scripting import SandboxEnvironment, ScriptLimits
+from engine.scripting import SandboxEnvironment, SandboxScriptEngine, ScriptLimits
 from engine.serialization import dump_state, load_state
 from engine.services import ServiceCall, ServiceRegistry
 from forms.validation import validate_data
@@ -85,15 +84,17 @@ class _Context:
     loaded: LoadedSpec
     actor: Actor | None
     history: list[HistoryEvent] = field(default_factory=list)
+    closing: list[HistoryEvent] = field(default_factory=list)  # recorded after the task events
     completed_by: dict[str, str] = field(default_factory=dict)
     incident: tuple[str, str | None] | None = None
 
-    def record(self, type_: str, **kw: Any) -> None:
-        self.history.append(HistoryEvent(instance_id=self.instance.id, type=type_,
-                                         user=kw.pop("user", self.actor.username if self.actor else None), **kw))
+    def record(self, type_: str, *, closing: bool = False, **kw: Any) -> None:
+        event = HistoryEvent(instance_id=self.instance.id, type=type_,
+                             user=kw.pop("user", self.actor.username if self.actor else None), **kw)
+        (self.closing if closing else self.history).append(event)
 
 
-class _ScriptEngine(PythonScriptEngine):
+class _ScriptEngine(SandboxScriptEngine):
     """Sandboxed scripts plus service tasks routed to the registry, within the step's transaction."""
 
     def __init__(self, environment: SandboxEnvironment, services: ServiceRegistry, ctx_getter: Callable) -> None:
@@ -397,8 +398,9 @@ class Engine:
             for row in session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")):
                 row.status, row.completed_at = "cancelled", utcnow()
                 row.candidates.clear()
-        session.add_all(ctx.history)
+        session.add_all(ctx.history + ctx.closing)
         ctx.history.clear()
+        ctx.closing.clear()
         session.flush()
 
     # ------------------------------------------------------------------ commands
@@ -548,7 +550,7 @@ class Engine:
                 raise Forbidden("only the starter or an admin can cancel this instance")
             ctx.workflow.cancel()
             inst.status, inst.ended_at = "cancelled", utcnow()
-            ctx.record("cancelled", comment=reason)
+            ctx.record("cancelled", comment=reason, closing=True)
             return inst
 
         inst = session.get(ProcessInstance, instance_id)

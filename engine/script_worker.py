@@ -32,6 +32,7 @@ import struct
 import sys
 import time
 import types
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -182,7 +183,9 @@ def _compile_cached(source: str, mode: str) -> tuple[types.CodeType | None, str 
     if len(source) > MAX_SOURCE_CHARS:
         return None, f"The code is too long ({len(source):,} characters; the limit is {MAX_SOURCE_CHARS:,})."
     try:
-        return compile_restricted(source, FILENAME, mode, policy=SandboxTransformer), None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)  # e.g. "Prints, but never reads 'printed'"
+            return compile_restricted(source, FILENAME, mode, policy=SandboxTransformer), None
     except SyntaxError as err:
         if isinstance(err.args[0], tuple | list):  # RestrictedPython's list of refusals
             return None, "; ".join(str(e).rstrip(".") for e in err.args[0]) + "."
@@ -527,6 +530,18 @@ _SAFE_BUILTINS.update({
     "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone,
     "floor": math.floor, "ceil": math.ceil,
 })
+# C code such as datetime.strftime/strptime imports "time"/"_strptime" through the caller's
+# __builtins__; sandboxed code itself cannot name __import__ (underscore names are refused).
+_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
+
+
+def _internal_import(name: str, *args: Any, **kwargs: Any) -> types.ModuleType:
+    if name not in _INTERNAL_IMPORTS:
+        raise SandboxViolation("Imports are not allowed")
+    return __import__(name, *args, **kwargs)
+
+
+_SAFE_BUILTINS["__import__"] = _internal_import
 for _name in sorted(FORBIDDEN_CALLS):
     _SAFE_BUILTINS[_name] = _unavailable(_name)
 del _name

@@ -44,7 +44,10 @@ import time
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import script_worker
 from .script_worker import (
@@ -59,8 +62,8 @@ from .script_worker import (
     make_globals,
 )
 
-__all__ = ["ScriptError", "ScriptLimits", "SandboxEnvironment", "check_expression", "check_script",
-           "shutdown_workers"]
+__all__ = ["ScriptError", "ScriptLimits", "SandboxEnvironment", "SandboxScriptEngine", "check_expression",
+           "check_script", "shutdown_workers"]
 
 WORKER_GRACE = 0.5  # seconds the parent waits beyond script_timeout before killing a worker
 WORKER_START_TIMEOUT = 15.0
@@ -204,7 +207,7 @@ class _Worker:
         return self.proc.poll() is None
 
     def send(self, message: Any) -> None:
-        data = encode_frame(message)
+        data = message if isinstance(message, bytes) else encode_frame(message)
         try:
             while data:
                 data = data[os.write(self.to_fd, data):]
@@ -302,6 +305,11 @@ class _WorkerPool:
             self._generation += 1
             self._pid = os.getpid()
 
+    def after_fork_in_child(self) -> None:
+        """Forget the parent's workers (without killing them) and any lock state copied by fork."""
+        self._cond = threading.Condition()
+        self._check_fork()
+
     def shutdown(self) -> None:
         with self._cond:
             self._check_fork()
@@ -313,12 +321,16 @@ class _WorkerPool:
 
     def run(self, request: dict[str, Any], functions: dict[str, Any], limits: ScriptLimits) -> dict[str, Any]:
         """Send one request to a worker and return its final reply, serving runtime function calls."""
+        frame = encode_frame(request)
+        if len(frame) > MAX_FRAME_BYTES:
+            raise ScriptError(f"The task data is too large to run a script on (more than "
+                              f"{MAX_FRAME_BYTES // 2**20} MB as JSON)")
         for attempt in range(2):
             worker, generation = self._acquire()
             healthy = False
             try:
                 try:
-                    worker.send(request)
+                    worker.send(frame)
                 except _WorkerGone:
                     if attempt == 0:
                         continue  # an idle worker died (e.g. killed from outside): try a fresh one
@@ -375,7 +387,7 @@ def shutdown_workers() -> None:
 
 atexit.register(shutdown_workers)
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_POOL._check_fork)
+    os.register_at_fork(after_in_child=_POOL.after_fork_in_child)
 
 
 # --------------------------------------------------------------------------- environment
@@ -467,3 +479,26 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             context.pop(key, None)
         context.update(changed)
         return True
+
+
+class SandboxScriptEngine(PythonScriptEngine):
+    """Optional PythonScriptEngine whose expression errors include the sandbox's message.
+
+    SpiffWorkflow's ``PythonScriptEngine.evaluate`` reports any expression failure as just
+    "Error evaluating expression '...'" (the cause is only in ``__context__``); this subclass appends
+    ``str(err)``, e.g. "...: Expression exceeded the time limit of 0.5s". Script tasks are unchanged.
+    """
+
+    def __init__(self, environment: SandboxEnvironment | None = None) -> None:
+        super().__init__(environment=environment or SandboxEnvironment())
+
+    def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+        """Evaluate ``expression`` against ``task.data``; failures become WorkflowTaskException."""
+        try:
+            return self.environment.evaluate(expression, task.data, external_context)
+        except SpiffWorkflowException as err:
+            err.add_note(f"Error evaluating expression '{expression}'")
+            raise
+        except Exception as err:
+            raise WorkflowTaskException(f"Error evaluating expression '{expression}': {err}",
+                                        task=task, exception=err) from err

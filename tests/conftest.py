@@ -115,6 +115,18 @@ class Api:
             self._tokens[username] = resp.get_json()["access_token"]
         return self._tokens[username]
 
+    def use_api_key(self, username: str) -> str:
+        """Create an API key for a service account and send it for `username` from now on."""
+        from api.auth import create_api_key
+        from api.extensions import db
+        from oa.models import User
+        with self.app.app_context():
+            account = db.session.query(User).filter_by(username=username).one()
+            key = create_api_key(account, f"{username}-test")
+            db.session.commit()
+        self._tokens[username] = key
+        return key
+
     def headers(self, user: str | None, extra: dict | None = None) -> dict:
         """Authorization header for `user` (none if user is None)."""
         headers = {"Authorization": f"Bearer {self.token(user)}"} if user else {}

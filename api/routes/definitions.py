@@ -6,9 +6,11 @@ from flask import Blueprint, Response, request
 from sqlalchemy import select
 
 from api.auth import current_actor, login_required
+from api.errors import ApiError
 from api.extensions import db
 from api.http import json_body, query_args
-from api.schemas import DefinitionArgs, DefinitionOut, InstanceOut, StartRequest
+from api.routes.instances import instance_dict
+from api.schemas import DefinitionArgs, DefinitionOut, StartRequest
 from api.state import get_engine
 from engine import definitions
 from engine.errors import NotFound
@@ -76,8 +78,7 @@ def start(key: str) -> tuple[dict, int]:
     body = json_body(StartRequest())
     idem = request.headers.get("Idempotency-Key")
     if idem is not None and not (1 <= len(idem) <= 255):
-        from api.errors import ApiError
         raise ApiError(400, "Malformed request", "Idempotency-Key must be 1 to 255 characters")
     inst, created = get_engine().start(db.session, key, current_actor(), body["variables"],
                                        body["business_key"], idem)
-    return InstanceOut().dump(inst), 201 if created else 200
+    return instance_dict(inst), 201 if created else 200
