@@ -46,8 +46,10 @@ def _sqlite_setup(engine) -> None:  # noqa: ANN001
 def build_services() -> ServiceRegistry:
     """The service-task registry with every domain package's operations."""
     registry = ServiceRegistry()
+    from crm.operations import register as register_crm
     from oa.operations import register as register_oa
     register_oa(registry)
+    register_crm(registry)
     return registry
 
 
@@ -88,14 +90,25 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["oaflow_engine"] = Engine(build_services(), OrgDirectory, limits=limits)
     Path(settings.upload_dir).mkdir(parents=True, exist_ok=True)
 
-    from api.routes import auth, definitions, deployments, health, instances, messages, openapi, tasks
-    for module in (auth, deployments, definitions, instances, tasks, messages):
-        app.register_blueprint(module.bp, url_prefix=API_PREFIX)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(health.bp)
+    for module in _route_modules():
+        app.register_blueprint(module.bp, url_prefix=getattr(module, "URL_PREFIX", API_PREFIX))
     register_error_handlers(app)
     _request_logging(app)
     return app
+
+
+def _route_modules() -> list:
+    """Every module of api/routes that defines a blueprint `bp` (URL_PREFIX overrides /api/v1)."""
+    import importlib
+    import pkgutil
+
+    import api.routes
+    modules = []
+    for info in sorted(pkgutil.iter_modules(api.routes.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"api.routes.{info.name}")
+        if hasattr(module, "bp"):
+            modules.append(module)
+    return modules
 
 
 def _request_logging(app: Flask) -> None:

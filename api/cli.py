@@ -80,7 +80,7 @@ def init() -> None:
     with app.app_context():
         click.echo("migrating the database ...", err=True)
         try:
-            upgrade(directory=app.config["OAFLOW_MIGRATIONS_DIR"])
+            upgrade(directory=app.config["OAFLOW_MIGRATIONS_DIR"], revision="heads")
         except OperationalError as err:
             raise click.ClickException(f"cannot migrate the database: {err.orig or err}") from err
     click.echo("deploying processes/ and forms/ ...", err=True)

@@ -1,4 +1,4 @@
-"""Compare the database's Alembic revision with the migrations on disk."""
+"""Compare the database's Alembic revision(s) with the migrations on disk."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from sqlalchemy.engine import Engine
 
 
 def migration_state(engine: Engine, migrations_dir: str) -> dict:
-    """{current, head, up_to_date} for the database behind `engine`."""
+    """{current, head, up_to_date} for the database behind `engine` (revisions joined by ',')."""
     config = Config()
     config.set_main_option("script_location", migrations_dir)
-    head = ScriptDirectory.from_config(config).get_current_head()
+    heads = set(ScriptDirectory.from_config(config).get_heads())
     with engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    return {"current": current, "head": head, "up_to_date": current == head}
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return {"current": ",".join(sorted(current)) or None, "head": ",".join(sorted(heads)),
+            "up_to_date": current == heads}

@@ -34,7 +34,7 @@ def _prepare(url: str, upload_dir: str) -> None:
     app = create_app(Settings(database_url=url, secret_key="test", testing=True, upload_dir=upload_dir,
                               log_json=False))
     with app.app_context():
-        upgrade(directory=app.config["OAFLOW_MIGRATIONS_DIR"])
+        upgrade(directory=app.config["OAFLOW_MIGRATIONS_DIR"], revision="heads")
         seed_organisation(db.session)
         db.session.commit()
     deploy_paths(app, [ROOT / "processes", ROOT / "forms"])

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from api.extensions import db
 from api.migrations_state import migration_state
 
+URL_PREFIX = ""
 bp = Blueprint("health", __name__)
 
 

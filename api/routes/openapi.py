@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app
 
 from api import schemas
 
+URL_PREFIX = ""
 bp = Blueprint("openapi", __name__)
 
 _BODIES = {
