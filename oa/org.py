@@ -48,6 +48,22 @@ class OrgDirectory:
             dept = dept.parent
         return None
 
+    def reports_of(self, username: str | None, recursive: bool = True) -> set[str]:
+        """Usernames of the people who report to `username` (directly, or anywhere below if recursive)."""
+        user = self._user(username)
+        if user is None:
+            return set()
+        found: set[str] = set()
+        frontier = [user.id]
+        while frontier:
+            rows = self.session.execute(select(User.id, User.username).where(User.manager_id.in_(frontier))).all()
+            frontier = [r.id for r in rows if r.username not in found]
+            found.update(r.username for r in rows)
+            if not recursive:
+                break
+        found.discard(user.username)
+        return found
+
     def groups_of(self, username: str | None) -> set[str]:
         """Names of the groups the user belongs to."""
         user = self._user(username)

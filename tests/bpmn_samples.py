@@ -71,7 +71,7 @@ def timer_boundary_process(key: str, duration: str = "PT1S") -> bytes:
 
 def message_process(key: str, message: str = "payment_received") -> bytes:
     """Waits at an intermediate message catch event, then gives alice a task."""
-    return process(key, f"""
+    return process(key, """
   <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
   <bpmn:intermediateCatchEvent id="wait_payment" name="Payment received">
     <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
@@ -89,7 +89,7 @@ def message_process(key: str, message: str = "payment_received") -> bytes:
 
 def message_start_process(key: str, message: str = "order_placed") -> bytes:
     """Started by a message; gives bob a task."""
-    return process(key, f"""
+    return process(key, """
   <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing>
     <bpmn:messageEventDefinition messageRef="msg_start" />
   </bpmn:startEvent>
