@@ -62,7 +62,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(EngineError)
     def engine_error(err: EngineError) -> Response:
-        return problem(err.status, err.title, err.detail, err.errors)
+        headers = {"WWW-Authenticate": 'Bearer realm="oaflow"'} if err.status == 401 else None
+        return problem(err.status, err.title, err.detail, err.errors, headers=headers)
 
     @app.errorhandler(ValidationError)
     def validation_error(err: ValidationError) -> Response:

@@ -570,7 +570,7 @@ class Engine:
             if inst.status != "error":
                 raise Conflict(f"process instance {instance_id} is {inst.status}, not in error")
             for task in self._tasks(ctx.workflow, TaskState.ERROR):
-                task.set_state(TaskState.READY)
+                task._set_state(TaskState.READY)  # SpiffWorkflow has no public way back from ERROR
             inst.status, inst.error_message, inst.error_element_id = "running", None, None
             ctx.record("retried")
             return inst

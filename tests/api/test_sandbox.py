@@ -1,0 +1,85 @@
+"""Hostile scripts in uploaded BPMN: refused at deploy, or the instance ends in `error` with a clear
+message while the server keeps serving and nothing leaks out."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.bpmn_samples import script_process
+from tests.conftest import deploy_files
+
+MARKER = Path("/tmp/oaflow-sandbox-marker")
+
+REFUSED_AT_DEPLOY = {
+    "subclasses": "x = ().__class__.__base__.__subclasses__()",
+    "dunder_import": "os = __import__('os')",
+    "import": "import os",
+    "open": f"f = open('{MARKER}', 'w')",
+}
+ERROR_AT_RUN = {
+    "endless_loop": "while True:\n    pass",
+    "huge_list": "x = [0] * 10**9",
+    "huge_range": "x = list(range(10**9))",
+    "huge_comprehension": "x = [i for i in range(10**9)]",
+    "huge_power": "x = 10**10**10",
+    "zero_division": "x = 1 / 0",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_AT_DEPLOY))
+def test_hostile_script_is_refused_at_deploy(api, name: str) -> None:  # noqa: ANN001
+    resp = deploy_files(api, "grace", {f"{name}.bpmn": script_process(f"hostile_{name}", REFUSED_AT_DEPLOY[name])})
+    assert resp.status_code == 422, resp.get_json()
+    problem = next(p for p in resp.get_json()["errors"] if p["element_id"] == "script")
+    assert problem["message"] and problem["line"]
+    assert not MARKER.exists()
+
+
+@pytest.mark.parametrize("name", sorted(ERROR_AT_RUN))
+def test_hostile_script_ends_the_instance_in_error(api, name: str) -> None:  # noqa: ANN001
+    key = f"runtime_{name}"
+    assert deploy_files(api, "grace", {f"{key}.bpmn": script_process(key, ERROR_AT_RUN[name])}).status_code == 201
+    started = time.monotonic()
+    resp = api.post(f"/api/v1/process-definitions/{key}/start", "alice", json={})
+    elapsed = time.monotonic() - started
+    assert resp.status_code == 201, resp.get_json()
+    inst = resp.get_json()
+    assert inst["status"] == "error"
+    assert inst["error"]["element_id"] == "script" and len(inst["error"]["message"]) > 10
+    assert inst["active_tasks"] == []  # the user task after the script was never reached
+    assert elapsed < 10
+    history = api.get(f"/api/v1/process-instances/{inst['id']}/history", "alice").get_json()["items"]
+    assert history[-1]["type"] == "error" and history[-1]["element_id"] == "script"
+    # the server keeps serving: a normal request right after works
+    assert api.start_leave("alice").status_code == 201
+
+
+def test_time_limit_message_is_clear(api) -> None:  # noqa: ANN001
+    deploy_files(api, "grace", {"loop.bpmn": script_process("loop_forever", "while True:\n    pass")})
+    inst = api.post("/api/v1/process-definitions/loop_forever/start", "alice", json={}).get_json()
+    assert "time limit" in inst["error"]["message"]
+
+
+def test_a_good_script_runs_and_reads_process_data(api) -> None:  # noqa: ANN001
+    script = "total = sum(i['amount'] for i in items)\nlabel = initiator + ':' + str(total)"
+    deploy_files(api, "grace", {"ok.bpmn": script_process("good_script", script)})
+    resp = api.post("/api/v1/process-definitions/good_script/start", "alice",
+                    json={"variables": {"items": [{"amount": 10}, {"amount": 32.5}]}})
+    inst = resp.get_json()
+    assert inst["status"] == "running", inst
+    assert inst["variables"]["total"] == 42.5 and inst["variables"]["label"] == "alice:42.5"
+
+
+def test_admin_retries_an_instance_after_an_incident(api) -> None:  # noqa: ANN001
+    deploy_files(api, "grace", {"div.bpmn": script_process("divide", "ratio = 10 / count")})
+    inst = api.post("/api/v1/process-definitions/divide/start", "alice", json={"variables": {"count": 0}}).get_json()
+    assert inst["status"] == "error" and "ZeroDivisionError" in inst["error"]["message"]
+    url = f"/api/v1/process-instances/{inst['id']}/retry"
+    assert api.post(url, "alice").status_code == 403
+    again = api.post(url, "admin")
+    assert again.status_code == 200 and again.get_json()["status"] == "error"  # same data, same failure
+    history = api.get(f"/api/v1/process-instances/{inst['id']}/history", "admin").get_json()["items"]
+    assert [h["type"] for h in history].count("error") == 2 and "retried" in [h["type"] for h in history]
