@@ -1,1 +1,263 @@
-"""CRM tables (customers, opportunities, ...) arrive with the records issue; this module registers them."""
+"""CRM tables: customers (with shares and a points ledger), contacts, opportunities, follow-ups, visit plans,
+service tickets, contracts with receivable plans and payments, sales targets, settings and the audit trail.
+
+Owners are usernames (as the engine names people); a customer with no owner sits in the public pool.
+Money is Numeric(14, 2).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.base import Base, utcnow
+
+Money = Numeric(14, 2)
+
+
+class Customer(Base):
+    """A company the sales team works with; `owner` None means it is in the public pool (公海)."""
+
+    __tablename__ = "crm_customer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    name_key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)  # normalised, for duplicates
+    industry: Mapped[str | None] = mapped_column(String(100), index=True)
+    region: Mapped[str | None] = mapped_column(String(100), index=True)
+    level: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    phone_key: Mapped[str | None] = mapped_column(String(50), index=True)  # digits only
+    owner: Mapped[str | None] = mapped_column(String(100), index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_follow_up_at: Mapped[datetime | None] = mapped_column(DateTime)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime)
+    points: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    shares: Mapped[list[CustomerShare]] = relationship(cascade="all, delete-orphan", back_populates="customer")
+
+
+class CustomerShare(Base):
+    """A customer shared with a colleague, for reading or editing."""
+
+    __tablename__ = "crm_customer_share"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customer.id"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    access: Mapped[str] = mapped_column(String(10), nullable=False, default="read")  # read | edit
+    shared_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    customer: Mapped[Customer] = relationship(back_populates="shares")
+
+    __table_args__ = (Index("ix_crm_customer_share_username", "username"),)
+
+
+class Contact(Base):
+    """A person at a customer."""
+
+    __tablename__ = "crm_contact"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customer.id"), index=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    title: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class Opportunity(Base):
+    """A deal in the pipeline: stage and probability while open, then won or lost with a reason."""
+
+    __tablename__ = "crm_opportunity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customer.id"), index=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    stage: Mapped[str] = mapped_column(String(20), nullable=False, default="lead")
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
+    probability: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
+    expected_close_date: Mapped[date | None] = mapped_column(Date)
+    owner: Mapped[str] = mapped_column(String(100), index=True, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="open", index=True)
+    close_reason: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    customer: Mapped[Customer] = relationship()
+
+
+class FollowUp(Base):
+    """A call, visit, email or meeting with a customer; a next follow-up date triggers a reminder once."""
+
+    __tablename__ = "crm_follow_up"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customer.id"), index=True, nullable=False)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("crm_opportunity.id"))
+    user: Mapped[str] = mapped_column(String(100), nullable=False)
+    type: Mapped[str] = mapped_column(String(10), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    next_follow_up_date: Mapped[date | None] = mapped_column(Date)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (Index("ix_crm_follow_up_due", "next_follow_up_date", "reminder_sent_at"),)
+
+
+class VisitPlan(Base):
+    """A planned customer visit (written by the customer_visit process)."""
+
+    __tablename__ = "crm_visit_plan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customer.id"), index=True, nullable=False)
+    user: Mapped[str] = mapped_column(String(100), nullable=False)
+    visit_date: Mapped[date] = mapped_column(Date, nullable=False)
+    purpose: Mapped[str | None] = mapped_column(Text)
+    instance_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class Ticket(Base):
+    """A service ticket or complaint with an SLA due time derived from its priority."""
+
+    __tablename__ = "crm_ticket"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customer.id"), index=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, default="service")  # service | complaint
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(String(10), nullable=False, default="medium")
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="open", index=True)
+    team: Mapped[str] = mapped_column(String(10), nullable=False, default="sales")  # sales | service
+    assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    sla_due_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Contract(Base):
+    """A contract with a customer; `paid_amount` is kept with a conditional UPDATE so it never exceeds `amount`."""
+
+    __tablename__ = "crm_contract"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customer.id"), index=True, nullable=False)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("crm_opportunity.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    paid_amount: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="draft")  # draft | active | closed
+    owner: Mapped[str] = mapped_column(String(100), index=True, nullable=False)
+    signed_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class ReceivablePlan(Base):
+    """One instalment the customer is due to pay (回款计划)."""
+
+    __tablename__ = "crm_receivable_plan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("crm_contract.id"), index=True, nullable=False)
+    due_date: Mapped[date] = mapped_column(Date, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    paid_amount: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class Payment(Base):
+    """Money received against a contract (and optionally one of its plans)."""
+
+    __tablename__ = "crm_payment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("crm_contract.id"), index=True, nullable=False)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("crm_receivable_plan.id"))
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    paid_on: Mapped[date] = mapped_column(Date, nullable=False)
+    recorded_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class SalesTarget(Base):
+    """A sales target for a period (YYYY-MM or YYYY-Qn) for the company, a team (a manager) or a rep."""
+
+    __tablename__ = "crm_sales_target"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), nullable=False)
+    scope: Mapped[str] = mapped_column(String(10), nullable=False)  # company | team | rep
+    owner: Mapped[str] = mapped_column(String(100), nullable=False)  # "*" for the company
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (UniqueConstraint("period", "scope", "owner", name="uq_crm_sales_target_period_scope_owner"),)
+
+
+class PointsEntry(Base):
+    """One line of a customer's loyalty ledger: points earned (positive) or redeemed (negative)."""
+
+    __tablename__ = "crm_points_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customer.id"), index=True, nullable=False)
+    delta: Mapped[int] = mapped_column(Integer, nullable=False)
+    reason: Mapped[str] = mapped_column(String(200), nullable=False)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("crm_payment.id"))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class CrmSetting(Base):
+    """A CRM setting (pool days, claim cap) an administrator may change; defaults live in crm.settings."""
+
+    __tablename__ = "crm_setting"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), nullable=False)
+
+
+class AuditEntry(Base):
+    """Who changed which field of which CRM record, when, from what to what."""
+
+    __tablename__ = "crm_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(30), nullable=False)
+    entity_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    action: Mapped[str] = mapped_column(String(20), nullable=False)  # create | update | delete | <verb>
+    field: Mapped[str | None] = mapped_column(String(50))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    user: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (Index("ix_crm_audit_entity_entity_id", "entity", "entity_id"),)
