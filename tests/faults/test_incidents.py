@@ -1,0 +1,88 @@
+"""A script that raises stops its instance with an incident an admin can see, fix and retry."""
+
+from __future__ import annotations
+
+from engine.models import HistoryEvent, ProcessInstance, Task
+from tests.bpmn_samples import script_process
+from tests.conftest import deploy_files
+from tests.faults.conftest import count_rows
+
+SCRIPT = "total = amount / count"
+
+
+def _start_failing(api) -> dict:  # noqa: ANN001
+    resp = deploy_files(api, "grace", {"avg.bpmn": script_process("average", SCRIPT)})
+    assert resp.status_code == 201, resp.get_json()
+    resp = api.post("/api/v1/process-definitions/average/start", "alice",
+                    json={"variables": {"amount": 10, "count": 0}})
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()
+
+
+def test_failing_script_is_an_incident_fixed_by_data_and_retry(api, app) -> None:  # noqa: ANN001
+    inst = _start_failing(api)
+    assert inst["status"] == "error"
+    assert inst["error"]["element_id"] == "script" and "ZeroDivisionError" in inst["error"]["message"]
+    assert inst["active_tasks"] == []
+    # the admin sees it in the list of instances in error
+    listed = api.get("/api/v1/process-instances", "admin", query_string={"status": "error"}).get_json()
+    assert [i["id"] for i in listed["items"]] == [inst["id"]]
+    assert listed["items"][0]["error"]["element_id"] == "script"
+    # the server keeps serving other work meanwhile
+    assert api.start_leave("alice").status_code == 201
+    base = f"/api/v1/process-instances/{inst['id']}"
+    # fix the data: count = 4
+    resp = api.client.put(base + "/variables", json={"variables": {"count": 4}}, headers=api.headers("admin"))
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["status"] == "error" and resp.get_json()["variables"]["count"] == 4
+    resp = api.post(base + "/retry", "admin")
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert body["status"] == "running" and body["error"] is None
+    assert body["variables"]["total"] == 2.5
+    assert [t["element_id"] for t in body["active_tasks"]] == ["review"]
+    history = [h["type"] for h in api.get(base + "/history", "admin").get_json()["items"]]
+    assert history.index("error") < history.index("variables_changed") < history.index("retried")
+    # and the instance finishes normally
+    task = api.tasks("alice", assignee="me", instance_id=inst["id"])[0]
+    assert api.post(f"/api/v1/tasks/{task['id']}/complete", "alice", json={}).status_code == 200
+    assert api.get(base, "alice").get_json()["status"] == "completed"
+
+
+def test_variables_endpoint_guards(api, app) -> None:  # noqa: ANN001
+    inst = _start_failing(api)
+    base = f"/api/v1/process-instances/{inst['id']}"
+
+    def put(user: str, body: object, path: str = base + "/variables"):  # noqa: ANN202
+        return api.client.put(path, json=body, headers=api.headers(user))
+
+    mine = HistoryEvent.instance_id == inst["id"]
+    events = count_rows(app, HistoryEvent, mine)
+    # not an admin: 403 (even the starter)
+    assert put("alice", {"variables": {"count": 1}}).status_code == 403
+    assert put("bob", {"variables": {"count": 1}}).status_code == 403
+    # unknown instance: 404
+    assert put("admin", {"variables": {"count": 1}}, "/api/v1/process-instances/999999/variables").status_code == 404
+    # bad bodies name the field
+    for body, field in (({}, "variables"), ({"variables": [1]}, "variables"),
+                        ({"variables": {"count": 1}, "status": "running"}, "status"),
+                        ({"variables": {"initiator": "dave"}}, "initiator"),
+                        ({"variables": {"__class__": 1}}, "__class__"),
+                        ({"variables": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": {"k": {
+                            "l": {"m": 1}}}}}}}}}}}}}}, "variables")):
+        resp = put("admin", body)
+        assert resp.status_code == 422 and resp.mimetype == "application/problem+json", (body, resp.get_json())
+        assert field in [e["field"] for e in resp.get_json()["errors"]], (body, resp.get_json())
+    resp = api.client.put(base + "/variables", data=b"{not json", headers={**api.headers("admin"),
+                                                                           "Content-Type": "application/json"})
+    assert resp.status_code == 400
+    assert count_rows(app, HistoryEvent, mine) == events
+    # a running instance is not in error: 409
+    running = api.start_leave("alice").get_json()
+    resp = put("admin", {"variables": {"days": 1}}, f"/api/v1/process-instances/{running['id']}/variables")
+    assert resp.status_code == 409
+    assert count_rows(app, HistoryEvent, mine) == events
+    with app.app_context():
+        from api.extensions import db
+        assert db.session.get(ProcessInstance, inst["id"]).status == "error"
+        assert db.session.query(Task).filter_by(instance_id=inst["id"]).count() == 0
