@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, JSONType, utcnow
@@ -28,6 +28,7 @@ class Department(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     head_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", use_alter=True))
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
 
     parent: Mapped[Department | None] = relationship(remote_side="Department.id")
     head: Mapped[User | None] = relationship(foreign_keys=[head_id])
@@ -86,3 +87,6 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user: Mapped[User] = relationship()
+
+
+from oa import record_models  # noqa: E402, F401  (register the OA record tables with the metadata)

@@ -1,4 +1,9 @@
-"""OA operations that BPMN service tasks may call (registered into the engine by the app factory)."""
+"""OA operations that BPMN service tasks may call (registered into the engine by the app factory).
+
+- `notify` {user, title, body?}: a notification in the user's inbox, linked to the instance.
+- `oa.record_leave` {user, start_date, end_date, leave_type}: approved leave as leave days in attendance.
+- `oa.add_calendar_event` {user, title, start, end, kind?, attendees?}: an event (leave, visit) in a calendar.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,66 @@ import logging
 from typing import Any
 
 from engine.services import ServiceCall, ServiceRegistry
+from oa.notifications import notify as write_notification
+from store.errors import DomainError
 
 log = logging.getLogger("oaflow.oa")
 
 
+class OperationFailed(Exception):
+    """Bad parameters from a process model: the instance's incident, not the API caller's mistake."""
+
+
+def _as_incident(func):  # noqa: ANN001, ANN202
+    """Turn a caller-facing domain error into an operation failure (an incident on the instance)."""
+    def wrapper(call: ServiceCall) -> dict[str, Any]:
+        try:
+            return func(call)
+        except DomainError as err:
+            fields = ", ".join(f"{e.get('field')}: {e.get('message')}" for e in err.errors)
+            raise OperationFailed(f"{err.detail}{' (' + fields + ')' if fields else ''}") from err
+    wrapper.__doc__ = func.__doc__
+    wrapper.__name__ = func.__name__
+    return wrapper
+
+
+@_as_incident
 def notify(call: ServiceCall) -> dict[str, Any]:
-    """Log a notification for a user (the in-app inbox arrives with the notifications issue)."""
-    log.info("notify %s: %s", call.params.get("user"), call.params.get("message"))
-    return {"notified": call.params.get("user")}
+    """Put a notification in a user's inbox, linked to the calling instance."""
+    p = call.params
+    row = write_notification(call.session, p.get("user"), "process", p.get("title"), body=p.get("body") or "",
+                             link=f"/process-instances/{call.instance_id}" if call.instance_id else None,
+                             instance_id=call.instance_id)
+    call.session.flush()
+    return {"notified": row.user, "notification_id": row.id}
+
+
+@_as_incident
+def record_leave(call: ServiceCall) -> dict[str, Any]:
+    """Record approved leave days for a user (never counted as absence)."""
+    from oa.attendance import record_leave as write_leave
+    p = call.params
+    rows = write_leave(call.session, p.get("user"), p.get("start_date"), p.get("end_date"), p.get("leave_type"),
+                       instance_id=call.instance_id)
+    return {"user": p.get("user"), "leave_days": len(rows)}
+
+
+@_as_incident
+def add_calendar_event(call: ServiceCall) -> dict[str, Any]:
+    """Put an event in a user's calendar (kind: event, leave, visit, ...)."""
+    from oa.calendar import add_calendar_event as write_event
+    p = call.params
+    event = write_event(call.session, p.get("user"), p.get("title"), p.get("start"), p.get("end"),
+                        attendees=p.get("attendees") or (), kind=p.get("kind") or "event",
+                        source_instance_id=call.instance_id)
+    return {"event_id": event.id}
 
 
 def register(registry: ServiceRegistry) -> None:
     """Register the OA operations."""
-    registry.register("notify", notify, params={"user", "message"}, required={"user", "message"})
+    registry.register("notify", notify, params={"user", "title", "body"}, required={"user", "title"})
+    registry.register("oa.record_leave", record_leave,
+                      required={"user", "start_date", "end_date", "leave_type"})
+    registry.register("oa.add_calendar_event", add_calendar_event,
+                      params={"user", "title", "start", "end", "kind", "attendees"},
+                      required={"user", "title", "start", "end"})

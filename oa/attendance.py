@@ -1,0 +1,361 @@
+"""Attendance: clock-in/out on server time, shift rules, approved leave days, and the monthly report.
+
+Times are stored as naive UTC; a shift rule's `timezone` decides the local work date and whether a clock-in
+was late. A day counts as (in this order): leave (approved leave recorded for it), present (clocked in; on a
+work day also late if the first clock-in is after start + grace, early leave if the last clock-out is before
+the end), or absent (a past work day with neither). Today and future days are never absent.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from oa.models import Department, User
+from oa.org import OrgDirectory
+from oa.record_models import AttendanceRecord, LeaveRecord, ShiftRule
+from store.base import utcnow
+from store.errors import Conflict, Forbidden, InvalidData, NotFound
+
+MAX_LEAVE_SPAN_DAYS = 366
+LEAVE_TYPE_MAX = 40
+
+
+# --------------------------------------------------------------------------- rules and time
+def _tz(rule: ShiftRule) -> ZoneInfo:
+    try:
+        return ZoneInfo(rule.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def to_local(rule: ShiftRule, moment: datetime) -> datetime:
+    """A naive-UTC moment as local time of the rule's timezone."""
+    return moment.replace(tzinfo=UTC).astimezone(_tz(rule))
+
+
+def default_rule(session: Session) -> ShiftRule:
+    """The default shift rule (created by the migration; rebuilt here if someone deleted it)."""
+    rule = session.scalar(select(ShiftRule).where(ShiftRule.is_default.is_(True)).order_by(ShiftRule.id))
+    if rule is None:
+        from datetime import time
+        rule = ShiftRule(name="Standard office hours", start_time=time(9), end_time=time(18), grace_minutes=10,
+                         work_days=[0, 1, 2, 3, 4], timezone="UTC", is_default=True)
+        session.add(rule)
+        session.flush()
+    return rule
+
+
+def rule_for(session: Session, user: User | None) -> ShiftRule:
+    """The shift rule of the user's department (or the nearest ancestor with one), else the default."""
+    dept = user.department if user is not None else None
+    seen: set[int] = set()
+    while dept is not None and dept.id not in seen:
+        seen.add(dept.id)
+        rule = session.scalar(select(ShiftRule).where(ShiftRule.department_id == dept.id).order_by(ShiftRule.id))
+        if rule is not None:
+            return rule
+        dept = dept.parent
+    return default_rule(session)
+
+
+def _user(session: Session, username: Any, field_name: str = "user") -> User:
+    user = session.scalar(select(User).where(User.username == username)) if isinstance(username, str) else None
+    if user is None:
+        raise InvalidData(f"no user {username!r}", errors=[{"field": field_name, "message": "unknown user"}])
+    return user
+
+
+def _as_date(value: Any, field_name: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    raise InvalidData(f"{field_name} is not a date", errors=[{"field": field_name, "message": "expected YYYY-MM-DD"}])
+
+
+# --------------------------------------------------------------------------- clocking
+def open_shift(session: Session, username: str) -> AttendanceRecord | None:
+    """The user's open shift (clocked in, not out), if any."""
+    return session.scalar(select(AttendanceRecord).where(AttendanceRecord.user == username,
+                                                         AttendanceRecord.clock_out.is_(None)))
+
+
+def clock_in(session: Session, username: str, now: datetime | None = None) -> AttendanceRecord:
+    """Open a shift at server time; 409 if one is already open (also under concurrent clock-ins)."""
+    if open_shift(session, username) is not None:
+        raise Conflict("you are already clocked in; clock out first")
+    now = now or utcnow()
+    rule = rule_for(session, session.scalar(select(User).where(User.username == username)))
+    row = AttendanceRecord(user=username, clock_in=now, work_date=to_local(rule, now).date())
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as err:  # the partial unique index: a concurrent clock-in won
+        raise Conflict("you are already clocked in; clock out first") from err
+    return row
+
+
+def clock_out(session: Session, username: str, now: datetime | None = None) -> AttendanceRecord:
+    """Close the user's open shift at server time; 409 if there is none."""
+    row = open_shift(session, username)
+    if row is None:
+        raise Conflict("you are not clocked in")
+    row.clock_out = max(now or utcnow(), row.clock_in)
+    session.flush()
+    return row
+
+
+# --------------------------------------------------------------------------- leave
+def record_leave(session: Session, username: str, start_date: Any, end_date: Any, leave_type: str,
+                 instance_id: int | None = None) -> list[LeaveRecord]:
+    """Record approved leave as one LeaveRecord per work day in [start_date, end_date]; re-recording updates."""
+    user = _user(session, username)
+    start, end = _as_date(start_date, "start_date"), _as_date(end_date, "end_date")
+    if end < start:
+        raise InvalidData("the leave ends before it starts",
+                          errors=[{"field": "end_date", "message": "must not be before start_date"}])
+    if (end - start).days >= MAX_LEAVE_SPAN_DAYS:
+        raise InvalidData("the leave is too long",
+                          errors=[{"field": "end_date", "message": f"at most {MAX_LEAVE_SPAN_DAYS} days"}])
+    if not isinstance(leave_type, str) or not leave_type.strip():
+        raise InvalidData("a leave type is required", errors=[{"field": "leave_type", "message": "required"}])
+    leave_type = leave_type.strip()[:LEAVE_TYPE_MAX]
+    work_days = set(rule_for(session, user).work_days or [])
+    existing = {r.date: r for r in session.scalars(select(LeaveRecord).where(
+        LeaveRecord.user == user.username, LeaveRecord.date >= start, LeaveRecord.date <= end))}
+    rows = []
+    day = start
+    while day <= end:
+        if day.weekday() in work_days:
+            row = existing.get(day) or LeaveRecord(user=user.username, date=day)
+            row.leave_type, row.instance_id = leave_type, instance_id
+            session.add(row)
+            rows.append(row)
+        day += timedelta(days=1)
+    session.flush()
+    return rows
+
+
+# --------------------------------------------------------------------------- who may see whom
+def may_view(session: Session, viewer: User, username: str) -> bool:
+    """True if `viewer` may read `username`'s attendance: themselves, an admin, a manager above, a dept head."""
+    if viewer.username == username or viewer.has_role("admin"):
+        return True
+    return username in visible_users(session, viewer)
+
+
+def _subtree(session: Session, root_ids: set[int]) -> set[int]:
+    found = set(root_ids)
+    frontier = set(root_ids)
+    while frontier:
+        frontier = set(session.scalars(select(Department.id).where(Department.parent_id.in_(frontier)))) - found
+        found |= frontier
+    return found
+
+
+def visible_users(session: Session, viewer: User) -> set[str]:
+    """Usernames whose attendance `viewer` may read (admins: everyone)."""
+    if viewer.has_role("admin"):
+        return set(session.scalars(select(User.username)))
+    names = {viewer.username} | OrgDirectory(session).reports_of(viewer.username)
+    headed = set(session.scalars(select(Department.id).where(Department.head_id == viewer.id)))
+    if headed:
+        names |= set(session.scalars(select(User.username).where(
+            User.department_id.in_(_subtree(session, headed)))))
+    return names
+
+
+def records_query(session: Session, viewer: User, username: str, start: date | None, end: date | None) -> Select:
+    """Attendance records of `username` in [start, end], newest first, if `viewer` may see them."""
+    target = session.scalar(select(User).where(User.username == username))
+    if target is None:
+        raise NotFound(f"no user {username}")
+    if not may_view(session, viewer, username):
+        raise Forbidden("you may only read your own attendance or that of people who report to you")
+    query = select(AttendanceRecord).where(AttendanceRecord.user == username)
+    if start:
+        query = query.where(AttendanceRecord.work_date >= start)
+    if end:
+        query = query.where(AttendanceRecord.work_date <= end)
+    return query.order_by(AttendanceRecord.clock_in.desc(), AttendanceRecord.id.desc())
+
+
+def record_flags(session: Session, record: AttendanceRecord, rule: ShiftRule | None = None) -> dict[str, bool]:
+    """Whether this one shift started late / ended early by the user's shift rule."""
+    if rule is None:
+        rule = rule_for(session, session.scalar(select(User).where(User.username == record.user)))
+    local_in = to_local(rule, record.clock_in)
+    on_work_day = local_in.weekday() in set(rule.work_days or [])
+    late_after = (datetime.combine(local_in.date(), rule.start_time)
+                  + timedelta(minutes=rule.grace_minutes or 0)).time()
+    late = on_work_day and local_in.time() > late_after
+    early = bool(on_work_day and record.clock_out is not None
+                 and to_local(rule, record.clock_out).time() < rule.end_time)
+    return {"late": late, "early_leave": early}
+
+
+# --------------------------------------------------------------------------- monthly report
+@dataclass
+class UserMonth:
+    """One user's month."""
+
+    user: str
+    display_name: str | None
+    department: str | None
+    work_days: int = 0
+    present: int = 0
+    late: int = 0
+    early_leave: int = 0
+    absent: int = 0
+    leave: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"user": self.user, "display_name": self.display_name, "department": self.department,
+                "work_days": self.work_days, "present": self.present, "late": self.late,
+                "early_leave": self.early_leave, "absent": self.absent, "leave": dict(sorted(self.leave.items())),
+                "leave_days": sum(self.leave.values())}
+
+
+def parse_month(value: str) -> tuple[date, date]:
+    """'YYYY-MM' -> (first day, last day); 422 naming `month` otherwise."""
+    try:
+        year, month = (int(p) for p in value.split("-"))
+        first = date(year, month, 1)
+    except (ValueError, TypeError, AttributeError) as err:
+        raise InvalidData("month must look like 2026-11",
+                          errors=[{"field": "month", "message": "expected YYYY-MM"}]) from err
+    return first, date(year, month, _calendar.monthrange(year, month)[1])
+
+
+def summarise_month(session: Session, users: list[User], first: date, last: date,
+                    now: datetime | None = None) -> list[UserMonth]:
+    """Count present/late/early/absent/leave days per user between first and last (inclusive)."""
+    now = now or utcnow()
+    names = [u.username for u in users]
+    records: dict[str, dict[date, list[AttendanceRecord]]] = defaultdict(lambda: defaultdict(list))
+    for rec in session.scalars(select(AttendanceRecord).where(
+            AttendanceRecord.user.in_(names), AttendanceRecord.work_date >= first,
+            AttendanceRecord.work_date <= last).order_by(AttendanceRecord.clock_in)):
+        records[rec.user][rec.work_date].append(rec)
+    leave: dict[str, dict[date, str]] = defaultdict(dict)
+    for row in session.scalars(select(LeaveRecord).where(LeaveRecord.user.in_(names), LeaveRecord.date >= first,
+                                                         LeaveRecord.date <= last)):
+        leave[row.user][row.date] = row.leave_type
+    out = []
+    for user in users:
+        rule = rule_for(session, user)
+        work_days = set(rule.work_days or [])
+        today = to_local(rule, now).date()
+        month = UserMonth(user.username, user.display_name, user.department.name if user.department else None)
+        day = first
+        while day <= last:
+            is_work_day = day.weekday() in work_days
+            month.work_days += is_work_day
+            shifts = records[user.username].get(day, [])
+            if day in leave[user.username]:
+                month.leave[leave[user.username][day]] += 1
+            elif shifts:
+                month.present += 1
+                if is_work_day:
+                    month.late += record_flags(session, shifts[0], rule)["late"]
+                    closed = [s for s in shifts if s.clock_out is not None]
+                    if closed and len(closed) == len(shifts):
+                        month.early_leave += record_flags(session, closed[-1], rule)["early_leave"]
+            elif is_work_day and day < today:
+                month.absent += 1
+            day += timedelta(days=1)
+        out.append(month)
+    return out
+
+
+def monthly_report(session: Session, viewer: User, month: str, department_id: int | None = None,
+                   now: datetime | None = None) -> dict[str, Any]:
+    """The month per user and per department, limited to what `viewer` may see.
+
+    Admins see everyone; others see themselves, their reports and the departments they head.
+    With `department_id`, only that department and its sub-departments (403 unless the viewer may see it).
+    """
+    first, last = parse_month(month)
+    query = select(User).where(User.active.is_(True)).order_by(User.username)
+    if department_id is not None:
+        dept = session.get(Department, department_id)
+        if dept is None:
+            raise InvalidData(f"no department {department_id}",
+                              errors=[{"field": "department", "message": "unknown department"}])
+        subtree = _subtree(session, {dept.id})
+        if not viewer.has_role("admin"):
+            heads = {d.head_id for d in session.scalars(select(Department).where(Department.id.in_(
+                _ancestors(session, dept))))}
+            if viewer.id not in heads:
+                raise Forbidden("only an admin or the head of this department may read its report")
+        query = query.where(User.department_id.in_(subtree))
+    users = list(session.scalars(query))
+    if not viewer.has_role("admin"):
+        allowed = visible_users(session, viewer)
+        users = [u for u in users if u.username in allowed]
+    users = [u for u in users if not u.has_role("integrator")]
+    months = summarise_month(session, users, first, last, now)
+    departments: dict[str, dict[str, Any]] = {}
+    for m in months:
+        key = m.department or "(none)"
+        d = departments.setdefault(key, {"department": key, "users": 0, "present": 0, "late": 0,
+                                         "early_leave": 0, "absent": 0, "leave": Counter()})
+        d["users"] += 1
+        for name in ("present", "late", "early_leave", "absent"):
+            d[name] += getattr(m, name)
+        d["leave"].update(m.leave)
+    dept_rows = []
+    for key in sorted(departments):
+        row = departments[key]
+        row["leave"] = dict(sorted(row["leave"].items()))
+        row["leave_days"] = sum(row["leave"].values())
+        dept_rows.append(row)
+    return {"month": f"{first:%Y-%m}", "from": first.isoformat(), "to": last.isoformat(),
+            "users": [m.as_dict() for m in months], "departments": dept_rows}
+
+
+def _ancestors(session: Session, dept: Department) -> set[int]:
+    found: set[int] = set()
+    current: Department | None = dept
+    while current is not None and current.id not in found:
+        found.add(current.id)
+        current = current.parent
+    return found
+
+
+def report_table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The per-user report as a header and rows (leave types become columns) for CSV/XLSX."""
+    leave_types = sorted({t for u in report["users"] for t in u["leave"]})
+    header = ["user", "display_name", "department", "work_days", "present", "late", "early_leave", "absent"]
+    header += [f"leave_{t}" for t in leave_types] + ["leave_days"]
+    rows = []
+    for u in report["users"]:
+        rows.append([u["user"], u["display_name"] or "", u["department"] or "", u["work_days"], u["present"],
+                     u["late"], u["early_leave"], u["absent"]]
+                    + [u["leave"].get(t, 0) for t in leave_types] + [u["leave_days"]])
+    return header, rows
+
+
+def department_table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The per-department report as a header and rows."""
+    leave_types = sorted({t for d in report["departments"] for t in d["leave"]})
+    header = ["department", "users", "present", "late", "early_leave", "absent"]
+    header += [f"leave_{t}" for t in leave_types] + ["leave_days"]
+    rows = [[d["department"], d["users"], d["present"], d["late"], d["early_leave"], d["absent"]]
+            + [d["leave"].get(t, 0) for t in leave_types] + [d["leave_days"]] for d in report["departments"]]
+    return header, rows

@@ -1,0 +1,93 @@
+"""Notifications: notify() from domain code and from a BPMN service task, the inbox endpoints."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from oa.notifications import notify
+from oa.record_models import Notification
+from tests.bpmn_samples import process
+from tests.conftest import deploy_files
+from tests.oa.conftest import problem_fields
+
+
+def _service_process(key: str, params: str) -> bytes:
+    return process(key, f"""
+  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:serviceTask id="tell" name="Tell">
+    <bpmn:extensionElements>
+      <spiffworkflow:serviceTaskOperator id="notify" resultVariable="told">
+        <spiffworkflow:parameters>{params}</spiffworkflow:parameters>
+      </spiffworkflow:serviceTaskOperator>
+    </bpmn:extensionElements>
+    <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+  </bpmn:serviceTask>
+  <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="tell" />
+  <bpmn:sequenceFlow id="f2" sourceRef="tell" targetRef="end" />""")
+
+
+def test_inbox_lists_own_only_and_marks_read(api, dbs) -> None:  # noqa: ANN001
+    with dbs() as s:
+        first = notify(s, "alice", "info", "Hello", body="first")
+        notify(s, "alice", "info", "Second")
+        other = notify(s, "bob", "info", "For bob")
+        s.flush()
+        first_id, other_id = first.id, other.id
+    resp = api.get("/api/v1/notifications", "alice")
+    body = resp.get_json()
+    assert resp.status_code == 200 and body["total"] == 2 and body["unread_count"] == 2
+    assert [n["title"] for n in body["items"]] == ["Second", "Hello"]
+    assert all(n["user"] == "alice" for n in body["items"])
+    # someone else's notification is invisible: 404, and it stays unread
+    assert api.post(f"/api/v1/notifications/{other_id}/read", "alice").status_code == 404
+    assert api.post("/api/v1/notifications/999999/read", "alice").status_code == 404
+    resp = api.post(f"/api/v1/notifications/{first_id}/read", "alice")
+    assert resp.status_code == 200 and resp.get_json()["read_at"]
+    unread = api.get("/api/v1/notifications", "alice", query_string={"unread": "true"}).get_json()
+    assert [n["title"] for n in unread["items"]] == ["Second"] and unread["unread_count"] == 1
+    resp = api.post("/api/v1/notifications/read-all", "alice")
+    assert resp.get_json() == {"marked_read": 1}
+    assert api.get("/api/v1/notifications", "alice", query_string={"unread": "1"}).get_json()["total"] == 0
+    bob = api.get("/api/v1/notifications", "bob", query_string={"unread": "true"}).get_json()
+    assert bob["total"] == 1 and bob["items"][0]["id"] == other_id
+
+
+def test_inbox_bad_input_and_auth(api) -> None:  # noqa: ANN001
+    assert api.get("/api/v1/notifications").status_code == 401
+    resp = api.get("/api/v1/notifications", "alice", query_string={"unread": "maybe"})
+    assert resp.status_code == 422 and problem_fields(resp) == {"unread"}
+    resp = api.get("/api/v1/notifications", "alice", query_string={"per_page": "0"})
+    assert resp.status_code == 422 and problem_fields(resp) == {"per_page"}
+    resp = api.get("/api/v1/notifications", "alice", query_string={"colour": "red"})
+    assert resp.status_code == 422 and problem_fields(resp) == {"colour"}
+
+
+def test_notify_operation_from_a_service_task(api, app, dbs) -> None:  # noqa: ANN001
+    xml = _service_process("tell_carol", '<spiffworkflow:parameter id="user" type="str" value="\'carol\'" />'
+                                         '<spiffworkflow:parameter id="title" type="str" value="\'Pay up\'" />'
+                                         '<spiffworkflow:parameter id="body" type="str" value="\'now\'" />')
+    assert deploy_files(api, "grace", {"tell.bpmn": xml}).status_code == 201
+    resp = api.post("/api/v1/process-definitions/tell_carol/start", "grace", json={"variables": {}})
+    assert resp.status_code == 201 and resp.get_json()["status"] == "completed", resp.get_json()
+    instance_id = resp.get_json()["id"]
+    items = api.get("/api/v1/notifications", "carol").get_json()["items"]
+    assert len(items) == 1 and items[0]["title"] == "Pay up" and items[0]["body"] == "now"
+    assert items[0]["instance_id"] == instance_id and items[0]["kind"] == "process"
+
+
+def test_notify_operation_without_title_is_refused_at_deploy(api) -> None:  # noqa: ANN001
+    xml = _service_process("tell_nobody", '<spiffworkflow:parameter id="user" type="str" value="\'carol\'" />')
+    resp = deploy_files(api, "grace", {"tell.bpmn": xml})
+    assert resp.status_code == 422 and "title" in resp.get_data(as_text=True)
+
+
+def test_notify_validates(dbs) -> None:  # noqa: ANN001
+    import pytest
+
+    from store.errors import InvalidData
+    with dbs() as s:
+        with pytest.raises(InvalidData) as err:
+            notify(s, "", "info", " ")
+        assert {e["field"] for e in err.value.errors} == {"user", "title"}
+        assert s.scalars(select(Notification)).all() == []
