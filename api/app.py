@@ -15,6 +15,7 @@ from api.config import ROOT, Settings
 from api.errors import register_error_handlers
 from api.extensions import db, migrate
 from api.logging_setup import configure_logging
+from api.web import init_web
 from engine.runtime import Engine
 from engine.scripting import ScriptLimits
 from engine.services import ServiceRegistry
@@ -41,6 +42,13 @@ def _sqlite_setup(engine) -> None:  # noqa: ANN001
     def on_begin(conn) -> None:  # noqa: ANN001
         immediate = conn.get_execution_options().get("oaflow_write")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _notifier(session, user: str, kind: str, title: str, body: str, instance_id: int | None) -> None:  # noqa: ANN001
+    """Engine notifications go to the OA in-app inbox."""
+    from oa.notifications import notify
+    notify(session, user, kind, title, body, link=f"/instances/{instance_id}" if instance_id else None,
+           instance_id=instance_id)
 
 
 def build_services() -> ServiceRegistry:
@@ -87,9 +95,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         if url.startswith("sqlite"):
             _sqlite_setup(db.engine)
     limits = ScriptLimits(script_timeout=settings.script_timeout)
-    app.extensions["oaflow_engine"] = Engine(build_services(), OrgDirectory, limits=limits)
+    app.extensions["oaflow_engine"] = Engine(build_services(), OrgDirectory, limits=limits, notifier=_notifier,
+                                             rules=settings.approval_rules())
     Path(settings.upload_dir).mkdir(parents=True, exist_ok=True)
 
+    init_web(app)  # web pages: Babel, CSRF for the pages only, session cookie flags
     for module in _route_modules():
         app.register_blueprint(module.bp, url_prefix=getattr(module, "URL_PREFIX", API_PREFIX))
     register_error_handlers(app)

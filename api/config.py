@@ -26,6 +26,15 @@ class Settings:
     testing: bool = False
     log_json: bool = field(default_factory=lambda: os.environ.get("OAFLOW_LOG_FORMAT", "json") == "json")
 
+    empty_approver: str = field(default_factory=lambda: os.environ.get("OAFLOW_EMPTY_APPROVER", "user:admin"))
+    self_approval: str = field(default_factory=lambda: os.environ.get("OAFLOW_SELF_APPROVAL", "manager"))
+    auto_approve_repeat: bool = field(default_factory=lambda: os.environ.get("OAFLOW_AUTO_APPROVE_REPEAT", "1") != "0")
+
+    def approval_rules(self):  # noqa: ANN201
+        """The engine's approver rules from these settings."""
+        from engine.runtime import ApprovalRules
+        return ApprovalRules(self.empty_approver, self.self_approval, self.auto_approve_repeat)
+
     def sqlalchemy_url(self) -> str:
         """The URL with relative SQLite paths made absolute and the SQLite folder created."""
         url = self.database_url

@@ -25,11 +25,27 @@ def fire_timers_once(app: Flask) -> int:
             db.session.remove()
 
 
+def deliver_webhooks_once(app: Flask) -> int:
+    """Send due webhook deliveries."""
+    from engine.webhooks import deliver_pending
+    with app.app_context():
+        try:
+            return deliver_pending(db.session)
+        except Exception:  # retried on the next poll
+            log.exception("webhook delivery failed")
+            db.session.rollback()
+            return 0
+        finally:
+            db.session.remove()
+
+
 def start_scheduler(app: Flask, interval: float | None = None) -> BackgroundScheduler:
     """Start polling for due timers every `interval` seconds (OAFLOW_TIMER_POLL by default)."""
     seconds = interval or app.config["OAFLOW_SETTINGS"].timer_poll_seconds
     sched = BackgroundScheduler(daemon=True)
     sched.add_job(fire_timers_once, "interval", seconds=seconds, args=[app], id="oaflow-timers",
+                  max_instances=1, coalesce=True)
+    sched.add_job(deliver_webhooks_once, "interval", seconds=seconds, args=[app], id="oaflow-webhooks",
                   max_instances=1, coalesce=True)
     sched.start()
     log.info("timer scheduler polling every %ss", seconds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -119,6 +120,12 @@ class Task(Base):
     due_at: Mapped[datetime | None] = mapped_column(DateTime)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     completed_by: Mapped[str | None] = mapped_column(String(100))
+    # approver actions: whom a delegated / signer-before task returns to, and why
+    owner: Mapped[str | None] = mapped_column(String(100))
+    delegation: Mapped[str | None] = mapped_column(String(20))  # delegated | signer_before
+    signers_after: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    approvals: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)  # who already approved
+    urged_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan")
     instance: Mapped[ProcessInstance] = relationship()
@@ -180,3 +187,60 @@ class IdempotentStart(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
     __table_args__ = (UniqueConstraint("caller", "key", name="uq_idempotent_start_caller_key"),)
+
+
+class InstanceViewer(Base):
+    """Someone given read access to an instance (CC / 抄送) who has no task in it."""
+
+    __tablename__ = "instance_viewer"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    added_by: Mapped[str | None] = mapped_column(String(100))
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class InstanceAttachment(Base):
+    """A file attached to an instance; the bytes live on disk under the upload dir, named by `stored_name`."""
+
+    __tablename__ = "instance_attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True, nullable=False)
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    stored_name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    uploaded_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class Webhook(Base):
+    """An integrator's webhook: engine events are POSTed to `url`, signed with HMAC-SHA256 of `secret`."""
+
+    __tablename__ = "webhook"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(1000), nullable=False)
+    events: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)  # [] = every event
+    secret: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class WebhookDelivery(Base):
+    """One event queued for one webhook; a background sender delivers it after the transaction commits."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhook.id"), index=True, nullable=False)
+    event: Mapped[str] = mapped_column(String(50), nullable=False)
+    payload: Mapped[dict] = mapped_column(JSONType, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)

@@ -27,12 +27,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import assignment
+from engine import assignment, webhooks
+from engine.approvals import ApproverActions
 from engine.definitions import LoadedSpec, SpecCache, get_definition
 from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
 from engine.models import (
     HistoryEvent,
     IdempotentStart,
+    InstanceViewer,
     MessageSubscription,
     ProcessDefinition,
     ProcessInstance,
@@ -87,6 +89,15 @@ class _Context:
     closing: list[HistoryEvent] = field(default_factory=list)  # recorded after the task events
     completed_by: dict[str, str] = field(default_factory=dict)
     incident: tuple[str, str | None] | None = None
+    notices: list[tuple[str, str, str, str]] = field(default_factory=list)  # (user, kind, title, body)
+    events: list[tuple[str, dict]] = field(default_factory=list)  # webhook events
+    auto_complete: list[tuple[str, str]] = field(default_factory=list)  # (task id, reason)
+
+    def notify(self, users: list[str] | set[str], kind: str, title: str, body: str = "") -> None:
+        """Queue an in-app notification for each user (written in this transaction)."""
+        for user in sorted(set(users)):
+            if user:
+                self.notices.append((user, kind, title, body))
 
     def record(self, type_: str, *, closing: bool = False, **kw: Any) -> None:
         event = HistoryEvent(instance_id=self.instance.id, type=type_,
@@ -166,17 +177,38 @@ def _is_lock_error(err: OperationalError) -> bool:
     return "locked" in text or "busy" in text or "deadlock" in text or "could not serialize" in text
 
 
-class Engine:
+@dataclass(frozen=True)
+class ApprovalRules:
+    """How the engine treats awkward approvers (configurable per installation).
+
+    empty_approver: "skip" approves a task nobody can be found for; "user:NAME" hands it to NAME.
+    self_approval: "manager" hands a task whose approver is the applicant to the applicant's manager;
+                   "skip" approves it; "allow" leaves it.
+    auto_approve_repeat: the same person approving two steps in a row approves the second automatically.
+    """
+
+    empty_approver: str = "user:admin"
+    self_approval: str = "manager"
+    auto_approve_repeat: bool = True
+
+
+Notifier = Callable[[Session, str, str, str, str, int | None], Any]
+
+
+class Engine(ApproverActions):
     """Runs BPMN instances over the database. One instance per app, shared by all threads."""
 
     def __init__(self, services: ServiceRegistry, directory_factory: Callable[[Session], assignment.Directory],
                  *, limits: ScriptLimits | None = None, max_engine_steps: int = 10_000,
-                 spec_cache: SpecCache | None = None) -> None:
+                 spec_cache: SpecCache | None = None, notifier: Notifier | None = None,
+                 rules: ApprovalRules | None = None) -> None:
         self.services = services
         self.directory_factory = directory_factory
         self.limits = limits or ScriptLimits()
         self.max_engine_steps = max_engine_steps
         self.specs = spec_cache or SpecCache()
+        self.notifier = notifier
+        self.rules = rules or ApprovalRules()
 
     # ------------------------------------------------------------------ executor
     def _transaction(self, session: Session, work: Callable[[], T]) -> T:
@@ -234,17 +266,34 @@ class Engine:
 
     # ------------------------------------------------------------------ stepping
     def _advance_and_save(self, ctx: _Context, *, step: bool = True) -> None:
-        if step and ctx.instance.status == "running":
-            try:
-                self._advance(ctx)
-            except SQLAlchemyError:
-                raise
-            except EngineError:
-                raise
-            except Exception as err:  # script, service and engine failures: an incident
-                self._incident(ctx, err)
-        self._sync_tasks(ctx)
+        for _round in range(50):
+            if step and ctx.instance.status == "running":
+                try:
+                    self._advance(ctx)
+                except SQLAlchemyError:
+                    raise
+                except EngineError:
+                    raise
+                except Exception as err:  # script, service and engine failures: an incident
+                    self._incident(ctx, err)
+            self._sync_tasks(ctx)
+            if not ctx.auto_complete or ctx.instance.status != "running":
+                break
+            self._run_auto_completions(ctx)
+            step = True
         self._save(ctx)
+
+    def _run_auto_completions(self, ctx: _Context) -> None:
+        pending, ctx.auto_complete = ctx.auto_complete, []
+        for task_id, reason in pending:
+            spiff_task = ctx.workflow.get_task_from_id(UUID(task_id))
+            if spiff_task is None or spiff_task.state != TaskState.READY:
+                continue
+            spiff_task.data.update({"approved": True, "comment": reason})
+            spiff_task.run()
+            ctx.completed_by[task_id] = "system"
+            ctx.record("task_completed", user=None, task_id=task_id, element_id=spiff_task.task_spec.bpmn_id,
+                       comment=reason, data={"variables": {"approved": True}, "automatic": True})
 
     def _advance(self, ctx: _Context) -> None:
         wf = ctx.workflow
@@ -360,22 +409,94 @@ class Engine:
             people, due = assignment.Assignment(), None
             if ctx.instance.status == "running":
                 self._incident(ctx, RuntimeError(f"cannot resolve who works task '{row.element_id}': {err}"))
+        people = self._apply_rules(ctx, row, people, directory)
         row.assignee = people.assignee
         row.candidate_users = people.candidate_users
         row.candidate_groups = people.candidate_groups
+        row.owner, row.delegation, row.signers_after, row.approvals, row.urged_at = None, None, [], [], None
         row.due_at = due
         row.candidates = ([TaskCandidate(kind="user", value=u) for u in dict.fromkeys(people.candidate_users)]
                           + [TaskCandidate(kind="group", value=g) for g in dict.fromkeys(people.candidate_groups)])
         ctx.record("task_created", user=None, task_id=row.id, element_id=row.element_id,
                    data={"assignee": row.assignee, "candidate_users": row.candidate_users,
                          "candidate_groups": row.candidate_groups})
+        if any(task_id == row.id for task_id, _ in ctx.auto_complete):
+            return
+        ctx.notify(self.people_of(row, directory), "task_assigned", f"New task: {row.name}",
+                   f"{ctx.instance.process_key} #{ctx.instance.id}")
+        ctx.events.append(("task.created", {"task_id": row.id, "instance_id": ctx.instance.id,
+                                            "element_id": row.element_id, "assignee": row.assignee,
+                                            "candidate_users": row.candidate_users,
+                                            "candidate_groups": row.candidate_groups}))
+
+    @staticmethod
+    def people_of(row: Task, directory: assignment.Directory) -> set[str]:
+        """Everyone who may act on a task now: its assignee, or its candidate users and group members."""
+        if row.assignee:
+            return {row.assignee}
+        people = set(row.candidate_users or [])
+        for group in row.candidate_groups or []:
+            people |= directory.members_of(group)
+        return people
+
+    def _apply_rules(self, ctx: _Context, row: Task, people: assignment.Assignment,
+                     directory: assignment.Directory) -> assignment.Assignment:
+        """Empty approver, self-approval and repeated-approver rules."""
+        starter = ctx.instance.started_by
+        rules = self.rules
+        if people.assignee and people.assignee == starter and rules.self_approval != "allow" \
+                and not people.candidate_users and not people.candidate_groups and self._is_approval(ctx, row):
+            if rules.self_approval == "skip":
+                ctx.auto_complete.append((row.id, "approved automatically: the approver is the applicant"))
+                return people
+            manager = directory.manager_of(starter)
+            if manager:
+                ctx.record("task_reassigned", user=None, task_id=row.id, element_id=row.element_id,
+                           data={"from": starter, "to": manager, "rule": "approver is the applicant"})
+                people = assignment.Assignment(assignee=manager)
+        if not people.assignee and not people.candidate_users and not self._groups_have_members(
+                people.candidate_groups, directory):
+            if rules.empty_approver == "skip":
+                ctx.auto_complete.append((row.id, "approved automatically: no approver could be found"))
+                return people
+            fallback = rules.empty_approver.removeprefix("user:")
+            ctx.record("task_reassigned", user=None, task_id=row.id, element_id=row.element_id,
+                       data={"from": None, "to": fallback, "rule": "no approver could be found"})
+            return assignment.Assignment(assignee=fallback)
+        if rules.auto_approve_repeat and people.assignee and self._is_approval(ctx, row) \
+                and self._previous_approver(ctx) == people.assignee:
+            ctx.auto_complete.append((row.id, f"approved automatically: {people.assignee} approved the previous step"))
+        return people
+
+    @staticmethod
+    def _is_approval(ctx: _Context, row: Task) -> bool:
+        """An approval task is one whose form asks for `approved`."""
+        schema = ctx.instance.definition.forms.get(row.form or "") or {}
+        return "approved" in (schema.get("properties") or {})
+
+    @staticmethod
+    def _groups_have_members(groups: list[str], directory: assignment.Directory) -> bool:
+        return any(directory.members_of(g) for g in groups)
+
+    @staticmethod
+    def _previous_approver(ctx: _Context) -> str | None:
+        """Who approved the step just before, if it was an approval in this same command."""
+        for event in reversed(ctx.history):
+            if event.type == "task_completed":
+                variables = (event.data or {}).get("variables") or {}
+                return event.user if variables.get("approved") is True else None
+        return None
 
     def _save(self, ctx: _Context) -> None:
         inst, wf, session = ctx.instance, ctx.workflow, ctx.session
         if inst.status == "running" and wf.is_completed():
             inst.status = "completed"
             inst.ended_at = utcnow()
-            ctx.record("completed", user=None)
+            ctx.record("completed", user=None, closing=True)
+            outcome = _visible_variables(wf).get("outcome")
+            ctx.notify([inst.started_by or ""], "outcome",
+                       f"{inst.definition.name or inst.process_key} #{inst.id} "
+                       + (f"{outcome}" if outcome else "completed"))
         inst.state = dump_state(wf)
         inst.variables = _visible_variables(wf)
         waiting = self._tasks(wf, TaskState.WAITING)
@@ -398,10 +519,28 @@ class Engine:
             for row in session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")):
                 row.status, row.completed_at = "cancelled", utcnow()
                 row.candidates.clear()
+        for event in ctx.history + ctx.closing:
+            if event.type in ("completed", "cancelled", "error", "withdrawn"):
+                ctx.events.append((f"instance.{event.type}", {"instance_id": inst.id, "key": inst.process_key,
+                                                              "business_key": inst.business_key,
+                                                              "variables": inst.variables}))
         session.add_all(ctx.history + ctx.closing)
         ctx.history.clear()
         ctx.closing.clear()
+        self.deliver_notices(session, ctx.notices, inst.id)
+        ctx.notices.clear()
+        for name, payload in ctx.events:
+            webhooks.enqueue(session, name, payload)
+        ctx.events.clear()
         session.flush()
+
+    def deliver_notices(self, session: Session, notices: list[tuple[str, str, str, str]],
+                        instance_id: int | None) -> None:
+        """Hand queued notifications to the notifier plugged in by the app (same transaction)."""
+        if self.notifier is None:
+            return
+        for user, kind, title, body in notices:
+            self.notifier(session, user, kind, title, body, instance_id)
 
     # ------------------------------------------------------------------ commands
     def start(self, session: Session, key: str, actor: Actor, variables: dict | None = None,
@@ -494,6 +633,8 @@ class Engine:
             spiff_task = ctx.workflow.get_task_from_id(UUID(task_id))
             if spiff_task is None or spiff_task.state != TaskState.READY:
                 raise Conflict(f"task {task_id} is no longer waiting")
+            if self.intercept_completion(ctx, fresh, actor, variables, comment):
+                return fresh
             spiff_task.data.update(variables)
             spiff_task.run()
             ctx.completed_by[task_id] = actor.username
@@ -664,14 +805,15 @@ class Engine:
         if actor.is_admin or self._may_see_task(row, actor):
             return
         inst = session.get(ProcessInstance, row.instance_id)
-        if inst is not None and inst.started_by == actor.username:
+        if inst is not None and (inst.started_by == actor.username
+                                 or session.get(InstanceViewer, (inst.id, actor.username)) is not None):
             return
         raise NotFound(f"no task {row.id}")
 
     @staticmethod
     def _may_see_task(row: Task, actor: Actor) -> bool:
         return (row.assignee == actor.username or row.completed_by == actor.username
-                or actor.username in (row.candidate_users or [])
+                or row.owner == actor.username or actor.username in (row.candidate_users or [])
                 or bool(set(actor.groups).intersection(row.candidate_groups or [])))
 
     @staticmethod
@@ -682,8 +824,10 @@ class Engine:
             raise Forbidden(f"task {row.id} is {who}")
 
     def can_read_instance(self, session: Session, inst: ProcessInstance, actor: Actor) -> bool:
-        """Admins, the starter, and anyone who has or had a task in it may read an instance."""
+        """Admins, the starter, people CC'd, and anyone who has or had a task in it may read an instance."""
         if actor.is_admin or inst.started_by == actor.username:
+            return True
+        if session.get(InstanceViewer, (inst.id, actor.username)) is not None:
             return True
         rows = session.scalars(select(Task).where(Task.instance_id == inst.id)).all()
         return any(self._may_see_task(r, actor) for r in rows)

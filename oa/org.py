@@ -69,6 +69,11 @@ class OrgDirectory:
         user = self._user(username)
         return {g.name for g in user.groups} if user else set()
 
+    def members_of(self, group: str) -> set[str]:
+        """Usernames of the active members of a group."""
+        row = self.session.scalar(select(Group).where(Group.name == group))
+        return {u.username for u in row.members if u.active} if row else set()
+
     def group_name(self, label: str) -> str | None:
         """The group a lane label names (case-insensitive), or None."""
         for name in self.session.scalars(select(Group.name)):

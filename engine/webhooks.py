@@ -1,0 +1,84 @@
+"""Webhooks: engine events are queued in the step's transaction and POSTed after it commits, signed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import urllib.request
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine.models import Webhook, WebhookDelivery
+from store.base import utcnow
+
+log = logging.getLogger("oaflow.webhooks")
+MAX_ATTEMPTS = 8
+Poster = Callable[[str, bytes, dict[str, str]], int]
+
+
+def enqueue(session: Session, event: str, payload: dict[str, Any]) -> int:
+    """Queue `event` for every active webhook subscribed to it (no commit); returns how many were queued."""
+    count = 0
+    for hook in session.scalars(select(Webhook).where(Webhook.active.is_(True))):
+        if hook.events and event not in hook.events:
+            continue
+        session.add(WebhookDelivery(webhook_id=hook.id, event=event, payload=payload))
+        count += 1
+    return count
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The `X-Oaflow-Signature` header value: sha256=<hex HMAC of the body>."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (http/https checked at creation)
+        return response.status
+
+
+def deliver_pending(session: Session, post: Poster = _post, limit: int = 50) -> int:
+    """Send due deliveries; each is claimed with a conditional UPDATE so two senders never send one twice.
+
+    Failures back off exponentially and give up after MAX_ATTEMPTS. Returns how many were delivered.
+    """
+    delivered = 0
+    now = utcnow()
+    due = session.scalars(select(WebhookDelivery.id).where(
+        WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now).limit(limit)).all()
+    for delivery_id in due:
+        claimed = session.execute(update(WebhookDelivery).where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending").values(status="sending"))
+        session.commit()
+        if claimed.rowcount != 1:
+            continue
+        delivery = session.get(WebhookDelivery, delivery_id)
+        hook = session.get(Webhook, delivery.webhook_id)
+        body = json.dumps({"event": delivery.event, "delivery_id": delivery.id, "data": delivery.payload}).encode()
+        headers = {"Content-Type": "application/json", "X-Oaflow-Event": delivery.event,
+                   "X-Oaflow-Signature": sign(hook.secret, body)}
+        delivery.attempts += 1
+        try:
+            status = post(hook.url, body, headers)
+            ok = 200 <= status < 300
+            error = None if ok else f"HTTP {status}"
+        except Exception as err:  # any network failure is retried later
+            ok, error = False, f"{type(err).__name__}: {err}"[:500]
+        if ok:
+            delivery.status, delivery.last_error = "delivered", None
+            delivered += 1
+        else:
+            delivery.last_error = error
+            delivery.status = "failed" if delivery.attempts >= MAX_ATTEMPTS else "pending"
+            delivery.next_attempt_at = utcnow() + timedelta(seconds=min(2 ** delivery.attempts * 5, 3600))
+            log.warning("webhook %s delivery %s failed (%s), attempt %s", hook.id, delivery.id, error,
+                        delivery.attempts)
+        session.commit()
+    return delivered
