@@ -1,9 +1,93 @@
-"""CRM operations that BPMN service tasks may call (registered into the engine by the app factory)."""
+"""CRM operations that BPMN service tasks may call (registered into the engine by the app factory).
+
+Each receives an engine.services.ServiceCall and works inside the step's transaction: none of them commits.
+Bad parameters raise InvalidData/NotFound/Conflict, which the engine reports to the caller.
+"""
 
 from __future__ import annotations
 
-from engine.services import ServiceRegistry
+from datetime import date
+from typing import Any
+
+from crm.models import Customer, Opportunity, Ticket
+from engine.services import ServiceCall, ServiceRegistry
+from store.errors import InvalidData, NotFound
+
+
+def _int(params: dict[str, Any], name: str) -> int:
+    value = params.get(name)
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidData(f"{name} must be an integer", errors=[{"field": name, "message": "not an integer"}]) from None
+
+
+def _date(params: dict[str, Any], name: str, required: bool = True) -> date | None:
+    value = params.get(name)
+    if value in (None, "") and not required:
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise InvalidData(f"{name} must be a date", errors=[{"field": name, "message": "not a YYYY-MM-DD date"}]) \
+            from None
+
+
+def _get(session: Any, model: type, params: dict[str, Any], name: str) -> Any:
+    row = session.get(model, _int(params, name))
+    if row is None:
+        raise NotFound(f"no {model.__name__.lower()} {params.get(name)}")
+    return row
+
+
+def mark_opportunity_won(call: ServiceCall) -> dict[str, Any]:
+    """Mark the opportunity won and create (or activate) its contract; idempotent."""
+    from crm.opportunities import mark_won
+    opp = _get(call.session, Opportunity, call.params, "opportunity_id")
+    contract = mark_won(call.session, opp, call.started_by, "approved by contract approval",
+                        call.params.get("contract_title"), call.params.get("amount"))
+    return {"opportunity_id": opp.id, "contract_id": contract.id, "status": opp.status}
+
+
+def create_visit_plan(call: ServiceCall) -> dict[str, Any]:
+    """Plan a visit to a customer on a date, for a user."""
+    from crm.follow_ups import create_visit_plan as plan
+    customer = _get(call.session, Customer, call.params, "customer_id")
+    user = call.params.get("user") or call.started_by
+    row = plan(call.session, customer, str(user), _date(call.params, "visit_date"), call.params.get("purpose"),
+               call.instance_id)
+    return {"visit_plan_id": row.id}
+
+
+def add_follow_up(call: ServiceCall) -> dict[str, Any]:
+    """Record a follow-up on a customer."""
+    from crm.follow_ups import record_follow_up
+    customer = _get(call.session, Customer, call.params, "customer_id")
+    row = record_follow_up(call.session, customer, str(call.params.get("user") or call.started_by),
+                           str(call.params.get("type") or "visit"), call.params.get("content"),
+                           _date(call.params, "next_follow_up_date", required=False))
+    return {"follow_up_id": row.id}
+
+
+def record_ticket_outcome(call: ServiceCall) -> dict[str, Any]:
+    """Close a ticket with its outcome."""
+    from crm.tickets import record_outcome
+    ticket = _get(call.session, Ticket, call.params, "ticket_id")
+    record_outcome(call.session, ticket, call.params.get("outcome"), call.params.get("user") or call.started_by)
+    return {"ticket_id": ticket.id, "status": ticket.status}
 
 
 def register(registry: ServiceRegistry) -> None:
     """Register the CRM operations."""
+    registry.register("crm.mark_opportunity_won", mark_opportunity_won,
+                      params={"contract_title", "amount"}, required={"opportunity_id"})
+    registry.register("crm.create_visit_plan", create_visit_plan,
+                      params={"purpose", "user"}, required={"customer_id", "visit_date"})
+    registry.register("crm.add_follow_up", add_follow_up,
+                      params={"next_follow_up_date", "user", "type"}, required={"customer_id", "content"})
+    registry.register("crm.record_ticket_outcome", record_ticket_outcome,
+                      params={"user"}, required={"ticket_id", "outcome"})

@@ -1,0 +1,58 @@
+"""Small helpers shared by the CRM modules: money, dates, periods and JSON conversion."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from store.errors import InvalidData
+
+CENT = Decimal("0.01")
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2]|Q[1-4])$")
+
+
+def money(value: Any, field: str = "amount", *, allow_zero: bool = True) -> Decimal:
+    """A non-negative amount rounded to cents (422 naming `field` otherwise)."""
+    try:
+        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError, TypeError):
+        raise InvalidData(f"{field} must be a number", errors=[{"field": field, "message": "not a number"}]) from None
+    if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero) or amount >= Decimal("1e12"):
+        raise InvalidData(f"{field} is out of range",
+                          errors=[{"field": field, "message": "must be positive and below 10^12"}])
+    return amount
+
+
+def num(value: Any) -> float:
+    """A money value as a JSON number (2 decimals)."""
+    return float(Decimal(str(value or 0)).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def iso(value: date | datetime | None) -> str | None:
+    """ISO text of a date or datetime, or None."""
+    return value.isoformat() if value is not None else None
+
+
+def parse_period(period: str, field: str = "period") -> tuple[date, date]:
+    """[start, end) dates of a period written YYYY-MM or YYYY-Qn (422 naming `field` otherwise)."""
+    match = PERIOD_RE.match(period or "")
+    if not match:
+        raise InvalidData("period must be YYYY-MM or YYYY-Qn",
+                          errors=[{"field": field, "message": "must be YYYY-MM or YYYY-Qn"}])
+    year, part = int(match.group(1)), match.group(2)
+    if part.startswith("Q"):
+        first = (int(part[1]) - 1) * 3 + 1
+        months = 3
+    else:
+        first, months = int(part), 1
+    start = date(year, first, 1)
+    end_month = first + months
+    end = date(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1)
+    return start, end
+
+
+def month_of(day: date) -> str:
+    """YYYY-MM of a date."""
+    return f"{day.year:04d}-{day.month:02d}"

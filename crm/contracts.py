@@ -1,0 +1,195 @@
+"""Contracts, receivable plans (回款计划) and payments: a payment never exceeds what is outstanding, kept with
+conditional UPDATEs so two concurrent payments cannot overpay; every payment earns loyalty points."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from crm import audit
+from crm.access import Viewer, can_edit_customer, can_read_customer, customer_visible_clause, get_customer
+from crm.common import iso, money, num
+from crm.customers import POINTS_PER_AMOUNT, add_points
+from crm.models import Contract, Customer, Opportunity, Payment, ReceivablePlan
+from store.base import utcnow
+from store.errors import Conflict, Forbidden, InvalidData, NotFound
+
+STATUSES = ("draft", "active", "closed")
+
+
+def contract_dict(c: Contract) -> dict[str, Any]:
+    """JSON shape of a contract with what is still outstanding."""
+    return {"id": c.id, "customer_id": c.customer_id, "opportunity_id": c.opportunity_id, "title": c.title,
+            "amount": num(c.amount), "paid_amount": num(c.paid_amount),
+            "outstanding": num(Decimal(str(c.amount)) - Decimal(str(c.paid_amount))), "status": c.status,
+            "owner": c.owner, "signed_date": iso(c.signed_date), "created_at": iso(c.created_at)}
+
+
+def plan_dict(p: ReceivablePlan, today: date | None = None) -> dict[str, Any]:
+    """JSON shape of a receivable plan."""
+    today = today or utcnow().date()
+    outstanding = Decimal(str(p.amount)) - Decimal(str(p.paid_amount))
+    return {"id": p.id, "contract_id": p.contract_id, "due_date": iso(p.due_date), "amount": num(p.amount),
+            "paid_amount": num(p.paid_amount), "outstanding": num(outstanding), "note": p.note,
+            "overdue": outstanding > 0 and p.due_date < today}
+
+
+def payment_dict(p: Payment) -> dict[str, Any]:
+    """JSON shape of a payment."""
+    return {"id": p.id, "contract_id": p.contract_id, "plan_id": p.plan_id, "amount": num(p.amount),
+            "paid_on": iso(p.paid_on), "recorded_by": p.recorded_by, "created_at": iso(p.created_at)}
+
+
+def contract_visible_clause(viewer: Viewer) -> Any:
+    """SQL condition: the contract's owner is in scope or its customer is visible."""
+    visible = select(Customer.id).where(customer_visible_clause(viewer))
+    return or_(viewer.owner_clause(Contract.owner), Contract.customer_id.in_(visible))
+
+
+def get_contract(session: Session, viewer: Viewer, contract_id: int, *, edit: bool = False,
+                 field: str | None = None) -> Contract:
+    """The contract if the viewer may read (or edit) it."""
+    contract = session.get(Contract, contract_id)
+    customer = session.get(Customer, contract.customer_id) if contract else None
+    readable = contract is not None and (viewer.owns_scope(contract.owner) or (
+        customer is not None and customer.owner is not None and can_read_customer(session, viewer, customer)))
+    if not readable:
+        if field:
+            raise InvalidData(f"no contract {contract_id}", errors=[{"field": field, "message": "unknown contract"}])
+        raise NotFound(f"no contract {contract_id}")
+    if edit and not (viewer.owns_scope(contract.owner) or can_edit_customer(session, viewer, customer)):
+        raise Forbidden(f"you may read contract {contract_id} but not change it")
+    return contract
+
+
+def create_contract(session: Session, viewer: Viewer, data: dict[str, Any]) -> Contract:
+    """Create a contract for a customer the viewer may edit (optionally tied to one of its opportunities)."""
+    customer = get_customer(session, viewer, data["customer_id"], edit=True, field="customer_id")
+    opp_id = data.get("opportunity_id")
+    if opp_id is not None:
+        opp = session.get(Opportunity, opp_id)
+        if opp is None or opp.customer_id != customer.id:
+            raise InvalidData("unknown opportunity for this customer",
+                              errors=[{"field": "opportunity_id", "message": "not an opportunity of this customer"}])
+    status = data.get("status") or "draft"
+    contract = Contract(customer_id=customer.id, opportunity_id=opp_id, title=data["title"].strip(),
+                        amount=money(data["amount"], allow_zero=False), paid_amount=Decimal("0"), status=status,
+                        owner=customer.owner or viewer.username, signed_date=data.get("signed_date"),
+                        created_at=utcnow())
+    session.add(contract)
+    session.flush()
+    audit.record(session, "contract", contract.id, viewer.username, "create",
+                 {"title": (None, contract.title), "amount": (None, contract.amount), "status": (None, status)})
+    return contract
+
+
+def update_contract(session: Session, viewer: Viewer, contract_id: int, data: dict[str, Any]) -> Contract:
+    """Change title, amount, status or signed date (amount never below what was paid)."""
+    contract = get_contract(session, viewer, contract_id, edit=True)
+    data = {k: v for k, v in data.items() if k in ("title", "amount", "status", "signed_date")}
+    if "amount" in data:
+        data["amount"] = money(data["amount"], allow_zero=False)
+        planned = session.scalar(select(func.coalesce(func.sum(ReceivablePlan.amount), 0))
+                                 .where(ReceivablePlan.contract_id == contract.id))
+        if data["amount"] < Decimal(str(contract.paid_amount)) or data["amount"] < Decimal(str(planned)):
+            raise InvalidData("amount is below what is paid or planned",
+                              errors=[{"field": "amount", "message": "below the paid or planned amount"}])
+    changes = audit.apply_changes(contract, data)
+    if changes:
+        audit.record(session, "contract", contract.id, viewer.username, "update", changes)
+    session.flush()
+    return contract
+
+
+def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
+    """Contracts the viewer sees."""
+    query = select(Contract).where(contract_visible_clause(viewer))
+    for name in ("customer_id", "status", "owner", "opportunity_id"):
+        if filters.get(name) is not None:
+            query = query.where(getattr(Contract, name) == filters[name])
+    return query.order_by(Contract.id)
+
+
+def add_plan(session: Session, viewer: Viewer, data: dict[str, Any]) -> ReceivablePlan:
+    """Add a receivable plan; all plans of a contract together may not exceed its amount."""
+    contract = get_contract(session, viewer, data["contract_id"], edit=True, field="contract_id")
+    amount = money(data["amount"], allow_zero=False)
+    planned = Decimal(str(session.scalar(select(func.coalesce(func.sum(ReceivablePlan.amount), 0))
+                                         .where(ReceivablePlan.contract_id == contract.id))))
+    if planned + amount > Decimal(str(contract.amount)):
+        left = Decimal(str(contract.amount)) - planned
+        raise InvalidData(f"plans would exceed the contract amount ({num(left)} left to plan)",
+                          errors=[{"field": "amount", "message": f"at most {num(left)} left to plan"}])
+    plan = ReceivablePlan(contract_id=contract.id, due_date=data["due_date"], amount=amount,
+                          paid_amount=Decimal("0"), note=data.get("note"), created_at=utcnow())
+    session.add(plan)
+    session.flush()
+    audit.record(session, "receivable_plan", plan.id, viewer.username, "create",
+                 {"amount": (None, amount), "due_date": (None, plan.due_date)})
+    return plan
+
+
+def plans_query(viewer: Viewer, filters: dict[str, Any], today: date) -> Select:
+    """Receivable plans of contracts the viewer sees; `overdue` keeps unpaid plans past their date."""
+    visible = select(Contract.id).where(contract_visible_clause(viewer))
+    query = select(ReceivablePlan).where(ReceivablePlan.contract_id.in_(visible))
+    if filters.get("contract_id") is not None:
+        query = query.where(ReceivablePlan.contract_id == filters["contract_id"])
+    if filters.get("overdue"):
+        query = query.where(ReceivablePlan.due_date < today, ReceivablePlan.paid_amount < ReceivablePlan.amount)
+    return query.order_by(ReceivablePlan.due_date, ReceivablePlan.id)
+
+
+def record_payment(session: Session, viewer: Viewer, contract_id: int, data: dict[str, Any]) -> Payment:
+    """Record money received: 409 if it exceeds what is outstanding on the contract (or the plan);
+    the customer earns 1 loyalty point per 100 paid."""
+    contract = get_contract(session, viewer, contract_id, edit=True)
+    if contract.status != "active":
+        raise Conflict(f"contract {contract_id} is {contract.status}; only active contracts take payments")
+    amount = money(data["amount"], allow_zero=False)
+    plan_id = data.get("plan_id")
+    if plan_id is not None:
+        plan = session.get(ReceivablePlan, plan_id)
+        if plan is None or plan.contract_id != contract.id:
+            raise InvalidData("unknown plan for this contract",
+                              errors=[{"field": "plan_id", "message": "not a plan of this contract"}])
+        done = session.execute(update(ReceivablePlan).where(
+            ReceivablePlan.id == plan_id, ReceivablePlan.paid_amount + amount <= ReceivablePlan.amount)
+            .values(paid_amount=ReceivablePlan.paid_amount + amount).execution_options(synchronize_session=False))
+        if done.rowcount != 1:
+            raise Conflict("the payment exceeds what is outstanding on the plan",
+                           errors=[{"field": "amount", "message": "exceeds the plan's outstanding amount"}])
+    done = session.execute(update(Contract).where(Contract.id == contract.id,
+                                                  Contract.paid_amount + amount <= Contract.amount)
+                           .values(paid_amount=Contract.paid_amount + amount)
+                           .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise Conflict("the payment exceeds what is outstanding on the contract",
+                       errors=[{"field": "amount", "message": "exceeds the outstanding amount"}])
+    payment = Payment(contract_id=contract.id, plan_id=plan_id, amount=amount,
+                      paid_on=data.get("paid_on") or utcnow().date(), recorded_by=viewer.username,
+                      created_at=utcnow())
+    session.add(payment)
+    session.flush()
+    session.refresh(contract)
+    audit.record(session, "contract", contract.id, viewer.username, "payment",
+                 {"paid_amount": (Decimal(str(contract.paid_amount)) - amount, contract.paid_amount)})
+    points = int(amount // POINTS_PER_AMOUNT)
+    if points > 0:
+        add_points(session, contract.customer_id, points, f"payment #{payment.id}", viewer.username, payment.id)
+    return payment
+
+
+def payments_of(session: Session, contract: Contract) -> list[Payment]:
+    """Payments of a contract, oldest first."""
+    return list(session.scalars(select(Payment).where(Payment.contract_id == contract.id).order_by(Payment.id)))
+
+
+def plans_of(session: Session, contract: Contract) -> list[ReceivablePlan]:
+    """Receivable plans of a contract by due date."""
+    return list(session.scalars(select(ReceivablePlan).where(ReceivablePlan.contract_id == contract.id)
+                                .order_by(ReceivablePlan.due_date, ReceivablePlan.id)))
