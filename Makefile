@@ -14,7 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+NODE_STAMP := node_modules/.installed
+
+# bpmn-js for the web app's diagrams, from the npm registry at the locked version (never copied into the repo)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 init: install
 	$(BIN)/oaflow init

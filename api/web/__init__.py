@@ -1,0 +1,49 @@
+"""The server-rendered web app: session login, task pages, forms, process diagrams, designer.
+
+`init_web(app)` wires Babel (zh-CN / English), CSRF protection for the web pages only (the JSON API
+under /api/ stays CSRF-free because it authenticates with bearer tokens, never cookies) and the
+session cookie flags. The pages themselves live in `api.web.views` (registered at / by
+`api/routes/web_pages.py`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from flask import Flask, request, session
+from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_wtf.csrf import CSRFProtect
+
+LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def select_locale() -> str:
+    """The language chosen in the session, else the best match of Accept-Language, else English."""
+    chosen = session.get("lang") if request else None
+    if chosen in LANGUAGES:
+        return chosen
+    best = request.accept_languages.best_match(["en", "zh_CN", "zh", "zh-CN"]) if request else None
+    return "zh_CN" if best and best.lower().startswith("zh") else "en"
+
+
+def init_web(app: Flask) -> None:
+    """Configure Babel, CSRF (checked by the web blueprint only) and cookie flags on `app`."""
+    secure = os.environ.get("OAFLOW_SECURE_COOKIES", "0").lower() in ("1", "true", "yes")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["SESSION_COOKIE_NAME"] = "oaflow_session"
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+    # CSRF is checked explicitly by the web blueprint, so API blueprints are never affected.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = os.path.join(os.path.dirname(__file__), "translations")
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(get_locale=get_locale, format_datetime=format_datetime, format_date=format_date,
+                                 languages=LANGUAGES)
