@@ -25,6 +25,10 @@ def _leave_task(api, days: float = 1, user: str = "alice") -> dict:  # noqa: ANN
     return next(t for t in api.tasks("bob", assignee="me") if t["instance_id"] == inst["id"])
 
 
+def _approve(api, task: dict, user: str, approved: bool = True):  # noqa: ANN001, ANN202
+    return api.post(f"/api/v1/tasks/{task['id']}/complete", user, json={"variables": {"approved": approved}})
+
+
 def _history(api, instance_id: int, user: str = "alice") -> list[dict]:  # noqa: ANN001
     return api.get(f"/api/v1/process-instances/{instance_id}/history", user).get_json()["items"]
 
@@ -46,10 +50,11 @@ def test_transfer(api) -> None:  # noqa: ANN001
     resp = api.post(url, "bob", json={"to": "dave", "comment": "I am travelling"})
     assert resp.status_code == 200 and resp.get_json()["assignee"] == "dave"
     assert api.tasks("bob") == [] and [t["id"] for t in api.tasks("dave", assignee="me")] == [task["id"]]
-    assert api.post(f"/api/v1/tasks/{task['id']}/complete", "bob", json={"variables": {"approved": True}}).status_code == 404
-    assert api.post(f"/api/v1/tasks/{task['id']}/complete", "dave", json={"variables": {"approved": True}}).status_code == 200
+    assert _approve(api, task, "bob").status_code == 404
+    assert _approve(api, task, "dave").status_code == 200
     moved = next(h for h in _history(api, task["instance_id"]) if h["type"] == "task_transferred")
-    assert moved["user"] == "bob" and moved["data"] == {"from": "bob", "to": "dave"} and moved["comment"] == "I am travelling"
+    assert moved["user"] == "bob" and moved["data"] == {"from": "bob", "to": "dave"}
+    assert moved["comment"] == "I am travelling"
     assert any(n["kind"] == "task_assigned" and "transferred" in n["title"] for n in _notifications(api, "dave"))
     assert api.post(url, "dave", json={"to": "bob"}).status_code in (404, 409)  # completed: no longer open
 
@@ -75,7 +80,8 @@ def test_add_signer_before_and_after(api) -> None:  # noqa: ANN001
     task = _leave_task(api)
     base = f"/api/v1/tasks/{task['id']}"
     assert api.post(base + "/add-signer", "bob", json={"user": "dave", "position": "sideways"}).status_code == 422
-    assert api.post(base + "/add-signer", "bob", json={"user": "dave", "position": "before"}).get_json()["assignee"] == "dave"
+    before = api.post(base + "/add-signer", "bob", json={"user": "dave", "position": "before"})
+    assert before.get_json()["assignee"] == "dave"
     back = api.post(base + "/complete", "dave", json={"variables": {"approved": True}})
     assert back.status_code == 200 and back.get_json()["assignee"] == "bob" and back.get_json()["status"] == "open"
     assert api.post(base + "/add-signer", "bob", json={"user": "erin", "position": "after"}).status_code == 200
@@ -99,13 +105,14 @@ def test_signer_after_can_reject(api) -> None:  # noqa: ANN001
 
 def test_return_to_an_earlier_step(api) -> None:  # noqa: ANN001
     task = _leave_task(api, days=5)
-    api.post(f"/api/v1/tasks/{task['id']}/complete", "bob", json={"variables": {"approved": True}})
+    _approve(api, task, "bob")
     hr = api.tasks("erin", candidate="me")[0]
     targets = api.get(f"/api/v1/tasks/{hr['id']}/return-targets", "erin").get_json()["items"]
     assert targets == [{"element_id": "manager_approval", "name": "Manager approval"}]
     bad = api.post(f"/api/v1/tasks/{hr['id']}/return", "erin", json={"target_element_id": "hr_decision"})
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "target_element_id"
-    assert api.post(f"/api/v1/tasks/{hr['id']}/return", "carol", json={"target_element_id": "manager_approval"}).status_code == 404
+    outsider = api.post(f"/api/v1/tasks/{hr['id']}/return", "carol", json={"target_element_id": "manager_approval"})
+    assert outsider.status_code == 404
     resp = api.post(f"/api/v1/tasks/{hr['id']}/return", "erin",
                     json={"target_element_id": "manager_approval", "comment": "dates are wrong"})
     assert resp.status_code == 200, resp.get_json()
@@ -127,7 +134,7 @@ def test_cc_gives_read_access_and_notifies(api) -> None:  # noqa: ANN001
     resp = api.post(f"/api/v1/tasks/{task['id']}/cc", "bob", json={"users": ["frank", "frank"]})
     assert resp.status_code == 200 and resp.get_json()["added"] == ["frank"]
     assert api.get(inst_url, "frank").status_code == 200
-    assert api.post(f"/api/v1/tasks/{task['id']}/complete", "frank", json={"variables": {"approved": True}}).status_code == 403
+    assert _approve(api, task, "frank").status_code == 403
     assert [n["kind"] for n in _notifications(api, "frank")] == ["cc"]
     bad = api.post(inst_url + "/cc", "alice", json={"users": ["ghost"]})
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "users/0"
@@ -165,7 +172,7 @@ def test_withdraw_only_before_anyone_acted(api) -> None:  # noqa: ANN001
     assert _history(api, first["id"])[-1]["type"] == "withdrawn"
     second = api.start_leave("alice", days=5).get_json()
     task = api.tasks("bob", assignee="me")[0]
-    api.post(f"/api/v1/tasks/{task['id']}/complete", "bob", json={"variables": {"approved": True}})
+    _approve(api, task, "bob")
     late = api.post(f"/api/v1/process-instances/{second['id']}/withdraw", "alice", json={})
     assert late.status_code == 409 and "already acted" in late.get_json()["detail"]
 
@@ -187,7 +194,7 @@ def test_rule_same_approver_twice_in_a_row_is_automatic(api) -> None:  # noqa: A
     assert deploy_files(api, "grace", {"twice.bpmn": _two_step("twice", "bob", "bob")}).status_code == 201
     inst = api.post("/api/v1/process-definitions/twice/start", "alice", json={}).get_json()
     task = api.tasks("bob", assignee="me")[0]
-    api.post(f"/api/v1/tasks/{task['id']}/complete", "bob", json={"variables": {"approved": True}})
+    _approve(api, task, "bob")
     final = api.get(f"/api/v1/process-instances/{inst['id']}", "alice").get_json()
     assert final["status"] == "completed"
     auto = [h for h in _history(api, inst["id"]) if h["type"] == "task_completed" and h["user"] is None]
@@ -212,7 +219,7 @@ def test_rule_empty_approver_goes_to_admin(api) -> None:  # noqa: ANN001
 def test_notifications_for_assignment_and_outcome(api) -> None:  # noqa: ANN001
     task = _leave_task(api)
     assert any(n["kind"] == "task_assigned" for n in _notifications(api, "bob"))
-    api.post(f"/api/v1/tasks/{task['id']}/complete", "bob", json={"variables": {"approved": True}})
+    _approve(api, task, "bob")
     outcome = [n for n in _notifications(api, "alice") if n["kind"] == "outcome"]
     assert len(outcome) == 1 and "approved" in outcome[0]["title"]
 
@@ -259,7 +266,7 @@ def test_webhooks_are_signed_and_sent_after_commit(api, app) -> None:  # noqa: A
         hook = api.post("/api/v1/webhooks", "erp", json={"url": f"http://127.0.0.1:{server.server_port}/hook",
                                                          "events": ["instance.completed"]}).get_json()
         task = _leave_task(api)
-        api.post(f"/api/v1/tasks/{task['id']}/complete", "bob", json={"variables": {"approved": True}})
+        _approve(api, task, "bob")
         from engine.webhooks import deliver_pending
         with app.app_context():
             assert deliver_pending(db.session) == 1
