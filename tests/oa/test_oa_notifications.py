@@ -6,25 +6,8 @@ from sqlalchemy import select
 
 from oa.notifications import notify
 from oa.record_models import Notification
-from tests.bpmn_samples import process
 from tests.conftest import deploy_files
-from tests.oa.conftest import problem_fields
-
-
-def _service_process(key: str, params: str) -> bytes:
-    return process(key, f"""
-  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-  <bpmn:serviceTask id="tell" name="Tell">
-    <bpmn:extensionElements>
-      <spiffworkflow:serviceTaskOperator id="notify" resultVariable="told">
-        <spiffworkflow:parameters>{params}</spiffworkflow:parameters>
-      </spiffworkflow:serviceTaskOperator>
-    </bpmn:extensionElements>
-    <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-  </bpmn:serviceTask>
-  <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="tell" />
-  <bpmn:sequenceFlow id="f2" sourceRef="tell" targetRef="end" />""")
+from tests.oa.conftest import problem_fields, run_service, service_process
 
 
 def test_inbox_lists_own_only_and_marks_read(api, dbs) -> None:  # noqa: ANN001
@@ -64,11 +47,7 @@ def test_inbox_bad_input_and_auth(api) -> None:  # noqa: ANN001
 
 
 def test_notify_operation_from_a_service_task(api, app, dbs) -> None:  # noqa: ANN001
-    xml = _service_process("tell_carol", '<spiffworkflow:parameter id="user" type="str" value="\'carol\'" />'
-                                         '<spiffworkflow:parameter id="title" type="str" value="\'Pay up\'" />'
-                                         '<spiffworkflow:parameter id="body" type="str" value="\'now\'" />')
-    assert deploy_files(api, "grace", {"tell.bpmn": xml}).status_code == 201
-    resp = api.post("/api/v1/process-definitions/tell_carol/start", "grace", json={"variables": {}})
+    resp = run_service(api, "notify", {"user": "'carol'", "title": "'Pay up'", "body": "'now'"})
     assert resp.status_code == 201 and resp.get_json()["status"] == "completed", resp.get_json()
     instance_id = resp.get_json()["id"]
     items = api.get("/api/v1/notifications", "carol").get_json()["items"]
@@ -77,8 +56,7 @@ def test_notify_operation_from_a_service_task(api, app, dbs) -> None:  # noqa: A
 
 
 def test_notify_operation_without_title_is_refused_at_deploy(api) -> None:  # noqa: ANN001
-    xml = _service_process("tell_nobody", '<spiffworkflow:parameter id="user" type="str" value="\'carol\'" />')
-    resp = deploy_files(api, "grace", {"tell.bpmn": xml})
+    resp = deploy_files(api, "grace", {"tell.bpmn": service_process("tell", "notify", {"user": "'carol'"})})
     assert resp.status_code == 422 and "title" in resp.get_data(as_text=True)
 
 
