@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, Response, json, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -88,7 +88,30 @@ def register_error_handlers(app: Flask) -> None:
         return problem(503, "Service unavailable", "the database is not reachable; retry shortly",
                        headers={"Retry-After": "2"})
 
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def unstorable_value(err: Exception) -> Response:
+        return _unstorable(err)
+
+    @app.errorhandler(StatementError)
+    def statement_error(err: StatementError) -> Response:
+        if isinstance(err.orig, OverflowError | ValueError) and not isinstance(err, OperationalError):
+            return _unstorable(err)
+        return unexpected(err)
+
     @app.errorhandler(Exception)
     def unexpected(err: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem(500, "Internal server error", "an unexpected error occurred; it has been logged")
+
+
+_MAX_ID = 2**63 - 1
+
+
+def _unstorable(err: Exception) -> Response:
+    """A client value the database cannot hold (out-of-range number, NUL byte): 404 for an impossible id
+    in the path (no such object), else 400."""
+    log.info("unstorable value on %s %s: %s", request.method, request.path, str(err).splitlines()[0][:300])
+    if any(isinstance(v, int) and not -_MAX_ID <= v <= _MAX_ID for v in (request.view_args or {}).values()):
+        return problem(404, "Not found", "no object has this id")
+    return problem(400, "Malformed request", "a value in the request is out of range or cannot be stored")

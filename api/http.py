@@ -27,13 +27,42 @@ def json_body(schema: Schema) -> dict:
             raise ApiError(400, "Malformed request", f"the body is not valid JSON: {str(err)[:200]}") from err
     if not isinstance(data, dict):
         raise ApiError(400, "Malformed request", "the body must be a JSON object")
+    bad = _nul_path(data)
+    if bad is not None:
+        raise ApiError(422, "Validation failed", "text may not contain NUL characters",
+                       [{"field": bad, "message": "contains a NUL (\\u0000) character"}])
     return schema.load(data)
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """The path of the first key or string holding a NUL character (no database can store it), or None."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}/{key}" if path else str(key)
+            if "\x00" in key:
+                return here
+            found = _nul_path(item, here)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _nul_path(item, f"{path}/{i}" if path else str(i))
+            if found is not None:
+                return found
+    return None
 
 
 def query_args(schema: Schema) -> dict:
     """Query-string arguments loaded through `schema` (422 naming bad arguments)."""
+    args = request.args.to_dict()
+    bad = _nul_path(args)
+    if bad is not None:
+        raise ApiError(422, "Invalid query", "query arguments may not contain NUL characters",
+                       [{"field": bad, "message": "contains a NUL (\\u0000) character"}])
     try:
-        return schema.load(request.args.to_dict())
+        return schema.load(args)
     except ValidationError as err:
         raise ApiError(422, "Invalid query", "some query arguments are invalid",
                        marshmallow_errors(err.messages)) from err
