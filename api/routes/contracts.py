@@ -26,20 +26,20 @@ class ContractIn(_Strict):
     customer_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     opportunity_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1))
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    amount = fields.Decimal(required=True, validate=validate.Range(min=0.01, max=MAX_AMOUNT))
+    amount = fields.Decimal(required=True, validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT))
     status = fields.String(validate=validate.OneOf(svc.STATUSES))
     signed_date = fields.Date(allow_none=True)
 
 
 class ContractPatch(_Strict):
     title = fields.String(validate=validate.Length(min=1, max=200))
-    amount = fields.Decimal(validate=validate.Range(min=0.01, max=MAX_AMOUNT))
+    amount = fields.Decimal(validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT))
     status = fields.String(validate=validate.OneOf(svc.STATUSES))
     signed_date = fields.Date(allow_none=True)
 
 
 class PaymentIn(_Strict):
-    amount = fields.Decimal(required=True, validate=validate.Range(min=0.01, max=MAX_AMOUNT))
+    amount = fields.Decimal(required=True, validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT))
     paid_on = fields.Date()
     plan_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1))
 

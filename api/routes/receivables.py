@@ -22,7 +22,7 @@ class PlanIn(Schema):
 
     contract_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     due_date = fields.Date(required=True)
-    amount = fields.Decimal(required=True, validate=validate.Range(min=0.01, max=10**12 - 1))
+    amount = fields.Decimal(required=True, validate=validate.Range(min=0, min_inclusive=False, max=10**12 - 1))
     note = fields.String(allow_none=True, validate=validate.Length(max=500))
 
 
