@@ -198,21 +198,21 @@ def _parse_value(schema: dict, form: MultiDict, path: str, errors: dict[str, str
         if raw.lower() in ("false", "0", "no", "off"):
             return False
         errors[path] = "must be yes or no"
-        return None
+        return raw  # kept only to show it again: data with errors is never submitted
     if kind in ("number", "integer"):
         try:
             number = float(raw.replace(",", ""))
         except ValueError:
             errors[path] = "must be a number"
-            return None
+            return raw
         if not math.isfinite(number):
             errors[path] = "must be a finite number"
-            return None
+            return raw
         if number.is_integer() and abs(number) < 2**53:
             return int(number)
         if kind == "integer":
             errors[path] = "must be a whole number"
-            return None
+            return raw
         return number
     return raw
 

@@ -1,0 +1,62 @@
+"""Rebuild the message catalogs: extract the strings, fill zh-CN from `zh_cn_messages`, compile the .mo.
+
+Run `python -m api.web.i18n` after changing labels; the .po and .mo files are committed, so nothing
+needs compiling at install time. `missing()` lists labels without a translation (a test checks it).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+HERE = Path(__file__).resolve().parent
+# Babel reads zh_CN as zh_Hans_CN, whose gettext fallback is "zh": the catalog lives there
+PO = HERE / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
+POT = HERE / "translations" / "messages.pot"
+
+
+def extract() -> None:
+    """Write messages.pot from the Python and Jinja sources of the web app."""
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(HERE / "babel.cfg"),
+                    "-k", "_l", "--omit-header", "--no-location", "-o", str(POT), str(HERE)], check=True,
+                   capture_output=True)
+
+
+def build() -> list[str]:
+    """Fill and compile the zh_CN catalog from the extracted template; returns untranslated ids."""
+    from api.web.zh_cn_messages import ZH_CN
+    with POT.open("rb") as fh:
+        template = read_po(fh)
+    template.locale = "zh_CN"
+    missing = []
+    for message in template:
+        if not message.id:
+            continue
+        text = ZH_CN.get(message.id)
+        if text is None:
+            missing.append(message.id)
+        message.string = text or ""
+    PO.parent.mkdir(parents=True, exist_ok=True)
+    with PO.open("wb") as fh:
+        write_po(fh, template, omit_header=False, no_location=True)
+    with PO.with_suffix(".mo").open("wb") as fh:
+        write_mo(fh, template)
+    return missing
+
+
+def missing() -> list[str]:
+    """Message ids in the committed zh_CN catalog that have no translation."""
+    with PO.open("rb") as fh:
+        catalog = read_po(fh)
+    return [m.id for m in catalog if m.id and not m.string]
+
+
+if __name__ == "__main__":
+    extract()
+    gaps = build()
+    print("untranslated:", gaps or "none")
+    sys.exit(1 if gaps else 0)

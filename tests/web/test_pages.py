@@ -1,0 +1,246 @@
+"""The web pages through a cookie-keeping test client: login, CSRF, tasks, forms, requests, process view,
+designer — happy paths, who may see what, and bad input shown on the field."""
+
+from __future__ import annotations
+
+import re
+
+from tests.web.conftest import ROOT, Web
+
+LEAVE_XML = (ROOT / "processes" / "leave_request.bpmn").read_bytes()
+BROKEN_BPMN = LEAVE_XML.replace(b'outcome = "approved"', b"outcome = (")
+
+LEAVE = {"v:leave_type": "annual", "v:start_date": "2026-12-01", "v:end_date": "2026-12-02", "v:days": "2",
+         "v:reason": "family trip"}
+
+
+def _start_leave(web: Web, **over: str) -> str:
+    resp = web.post("/start/leave_request", {**LEAVE, **over}, csrf_from="/start/leave_request")
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    return resp.headers["Location"]
+
+
+def _first_task_id(web: Web) -> str:
+    html = web.get("/tasks").get_data(as_text=True)
+    found = re.search(r"/tasks/([0-9a-f-]{36})", html)
+    assert found, html[:2000]
+    return found.group(1)
+
+
+def test_pages_need_login_and_redirect_back(web: Web) -> None:
+    resp = web.get("/tasks")
+    assert resp.status_code == 302 and "/login?next=/tasks" in resp.headers["Location"]
+    bad = web.login("alice", "wrong")
+    assert bad.status_code == 401 and "wrong password" in bad.get_data(as_text=True)
+    token = web.csrf("/login?next=/tasks")
+    ok = web.client.post("/login?next=/tasks", data={"username": "alice", "password": "demo", "csrf_token": token})
+    assert ok.status_code == 302 and ok.headers["Location"] == "/tasks"
+    # an open redirect is refused
+    web.logout()
+    token = web.csrf("/login")
+    resp = web.client.post("/login?next=//evil.example/x", data={"username": "alice", "password": "demo",
+                                                                 "csrf_token": token})
+    assert resp.headers["Location"] == "/"
+
+
+def test_session_cookie_flags(web: Web) -> None:
+    resp = web.login("alice")
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_forms_need_csrf_but_api_does_not(web: Web, api) -> None:  # noqa: ANN001
+    resp = web.client.post("/login", data={"username": "alice", "password": "demo"})
+    assert resp.status_code == 400 and "Form expired" in resp.get_data(as_text=True)
+    web.login("alice")
+    resp = web.client.post("/start/leave_request", data=LEAVE)
+    assert resp.status_code == 400
+    # the bearer-token API stays CSRF-free, and a session cookie does not authenticate it
+    assert api.start_leave().status_code == 201
+    assert web.client.get("/api/v1/tasks").status_code == 401
+
+
+def test_home_counts(web: Web, api) -> None:  # noqa: ANN001
+    api.start_leave("alice")
+    web.login("bob")
+    html = web.get("/").get_data(as_text=True)
+    assert re.search(r'data-count="tasks"><strong>1<', html)
+    web.logout()
+    web.login("alice")
+    html = web.get("/").get_data(as_text=True)
+    assert re.search(r'data-count="requests"><strong>1<', html)
+    assert re.search(r'data-count="notifications"><strong>\d+<', html)
+
+
+def test_leave_request_start_approve_and_diagram(web: Web) -> None:
+    web.login("alice")
+    catalogue = web.get("/start").get_data(as_text=True)
+    assert 'data-key="leave_request"' in catalogue
+    form = web.get("/start/leave_request").get_data(as_text=True)
+    assert '<select id="f-leave_type"' in form and 'type="date"' in form and 'type="number"' in form
+    location = _start_leave(web)
+    assert web.get(location).status_code == 200
+    assert "Manager approval" in web.get("/requests").get_data(as_text=True)
+    web.logout()
+
+    web.login("bob")
+    task_id = _first_task_id(web)
+    page = web.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "family trip" in page and 'value="true" class="primary approve"' in page
+    resp = web.post(f"/tasks/{task_id}/complete", {"v:approved": "true", "v:comment": "enjoy"},
+                    csrf_from=f"/tasks/{task_id}")
+    assert resp.status_code == 302
+    html = web.get(location).get_data(as_text=True)
+    assert "s-completed" in html and "enjoy" in html
+    done = re.search(r'data-done="([^"]*)"', html).group(1)
+    assert "manager_approval" in done and "mark_approved" in done and "approved_end" in done
+    assert "mark_rejected" not in done
+    flows = re.search(r'data-done-flows="([^"]*)"', html).group(1)
+    assert "flow_short_leave" in flows and "flow_manager_rejected" not in flows
+
+
+def test_reject_and_task_filters(web: Web, api) -> None:  # noqa: ANN001
+    api.start_leave("alice")
+    web.login("bob")
+    assert "Manager approval" in web.get("/tasks?key=leave_request").get_data(as_text=True)
+    assert "No tasks match" in web.get("/tasks?key=expense_claim").get_data(as_text=True)
+    assert "No tasks match" in web.get("/tasks?due=overdue").get_data(as_text=True)
+    assert "Manager approval" in web.get("/tasks?due=week").get_data(as_text=True)
+    task_id = _first_task_id(web)
+    resp = web.post(f"/tasks/{task_id}/complete", {"v:approved": "false"}, csrf_from=f"/tasks/{task_id}")
+    assert resp.status_code == 302
+    assert "No tasks match" in web.get("/tasks").get_data(as_text=True)
+
+
+def test_bad_filters_name_the_field(web: Web) -> None:
+    web.login("alice")
+    resp = web.get("/tasks?due=yesterday")
+    assert resp.status_code == 422 and "due" in resp.get_data(as_text=True)
+    resp = web.get("/tasks?colour=red")
+    assert resp.status_code == 422 and "colour" in resp.get_data(as_text=True)
+    assert web.get("/requests?status=lost").status_code == 422
+
+
+def test_start_form_errors_are_shown_on_the_fields(web: Web) -> None:
+    web.login("alice")
+    resp = web.post("/start/leave_request", {**LEAVE, "v:days": "lots"}, csrf_from="/start/leave_request")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and 'id="err-days"' in html and "must be a number" in html
+    assert ">family trip</textarea>" in html  # what was typed is kept
+    resp = web.post("/start/leave_request", {**LEAVE, "v:days": "0", "v:reason": ""},
+                    csrf_from="/start/leave_request")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and 'id="err-days"' in html and 'id="err-reason"' in html
+    resp = web.post("/start/leave_request", {**LEAVE, "v:leave_type": "holiday"}, csrf_from="/start/leave_request")
+    assert resp.status_code == 422 and 'id="err-leave_type"' in resp.get_data(as_text=True)
+    assert web.get("/requests").get_data(as_text=True).count("/instances/") == 0
+
+
+def test_task_form_errors_and_comment(web: Web, api) -> None:  # noqa: ANN001
+    api.start_leave("alice")
+    web.login("bob")
+    task_id = _first_task_id(web)
+    resp = web.post(f"/tasks/{task_id}/complete", {"v:approved": "maybe"}, csrf_from=f"/tasks/{task_id}")
+    assert resp.status_code == 422 and 'id="err-approved"' in resp.get_data(as_text=True)
+    resp = web.post(f"/tasks/{task_id}/complete", {}, csrf_from=f"/tasks/{task_id}")
+    assert resp.status_code == 422 and "is required" in resp.get_data(as_text=True)
+    resp = web.post(f"/tasks/{task_id}/comment", {"text": "please add dates"}, csrf_from=f"/tasks/{task_id}")
+    assert resp.status_code == 302
+    assert "please add dates" in web.get(f"/tasks/{task_id}").get_data(as_text=True)
+    resp = web.post(f"/tasks/{task_id}/comment", {"text": " "}, csrf_from=f"/tasks/{task_id}")
+    assert resp.status_code == 422 and "text" in resp.get_data(as_text=True)
+
+
+def test_other_peoples_tasks_and_instances_are_not_found(web: Web, api) -> None:  # noqa: ANN001
+    inst = api.start_leave("alice").get_json()
+    task_id = api.tasks("bob")[0]["id"]
+    web.login("carol")
+    assert web.get(f"/tasks/{task_id}").status_code == 404
+    assert web.post(f"/tasks/{task_id}/complete", {"v:approved": "true"}).status_code == 404
+    assert web.get(f"/instances/{inst['id']}").status_code == 404
+    assert web.get("/tasks/not-a-task").status_code == 404
+    assert web.post(f"/requests/{inst['id']}/withdraw").status_code == 404
+    web.logout()
+    # the starter sees the task page but may not work it
+    web.login("alice")
+    page = web.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "task-form" not in page
+    assert web.post(f"/tasks/{task_id}/complete", {"v:approved": "true"}).status_code == 403
+
+
+def test_group_task_claim_and_unclaim(web: Web, api) -> None:  # noqa: ANN001
+    api.start_leave("alice", days=5)
+    bob_task = api.tasks("bob")[0]["id"]
+    assert api.post(f"/api/v1/tasks/{bob_task}/complete", "bob", json={"variables": {"approved": True}}).status_code \
+        == 200
+    web.login("erin")
+    task_id = _first_task_id(web)
+    assert "Take it" in web.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert web.post(f"/tasks/{task_id}/claim").status_code == 302
+    assert "Give back to the group" in web.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert web.post(f"/tasks/{task_id}/unclaim").status_code == 302
+
+
+def test_withdraw_my_request(web: Web) -> None:
+    web.login("alice")
+    location = _start_leave(web)
+    instance_id = int(location.rsplit("/", 1)[1])
+    resp = web.post(f"/requests/{instance_id}/withdraw", csrf_from="/requests")
+    assert resp.status_code == 302
+    assert "s-cancelled" in web.get(location).get_data(as_text=True)
+    assert web.post(f"/requests/{instance_id}/withdraw", csrf_from="/requests").status_code == 409
+
+
+def test_language_switch(web: Web) -> None:
+    web.login("alice")
+    web.get("/lang/zh_CN")
+    html = web.get("/tasks").get_data(as_text=True)
+    assert 'lang="zh-CN"' in html and "我的待办" in html
+    assert web.get("/lang/fr").status_code == 404
+    web.get("/lang/en")
+    assert "My tasks" in web.get("/tasks").get_data(as_text=True)
+    fresh = Web(web.app)
+    assert 'lang="zh-CN"' in fresh.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
+
+
+def test_designer_needs_the_role(web: Web) -> None:
+    web.login("alice")
+    assert web.get("/designer").status_code == 403
+    assert web.post("/designer", {"action": "validate"}).status_code == 403
+
+
+def test_designer_lists_problems_and_deploys(web: Web) -> None:
+    import io
+    web.login("grace")
+    page = web.get("/designer").get_data(as_text=True)
+    assert "leave_request" in page
+    broken = BROKEN_BPMN
+    resp = web.post("/designer", {"action": "deploy", "files": (io.BytesIO(broken), "broken.bpmn")},
+                    csrf_from="/designer", content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "problem(s) found" in html and "data-inline-xml" in html
+    assert "mark_approved" in html and "script does not compile" in html
+    resp = web.post("/designer", {"action": "validate"}, csrf_from="/designer", content_type="multipart/form-data")
+    assert resp.status_code == 422 and "Choose at least one file" in resp.get_data(as_text=True)
+
+    changed = LEAVE_XML.replace(b'name="Manager approval"', b'name="Line manager approval"')
+    resp = web.post("/designer", {"action": "deploy", "files": (io.BytesIO(changed), "leave_request.bpmn")},
+                    csrf_from="/designer", content_type="multipart/form-data")
+    assert resp.status_code == 302
+    assert "leave_request v2" in web.get("/designer").get_data(as_text=True)
+    versions = web.get("/designer/processes/leave_request").get_data(as_text=True)
+    assert "v2" in versions and "v1" in versions
+    diff = web.get("/designer/processes/leave_request/diff?a=1&b=2").get_data(as_text=True)
+    assert "manager_approval" in diff and "Line manager approval" in diff and "start" not in re.findall(
+        r"<code>([^<]+)</code>", diff)
+    assert web.get("/designer/processes/leave_request/diff?a=1").status_code == 422
+    assert web.get("/designer/processes/leave_request/diff?a=1&b=9").status_code == 404
+    assert web.get("/designer/processes/nope").status_code == 404
+    assert web.get("/processes/leave_request?version=2").status_code == 200
+    assert web.get("/processes/leave_request?version=x").status_code == 422
+
+
+def test_vendor_bpmn_js_is_served_from_node_modules(web: Web) -> None:
+    resp = web.get("/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js")
+    assert resp.status_code == 200, "bpmn-js missing: run `npm ci` (make install does)"
+    assert web.get("/vendor/bpmn-js/../../package.json").status_code == 404
