@@ -40,6 +40,7 @@ def helper_functions(directory: Directory) -> dict[str, Callable[..., Any]]:
         "dept_head_of": directory.dept_head_of,
         "nth_manager_of": directory.nth_manager_of,
         "groups_of": lambda user: sorted(directory.groups_of(user)),
+        "members_of": lambda group: sorted(directory.members_of(group)),
     }
 
 

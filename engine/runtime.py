@@ -52,7 +52,7 @@ log = logging.getLogger("oaflow.engine")
 T = TypeVar("T")
 
 RESERVED_VARIABLES = frozenset({"initiator", "business_key", "manager_of", "dept_head_of",
-                                "nth_manager_of", "groups_of"})
+                                "nth_manager_of", "groups_of", "members_of"})
 GATEWAY_KINDS = ("ExclusiveGateway", "InclusiveGateway", "EventBasedGateway")
 
 
@@ -209,6 +209,8 @@ class Engine(ApproverActions):
         self.specs = spec_cache or SpecCache()
         self.notifier = notifier
         self.rules = rules or ApprovalRules()
+        from engine.builtins import register_builtins
+        register_builtins(self.services, self)
 
     # ------------------------------------------------------------------ executor
     def _transaction(self, session: Session, work: Callable[[], T]) -> T:

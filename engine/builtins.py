@@ -1,0 +1,51 @@
+"""Operations the engine itself offers to service tasks: `cc` (抄送 from the model) and `webhook.post`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from engine import webhooks
+from engine.models import HistoryEvent, InstanceViewer
+from engine.services import ServiceCall, ServiceRegistry
+
+if TYPE_CHECKING:
+    from engine.runtime import Engine
+
+
+def register_builtins(registry: ServiceRegistry, engine: Engine) -> None:
+    """Register the engine's own operations into `registry`."""
+
+    def cc(call: ServiceCall) -> dict[str, Any]:
+        """Give users (and members of groups) read access to this instance and notify them."""
+        directory = engine.directory_factory(call.session)
+        users = set(_names(call.params.get("users")))
+        for group in _names(call.params.get("groups")):
+            users |= directory.members_of(group)
+        users.discard(call.started_by or "")
+        added = []
+        for user in sorted(users):
+            if call.session.get(InstanceViewer, (call.instance_id, user)) is None:
+                call.session.add(InstanceViewer(instance_id=call.instance_id, username=user, added_by=None))
+                added.append(user)
+        call.session.add(HistoryEvent(instance_id=call.instance_id, type="cc", user=None, data={"users": added}))
+        title = str(call.params.get("title") or f"For your information: request #{call.instance_id}")
+        engine.deliver_notices(call.session, [(u, "cc", title, "") for u in added], call.instance_id)
+        return {"cc": added}
+
+    def webhook_post(call: ServiceCall) -> dict[str, Any]:
+        """Queue an event for the registered webhooks (sent after the step commits)."""
+        payload = call.params.get("payload")
+        data = {"instance_id": call.instance_id, "business_key": call.business_key,
+                "payload": payload if isinstance(payload, dict) else {"value": payload}}
+        return {"queued": webhooks.enqueue(call.session, str(call.params["event"]), data)}
+
+    registry.register("cc", cc, params={"users", "groups", "title"})
+    registry.register("webhook.post", webhook_post, params={"payload"}, required={"event"})
+
+
+def _names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
