@@ -14,35 +14,35 @@ from crm.models import Contract, FollowUp, Opportunity, Ticket, VisitPlan
 from engine.services import ServiceCall
 from tests.crm.conftest import C, fields_of
 
-O = "/api/v1/opportunities"
+OPP = "/api/v1/opportunities"
 
 
 def test_opportunity_stages_default_probability_and_win_lose(api, crm) -> None:  # noqa: ANN001
     c = crm.customer("alice")
     o = crm.opportunity("alice", c["id"], amount=5000, expected_close_date="2026-12-15")
     assert (o["stage"], o["probability"], o["status"], o["owner"]) == ("lead", 10, "open", "alice")
-    resp = crm.patch(f"{O}/{o['id']}", "alice", {"stage": "proposal"})
+    resp = crm.patch(f"{OPP}/{o['id']}", "alice", {"stage": "proposal"})
     assert resp.get_json()["probability"] == 50
-    assert crm.patch(f"{O}/{o['id']}", "alice", {"stage": "won"}).status_code == 422
-    assert crm.patch(f"{O}/{o['id']}", "alice", {"probability": 101}).status_code == 422
-    assert crm.patch(f"{O}/{o['id']}", "carol", {"stage": "qualified"}).status_code == 404
-    assert api.get(f"{O}/{o['id']}", "bob").status_code == 200
-    resp = api.post(f"{O}/{o['id']}/win", "alice", json={})
+    assert crm.patch(f"{OPP}/{o['id']}", "alice", {"stage": "won"}).status_code == 422
+    assert crm.patch(f"{OPP}/{o['id']}", "alice", {"probability": 101}).status_code == 422
+    assert crm.patch(f"{OPP}/{o['id']}", "carol", {"stage": "qualified"}).status_code == 404
+    assert api.get(f"{OPP}/{o['id']}", "bob").status_code == 200
+    resp = api.post(f"{OPP}/{o['id']}/win", "alice", json={})
     assert resp.status_code == 422 and fields_of(resp) == ["reason"]
-    resp = api.post(f"{O}/{o['id']}/win", "alice", json={"reason": "best price", "contract_title": "Supply 2027"})
+    resp = api.post(f"{OPP}/{o['id']}/win", "alice", json={"reason": "best price", "contract_title": "Supply 2027"})
     won = resp.get_json()
     assert resp.status_code == 200 and (won["status"], won["stage"], won["probability"]) == ("won", "won", 100)
     assert won["contract"]["title"] == "Supply 2027" and won["contract"]["amount"] == 5000.0
     assert won["contract"]["status"] == "active"
-    assert api.post(f"{O}/{o['id']}/lose", "alice", json={"reason": "x"}).status_code == 409
+    assert api.post(f"{OPP}/{o['id']}/lose", "alice", json={"reason": "x"}).status_code == 409
     o2 = crm.opportunity("alice", c["id"])
-    lost = api.post(f"{O}/{o2['id']}/lose", "alice", json={"reason": "too expensive"}).get_json()
+    lost = api.post(f"{OPP}/{o2['id']}/lose", "alice", json={"reason": "too expensive"}).get_json()
     assert (lost["status"], lost["probability"], lost["close_reason"]) == ("lost", 0, "too expensive")
     # a customer outside one's scope cannot carry one's opportunity: 422 naming the field
-    resp = api.post(O, "carol", json={"customer_id": c["id"], "name": "Sneaky"})
+    resp = api.post(OPP, "carol", json={"customer_id": c["id"], "name": "Sneaky"})
     assert resp.status_code == 422 and fields_of(resp) == ["customer_id"]
-    assert api.get(O, "carol").get_json()["total"] == 0
-    assert api.get(O, "alice", query_string={"status": "won"}).get_json()["total"] == 1
+    assert api.get(OPP, "carol").get_json()["total"] == 0
+    assert api.get(OPP, "alice", query_string={"status": "won"}).get_json()["total"] == 1
     trail = api.get("/api/v1/audit", "alice", query_string={"entity": "opportunity", "id": o["id"]}).get_json()
     assert ("stage", "lead", "proposal") in {(e["field"], e["old"], e["new"]) for e in trail["items"]}
 

@@ -1,0 +1,183 @@
+"""CRM reports, each limited to the viewer's data scope (own records, the team below them; admins all).
+
+Every report is computed from the rows in the database at request time:
+
+- pipeline: per stage, the number and total amount of opportunities (open stages, then won and lost);
+- forecast: per expected close month, the open opportunities' count, amount and weighted amount
+  (sum of amount x probability / 100);
+- sales by rep: per rep, the amount and count of opportunities won (closed_at) in the period, the payments
+  received (paid_on) in the period on contracts they own, their target for the period and attainment
+  (won / target, %);
+- customer distribution: customer counts by industry, region and level;
+- segments (RFM-style), per owned customer, with R = days since the latest activity (follow-up or payment),
+  F = follow-ups + payments in the last 365 days, M = payments received in the last 365 days:
+    * lost        - no activity in the last 180 days (a customer never active counts from its creation);
+    * high_value  - M >= 100,000 and active in the last 90 days;
+    * at_risk     - has paid (M > 0 or any payment ever) and no activity for more than 60 days;
+    * potential   - everything else (recently active, spending little so far).
+  The rules are checked in that order;
+- attendance vs sales: per rep, the month's attendance (present, late, absent, leave days) from
+  oa.attendance beside follow-ups, wins and payments of the same month.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm.access import Viewer
+from crm.common import month_of, num, parse_period
+from crm.models import Contract, Customer, FollowUp, Opportunity, Payment
+from crm.opportunities import STAGES
+from crm.targets import rep_target
+
+HIGH_VALUE = Decimal("100000")
+LOST_DAYS, HIGH_VALUE_DAYS, AT_RISK_DAYS, WINDOW_DAYS = 180, 90, 60, 365
+SEGMENTS = ("high_value", "potential", "at_risk", "lost")
+
+
+def pipeline(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
+    """Count and amount of opportunities per stage."""
+    rows = session.execute(select(Opportunity.stage, func.count(), func.coalesce(func.sum(Opportunity.amount), 0))
+                           .where(viewer.owner_clause(Opportunity.owner)).group_by(Opportunity.stage)).all()
+    found = {r[0]: (r[1], r[2]) for r in rows}
+    return [{"stage": stage, "probability": STAGES[stage], "count": found.get(stage, (0, 0))[0],
+             "amount": num(found.get(stage, (0, 0))[1])} for stage in STAGES]
+
+
+def forecast(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
+    """Open opportunities by expected close month, with the probability-weighted amount."""
+    rows = session.execute(select(Opportunity.expected_close_date, Opportunity.amount, Opportunity.probability)
+                           .where(viewer.owner_clause(Opportunity.owner), Opportunity.status == "open",
+                                  Opportunity.expected_close_date.is_not(None))).all()
+    months: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
+    for close, amount, probability in rows:
+        m = months[month_of(close)]
+        m[0] += 1
+        m[1] += Decimal(str(amount))
+        m[2] += Decimal(str(amount)) * probability / 100
+    return [{"month": k, "count": int(v[0]), "amount": num(v[1]), "weighted_amount": num(v[2])}
+            for k, v in sorted(months.items())]
+
+
+def _reps(session: Session, viewer: Viewer) -> list[str]:
+    if not viewer.is_admin:
+        return sorted(viewer.owners)
+    owners = set(session.scalars(select(Opportunity.owner).distinct()))
+    owners |= {o for o in session.scalars(select(Customer.owner).distinct()) if o}
+    return sorted(owners)
+
+
+def sales_by_rep(session: Session, viewer: Viewer, period: str) -> list[dict[str, Any]]:
+    """Won amount and payments received per rep in the period, against the rep's target."""
+    start, end = parse_period(period)
+    start_dt, end_dt = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
+    reps = _reps(session, viewer)
+    won = {r[0]: (r[1], r[2]) for r in session.execute(
+        select(Opportunity.owner, func.count(), func.coalesce(func.sum(Opportunity.amount), 0))
+        .where(Opportunity.status == "won", Opportunity.closed_at >= start_dt, Opportunity.closed_at < end_dt,
+               Opportunity.owner.in_(reps)).group_by(Opportunity.owner))}
+    paid = {r[0]: r[1] for r in session.execute(
+        select(Contract.owner, func.coalesce(func.sum(Payment.amount), 0)).join(Contract,
+                                                                                Contract.id == Payment.contract_id)
+        .where(Payment.paid_on >= start, Payment.paid_on < end, Contract.owner.in_(reps)).group_by(Contract.owner))}
+    out = []
+    for rep in reps:
+        count, amount = won.get(rep, (0, 0))
+        target = rep_target(session, period, rep)
+        attainment = round(float(Decimal(str(amount)) / target * 100), 1) if target else None
+        out.append({"rep": rep, "period": period, "won_count": count, "won_amount": num(amount),
+                    "collected": num(paid.get(rep, 0)), "target": num(target) if target is not None else None,
+                    "attainment_pct": attainment})
+    return out
+
+
+def customer_distribution(session: Session, viewer: Viewer) -> dict[str, list[dict[str, Any]]]:
+    """Customer counts by industry, region and level."""
+    out = {}
+    for dim in ("industry", "region", "level"):
+        col = getattr(Customer, dim)
+        rows = session.execute(select(col, func.count()).where(viewer.owner_clause(Customer.owner),
+                                                               Customer.owner.is_not(None)).group_by(col)).all()
+        out[dim] = sorted(({"value": r[0] or "(none)", "count": r[1]} for r in rows),
+                          key=lambda d: (-d["count"], d["value"]))
+    return out
+
+
+def segment_of(recency_days: int, monetary: Decimal, ever_paid: bool) -> str:
+    """The segment of one customer by the rules in the module docstring."""
+    if recency_days > LOST_DAYS:
+        return "lost"
+    if monetary >= HIGH_VALUE and recency_days <= HIGH_VALUE_DAYS:
+        return "high_value"
+    if ever_paid and recency_days > AT_RISK_DAYS:
+        return "at_risk"
+    return "potential"
+
+
+def segments(session: Session, viewer: Viewer, now: datetime) -> dict[str, Any]:
+    """Every owned customer in scope with its R, F, M and segment, and the count per segment."""
+    customers = session.scalars(select(Customer).where(viewer.owner_clause(Customer.owner),
+                                                       Customer.owner.is_not(None)).order_by(Customer.id)).all()
+    ids = [c.id for c in customers]
+    window = (now - timedelta(days=WINDOW_DAYS)).date()
+    last_fu: dict[int, datetime] = {}
+    freq: Counter = Counter()
+    for cid, at in session.execute(select(FollowUp.customer_id, FollowUp.created_at)
+                                   .where(FollowUp.customer_id.in_(ids))):
+        last_fu[cid] = max(last_fu.get(cid, at), at)
+        freq[cid] += at.date() >= window
+    last_pay: dict[int, date] = {}
+    money: dict[int, Decimal] = defaultdict(Decimal)
+    for cid, paid_on, amount in session.execute(
+            select(Contract.customer_id, Payment.paid_on, Payment.amount)
+            .join(Contract, Contract.id == Payment.contract_id).where(Contract.customer_id.in_(ids))):
+        last_pay[cid] = max(last_pay.get(cid, paid_on), paid_on)
+        if paid_on >= window:
+            money[cid] += Decimal(str(amount))
+            freq[cid] += 1
+    rows = []
+    for c in customers:
+        moments = [d for d in (last_fu.get(c.id) and last_fu[c.id].date(), last_pay.get(c.id)) if d]
+        last = max(moments) if moments else c.created_at.date()
+        recency = (now.date() - last).days
+        seg = segment_of(recency, money[c.id], c.id in last_pay)
+        rows.append({"customer_id": c.id, "name": c.name, "owner": c.owner, "segment": seg, "recency_days": recency,
+                     "frequency": freq[c.id], "monetary": num(money[c.id])})
+    counts = Counter(r["segment"] for r in rows)
+    return {"counts": {s: counts.get(s, 0) for s in SEGMENTS}, "customers": rows}
+
+
+def attendance_vs_sales(session: Session, viewer: Viewer, month: str, now: datetime) -> list[dict[str, Any]]:
+    """Per rep in scope: the month's attendance beside follow-ups, wins and payments."""
+    from oa.attendance import summarise_month
+    from oa.models import User
+    start, end = parse_period(month, "month")
+    if "Q" in month:
+        from store.errors import InvalidData
+        raise InvalidData("month must be YYYY-MM", errors=[{"field": "month", "message": "must be YYYY-MM"}])
+    reps = _reps(session, viewer)
+    users = session.scalars(select(User).where(User.username.in_(reps), User.active.is_(True))
+                            .order_by(User.username)).all()
+    attendance = {m.user: m.as_dict() for m in summarise_month(session, list(users), start,
+                                                               end - timedelta(days=1), now)}
+    start_dt, end_dt = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
+    fus = dict(session.execute(select(FollowUp.user, func.count()).where(
+        FollowUp.created_at >= start_dt, FollowUp.created_at < end_dt, FollowUp.user.in_(reps))
+        .group_by(FollowUp.user)).all())
+    sales = {r["rep"]: r for r in sales_by_rep(session, viewer, month)}
+    out = []
+    for u in users:
+        a = attendance.get(u.username, {})
+        s = sales.get(u.username)
+        out.append({"user": u.username, "month": month, "work_days": a.get("work_days", 0),
+                    "present_days": a.get("present", 0), "late": a.get("late", 0), "absent": a.get("absent", 0),
+                    "leave_days": a.get("leave_days", 0), "follow_ups": fus.get(u.username, 0),
+                    "won_count": s["won_count"] if s else 0, "won_amount": s["won_amount"] if s else 0.0,
+                    "collected": s["collected"] if s else 0.0})
+    return out
