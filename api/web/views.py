@@ -214,7 +214,31 @@ def tasks() -> str:
     rows = db.session.scalars(query.limit(PER_PAGE).offset((args["page"] - 1) * PER_PAGE)).all()
     keys = [d.key for d in definitions.latest_definitions(db.session)]
     return render_template("tasks.html", rows=rows, total=total, args=args, keys=keys, page=args["page"],
-                           pages=max(1, -(-total // PER_PAGE)), now=q.utcnow(), is_overdue=q.is_overdue)
+                           pages=max(1, -(-total // PER_PAGE)), now=q.utcnow(), is_overdue=q.is_overdue,
+                           can_batch=engine_has("batch_complete"))
+
+
+@bp.post("/tasks/batch")
+def batch() -> Response:
+    """Approve or reject several selected tasks at once (each succeeds or fails on its own)."""
+    if not engine_has("batch_complete"):
+        abort(404)
+    ids = [t[:36] for t in request.form.getlist("task_ids") if t][:100]
+    decision = request.form.get("approved")
+    if not ids or decision not in ("true", "false"):
+        field = "task_ids" if not ids else "approved"
+        raise InvalidData(_("Choose tasks and a decision."), errors=[{"field": field,
+                                                                       "message": _("Choose tasks and a decision.")}])
+    for task_id in ids:
+        _readable_task(task_id)
+    results = get_engine().batch_complete(db.session, ids, actor(), {"approved": decision == "true"},
+                                          _comment_arg())
+    ok = sum(1 for r in results if r.get("status") == 200)
+    flash(_("%(ok)s of %(n)s tasks completed.", ok=ok, n=len(results)), "ok" if ok == len(results) else "error")
+    for r in results:
+        if r.get("status") != 200:
+            flash(f"{r['task_id'][:8]}: {r.get('detail', '')}", "error")
+    return redirect(url_for("web.tasks"))
 
 
 # ------------------------------------------------------------------ one task
@@ -240,7 +264,7 @@ def _may_work(row: Task) -> bool:
     return me.username in (row.candidate_users or []) or bool(set(me.groups) & set(row.candidate_groups or []))
 
 
-ENGINE_ACTIONS = ("transfer", "delegate", "add_signer", "return_task", "batch_complete", "withdraw")
+ENGINE_ACTIONS = ("transfer", "delegate", "add_signer", "return_to", "batch_complete", "withdraw", "cc", "urge")
 
 
 def engine_has(name: str) -> bool:
@@ -260,10 +284,24 @@ def _render_task(row: Task, values: dict | None = None, errors: dict[str, str] |
     approve_field = next((f for f in form_fields if f.kind == "approve"), None)
     general = [m for k, m in errors.items() if k not in _all_paths(form_fields)]
     actions = {name: engine_has(name) for name in ENGINE_ACTIONS}
+    may_work = _may_work(row)
+    targets = []
+    if may_work and actions["return_to"]:
+        targets = get_engine().return_targets(db.session, row.id, actor())
     return render_template(
-        "task.html", task=row, inst=inst, fields=form_fields, history=_history(inst.id), may_work=_may_work(row),
+        "task.html", task=row, inst=inst, fields=form_fields, history=_history(inst.id), may_work=may_work,
         has_comment_field=has_comment_field, approve_field=approve_field, general_errors=general,
-        comment=comment, actions=actions, is_overdue=q.is_overdue(row), schema=schema), status
+        comment=comment, actions=actions, is_overdue=q.is_overdue(row), schema=schema,
+        labels=_variable_labels(inst.definition), return_targets=targets,
+        may_urge=actions["urge"] and row.status == "open" and inst.started_by == actor().username), status
+
+
+def _variable_labels(d: ProcessDefinition) -> dict[str, str]:
+    """Titles of the start form's fields, to label an instance's variables."""
+    meta = _start_meta(d)
+    schema = d.forms.get(meta.form or "") if meta else None
+    props = (schema or {}).get("properties") or {}
+    return {k: v.get("title") or k for k, v in props.items() if isinstance(v, dict)}
 
 
 def _all_paths(items: list) -> set[str]:
@@ -377,12 +415,21 @@ def task_action(task_id: str, action: str) -> Any:
         if not person:
             raise InvalidData(_("Choose a person."), errors=[{"field": "user", "message": _("Choose a person.")}])
         engine.add_signer(db.session, row.id, actor(), person, position)
-    elif action == "return" and engine_has("return_task"):
+    elif action == "return" and engine_has("return_to"):
         target = (request.form.get("target_element_id") or "").strip()[:255]
         if not target:
             raise InvalidData(_("Choose a step."), errors=[{"field": "target_element_id",
                                                             "message": _("Choose a step.")}])
-        engine.return_task(db.session, row.id, actor(), target, comment)
+        engine.return_to(db.session, row.id, actor(), target, comment)
+    elif action == "cc" and engine_has("cc"):
+        users = [u.strip()[:100] for u in (request.form.get("users") or "").replace("，", ",").split(",") if u.strip()]
+        engine.cc(db.session, row.instance_id, actor(), users[:50], task_id=row.id)
+        flash(_("Copied."), "ok")
+        return redirect(url_for("web.task", task_id=row.id))
+    elif action == "urge" and engine_has("urge"):
+        engine.urge(db.session, row.id, actor())
+        flash(_("Reminder sent."), "ok")
+        return redirect(url_for("web.task", task_id=row.id))
     else:
         abort(404)
     flash(_("Done."), "ok")
@@ -481,7 +528,7 @@ def withdraw(instance_id: int) -> Response:
         raise Forbidden("only the starter can withdraw a request")
     engine = get_engine()
     if engine_has("withdraw"):
-        engine.withdraw(db.session, instance_id, actor())
+        engine.withdraw(db.session, instance_id, actor(), "withdrawn in the web app")
     else:
         engine.cancel(db.session, instance_id, actor(), "withdrawn")
     flash(_("Request withdrawn."), "ok")

@@ -244,3 +244,41 @@ def test_vendor_bpmn_js_is_served_from_node_modules(web: Web) -> None:
     resp = web.get("/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js")
     assert resp.status_code == 200, "bpmn-js missing: run `npm ci` (make install does)"
     assert web.get("/vendor/bpmn-js/../../package.json").status_code == 404
+
+
+def test_batch_approve_from_the_task_list(web: Web, api) -> None:  # noqa: ANN001
+    api.start_leave("alice")
+    api.start_leave("alice")
+    ids = [t["id"] for t in api.tasks("bob")]
+    web.login("bob")
+    assert 'name="task_ids"' in web.get("/tasks").get_data(as_text=True)
+    resp = web.post("/tasks/batch", {"task_ids": ids, "approved": "true", "comment_text": "all fine"},
+                    csrf_from="/tasks")
+    assert resp.status_code == 302
+    assert "No tasks match" in web.get("/tasks").get_data(as_text=True)
+    resp = web.post("/tasks/batch", {"approved": "true"}, csrf_from="/tasks")
+    assert resp.status_code == 422 and "task_ids" in resp.get_data(as_text=True)
+    web.logout()
+    web.login("carol")
+    assert web.post("/tasks/batch", {"task_ids": ids, "approved": "true"}).status_code == 404
+
+
+def test_transfer_and_urge(web: Web, api) -> None:  # noqa: ANN001
+    api.start_leave("alice")
+    task_id = api.tasks("bob")[0]["id"]
+    web.login("alice")
+    resp = web.post(f"/tasks/{task_id}/urge", csrf_from=f"/tasks/{task_id}")
+    assert resp.status_code == 302
+    web.logout()
+    web.login("bob")
+    resp = web.post(f"/tasks/{task_id}/transfer", {"to": ""}, csrf_from=f"/tasks/{task_id}")
+    assert resp.status_code == 422 and "to" in resp.get_data(as_text=True)
+    resp = web.post(f"/tasks/{task_id}/transfer", {"to": "dave"}, csrf_from=f"/tasks/{task_id}")
+    assert resp.status_code == 302
+    assert api.tasks("dave")[0]["id"] == task_id
+    assert web.post(f"/tasks/{task_id}/explode", csrf_from="/").status_code == 404
+
+
+def test_every_label_has_a_chinese_translation() -> None:
+    from api.web.i18n import missing
+    assert missing() == []

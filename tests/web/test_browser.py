@@ -1,0 +1,137 @@
+"""Browser tests: Playwright drives Debian's chromium against the app served on a free port.
+
+Alice files a leave request, Bob approves it from his task list, the diagram shows the finished path,
+and a designer's broken upload is marked on the diagram. Screenshots go to test-artifacts/.
+If /usr/bin/chromium is missing these tests FAIL (CI installs it with apt-get), they never skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.web.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT
+
+BROKEN = (ROOT / "processes" / "leave_request.bpmn").read_bytes().replace(b'outcome = "approved"', b"outcome = (")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """One headless chromium for the module."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); "
+                    "the browser tests need it and must not be skipped")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server: str) -> Iterator:  # noqa: ANN001
+    """A fresh browser context (no cookies) on the live server."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def shot(pg, name: str, full: bool = True) -> None:  # noqa: ANN001
+    """Save a screenshot into test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full)
+
+
+def login(pg, username: str) -> None:  # noqa: ANN001
+    """Log in through the login form."""
+    pg.goto("/login")
+    pg.fill("input[name=username]", username)
+    pg.fill("input[name=password]", "demo")
+    pg.click("button[type=submit]")
+    pg.wait_for_url(lambda url: "/login" not in url)
+
+
+def logout(pg) -> None:  # noqa: ANN001
+    """Log out through the header form."""
+    pg.click("form[action='/logout'] button")
+    pg.wait_for_url("**/login")
+
+
+def test_leave_request_from_filing_to_approval_with_diagram(page) -> None:  # noqa: ANN001
+    pg = page
+    login(pg, "alice")
+    shot(pg, "home")
+    pg.click("text=Start a request")
+    pg.click("[data-key=leave_request]")
+    pg.select_option("select[name='v:leave_type']", "annual")
+    pg.fill("input[name='v:start_date']", "2026-12-01")
+    pg.fill("input[name='v:end_date']", "2026-12-02")
+    pg.fill("input[name='v:days']", "2")
+    pg.fill("textarea[name='v:reason']", "family trip")
+    shot(pg, "start-form")
+    pg.click("#start-form button.primary")
+    pg.wait_for_url("**/instances/*")
+    pg.wait_for_selector(".diagram[data-state=ready]")
+    assert pg.locator("g[data-element-id=manager_approval].active").count() == 1
+    logout(pg)
+
+    login(pg, "bob")
+    pg.goto("/tasks")
+    shot(pg, "task-list")
+    pg.click("table.list a:has-text('Manager approval')")
+    pg.wait_for_selector("#task-form")
+    assert "family trip" in pg.content()
+    pg.fill("textarea[name='v:comment']", "enjoy the trip")
+    shot(pg, "task-page")
+    pg.click("button.approve")
+    pg.wait_for_url("**/tasks")
+    assert pg.locator("text=No tasks match.").count() == 1
+
+    pg.goto("/requests")  # bob started nothing; open the instance through the history link instead
+    logout(pg)
+    login(pg, "alice")
+    pg.goto("/requests")
+    pg.click("table.list td a")
+    pg.wait_for_selector(".diagram[data-state=ready]")
+    for element in ("start", "manager_approval", "manager_decision", "mark_approved", "approved_end",
+                    "flow_short_leave"):
+        assert pg.locator(f"g[data-element-id={element}].done").count() == 1, element
+    assert pg.locator("g[data-element-id=mark_rejected].done").count() == 0
+    assert "enjoy the trip" in pg.content()
+    shot(pg, "process-view")
+
+
+def test_designer_upload_marks_the_problem_on_the_diagram(page, tmp_path) -> None:  # noqa: ANN001
+    pg = page
+    login(pg, "grace")
+    pg.goto("/designer")
+    path = tmp_path / "leave_request.bpmn"
+    path.write_bytes(BROKEN)
+    pg.set_input_files("input[name=files]", str(path))
+    pg.click("button[value=validate]")
+    pg.wait_for_selector(".diagram[data-state=ready]")
+    assert pg.locator("table.problems td:has-text('mark_approved')").count() == 1
+    assert pg.locator("g[data-element-id=mark_approved].problem").count() == 1
+    assert pg.locator(".problem-note[data-element=mark_approved]").count() == 1
+    shot(pg, "designer-problems")
+
+
+def test_phone_width_and_chinese(browser, live_server: str) -> None:  # noqa: ANN001
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844},
+                                  locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"})
+    pg = context.new_page()
+    try:
+        login(pg, "alice")
+        assert pg.locator("text=进行中的申请").count() == 1
+        assert pg.locator(".nav").is_hidden()  # collapsed behind the menu button on a phone
+        pg.click("label.nav-button")
+        assert pg.locator(".nav").is_visible()
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, f"the page scrolls sideways on a phone ({width}px)"
+        shot(pg, "home-phone-zh")
+    finally:
+        context.close()
