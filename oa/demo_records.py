@@ -1,0 +1,131 @@
+"""Demo OA records for the demo organisation: a month of attendance (some late, some absent, one person on
+approved leave), announcements, a forum board with a thread, and calendar events. Safe to run twice."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oa.attendance import record_leave
+from oa.calendar import add_calendar_event
+from oa.models import Department, User
+from oa.record_models import Announcement, AttendanceRecord, CalendarEvent, ForumBoard, ForumPost, ForumThread
+from store.base import utcnow
+
+STAFF = ["alice", "bob", "carol", "dave", "erin", "frank", "grace"]
+LATE_PRONE = {"alice": 0.25, "frank": 0.15}
+ABSENT_DAYS = {"frank": (6, 13)}  # working days back from yesterday
+LEAVE = ("erin", 8, 10, "annual")  # erin is on approved annual leave on these working days back
+
+
+def _work_days_back(today, count: int) -> list:  # noqa: ANN001
+    days, day = [], today - timedelta(days=1)
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day -= timedelta(days=1)
+    return days  # newest first
+
+
+def _attendance(session: Session, progress: Callable[[str], None]) -> None:
+    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(STAFF)))}
+    if not users or session.scalar(select(AttendanceRecord.id).where(AttendanceRecord.user == "alice").limit(1)):
+        progress("attendance: already there")
+        return
+    rng = random.Random(42)
+    days = _work_days_back(utcnow().date(), 22)
+    leave_user, leave_from, leave_to, leave_type = LEAVE
+    leave_days = set(days[leave_from - 1:leave_to])
+    if leave_user in users:
+        record_leave(session, leave_user, min(leave_days), max(leave_days), leave_type)
+        add_calendar_event(session, leave_user, "Annual leave", min(leave_days), max(leave_days), kind="leave")
+    rows = 0
+    for index, day in enumerate(days, start=1):
+        for name in users:
+            if (name == leave_user and day in leave_days) or index in ABSENT_DAYS.get(name, ()):
+                continue
+            late = rng.random() < LATE_PRONE.get(name, 0.03)
+            start = time(9, rng.randint(15, 50)) if late else time(8, rng.randint(30, 59))
+            end = time(17, rng.randint(0, 50)) if rng.random() < 0.05 else time(18, rng.randint(0, 40))
+            session.add(AttendanceRecord(user=name, work_date=day, clock_in=datetime.combine(day, start),
+                                         clock_out=datetime.combine(day, end)))
+            rows += 1
+    session.flush()
+    progress(f"attendance: {rows} shifts over {len(days)} working days, {len(leave_days)} leave days for "
+             f"{leave_user}")
+
+
+def _announcements(session: Session, progress: Callable[[str], None]) -> None:
+    now = utcnow()
+    sales = session.scalar(select(Department).where(Department.name == "Sales"))
+    wanted = [("Welcome to oaflow", "Clock in from the home page; file leave and expenses under Requests.",
+               "admin", None),
+              ("Q4 sales kick-off", "Kick-off on Monday at 10:00 in the big room. Bring your pipeline.",
+               "bob", sales)]
+    made = 0
+    for title, body, author, dept in wanted:
+        if session.scalar(select(Announcement.id).where(Announcement.title == title)) is not None:
+            continue
+        row = Announcement(title=title, body=body, author=author, audience_all=dept is None,
+                           publish_at=now - timedelta(days=1), expire_at=now + timedelta(days=30), created_at=now)
+        row.departments = [dept] if dept is not None else []
+        session.add(row)
+        made += 1
+    progress(f"announcements: {made} new")
+
+
+def _forum(session: Session, progress: Callable[[str], None]) -> None:
+    board = session.scalar(select(ForumBoard).where(ForumBoard.name == "General"))
+    if board is None:
+        board = ForumBoard(name="General", description="Questions and news for everyone", created_at=utcnow())
+        session.add(board)
+        session.flush()
+    if session.scalar(select(ForumThread.id).where(ForumThread.board_id == board.id)) is not None:
+        progress("forum: already there")
+        return
+    now = utcnow()
+    thread = ForumThread(board_id=board.id, title="Where do I find the expense rules?", author="alice",
+                         created_at=now - timedelta(hours=5), last_post_at=now - timedelta(hours=2),
+                         locked=False, hidden=False)
+    session.add(thread)
+    session.flush()
+    session.add_all([
+        ForumPost(thread_id=thread.id, author="alice", body="Is there a limit for client dinners? @carol",
+                  created_at=now - timedelta(hours=5), hidden=False),
+        ForumPost(thread_id=thread.id, author="carol", body="Up to 500 per claim goes to your manager; above that "
+                  "finance approves too. The form explains the categories.", created_at=now - timedelta(hours=2),
+                  hidden=False)])
+    progress("forum: board 'General' with one thread")
+
+
+def _calendar(session: Session, progress: Callable[[str], None]) -> None:
+    today = utcnow().date()
+    monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+    wanted = [("bob", "Weekly sales meeting", datetime.combine(monday, time(10)), 60, ["alice"]),
+              ("dave", "Management review", datetime.combine(monday + timedelta(days=2), time(14)), 90,
+               ["bob", "carol", "erin", "frank"])]
+    made = 0
+    for owner, title, start, minutes, attendees in wanted:
+        if session.scalar(select(CalendarEvent.id).where(CalendarEvent.owner == owner,
+                                                         CalendarEvent.title == title)) is not None:
+            continue
+        add_calendar_event(session, owner, title, start, start + timedelta(minutes=minutes), attendees=attendees,
+                           reminders=[15])
+        made += 1
+    progress(f"calendar: {made} new events")
+
+
+def seed(session: Session, progress: Callable[[str], None] = print) -> None:
+    """Fill the demo OA records (the demo organisation must exist); the caller commits."""
+    if session.scalar(select(User.id).where(User.username == "alice")) is None:
+        progress("demo records skipped: seed the demo organisation first")
+        return
+    _attendance(session, progress)
+    _announcements(session, progress)
+    _forum(session, progress)
+    _calendar(session, progress)
+    session.flush()
