@@ -138,3 +138,19 @@ def test_export_lists_as_csv_and_xlsx_in_scope(api, crm) -> None:  # noqa: ANN00
     ws = load_workbook(io.BytesIO(resp.data)).active
     assert ws.cell(1, 1).value == "id"
     assert api.get(C, "alice", query_string={"format": "doc"}).status_code == 422
+
+
+def test_demo_seed_is_idempotent_and_feeds_the_reports(api, app) -> None:  # noqa: ANN001
+    from crm.demo import seed
+    with app.app_context():
+        assert seed(db.session, progress=lambda _m: None) == 8
+        db.session.commit()
+        assert seed(db.session, progress=lambda _m: None) == 0
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(Customer)) == 8
+    pipe = {r["stage"]: r["count"] for r in api.get("/api/v1/reports/pipeline", "admin").get_json()["items"]}
+    assert pipe["won"] == 2 and pipe["lost"] == 1 and pipe["negotiation"] == 2
+    assert api.get("/api/v1/reports/forecast", "bob").get_json()["total"] >= 1
+    sales = api.get("/api/v1/reports/sales-by-rep", "admin").get_json()["items"]
+    assert any(r["won_amount"] > 0 and r["target"] for r in sales)
+    assert sum(api.get("/api/v1/reports/segments", "admin").get_json()["counts"].values()) == 8
