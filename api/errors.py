@@ -72,6 +72,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:
+        if err.response is not None:  # already a complete response (e.g. the login rate limit's 429)
+            return err.response
         status = err.code or 500
         detail = err.description
         if status == 413:

@@ -61,6 +61,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    # login lockout (oa.lockout): consecutive failed logins, and until when logins are refused
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
     manager: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[manager_id])
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
