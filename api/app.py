@@ -51,6 +51,31 @@ def _notifier(session, user: str, kind: str, title: str, body: str, instance_id:
            instance_id=instance_id)
 
 
+def _plug_crm_events(app: Flask) -> None:
+    """A high-priority ticket starts `ticket_escalation` through its message start event."""
+    from crm.tickets import ON_TICKET_CREATED
+    from engine.runtime import Actor
+    from store.errors import DomainError
+    engine = app.extensions["oaflow_engine"]
+
+    def escalate(session, ticket) -> None:  # noqa: ANN001
+        if ticket.priority not in ("high", "urgent"):
+            return
+        session.flush()
+        starter = ticket.created_by or "admin"
+        variables = {"ticket_id": ticket.id, "customer_id": ticket.customer_id, "title": ticket.title,
+                     "priority": ticket.priority, "owner": ticket.assignee or starter}
+        try:
+            engine.correlate(session, Actor(starter, frozenset({"integrator"})), "ticket_created",
+                             f"ticket:{ticket.id}", variables)
+        except DomainError as err:  # no escalation process deployed: the ticket still stands
+            log.warning("ticket %s not escalated: %s", ticket.id, err.detail)
+
+    if escalate not in ON_TICKET_CREATED:
+        ON_TICKET_CREATED.clear()  # one app per process; tests build many
+        ON_TICKET_CREATED.append(escalate)
+
+
 def build_services() -> ServiceRegistry:
     """The service-task registry with every domain package's operations."""
     registry = ServiceRegistry()
@@ -98,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["oaflow_engine"] = Engine(build_services(), OrgDirectory, limits=limits, notifier=_notifier,
                                              rules=settings.approval_rules())
     Path(settings.upload_dir).mkdir(parents=True, exist_ok=True)
+    _plug_crm_events(app)
 
     init_web(app)  # web pages: Babel, CSRF for the pages only, session cookie flags
     for module in _route_modules():

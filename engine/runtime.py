@@ -638,7 +638,12 @@ class Engine(ApproverActions):
             if self.intercept_completion(ctx, fresh, actor, variables, comment):
                 return fresh
             spiff_task.data.update(variables)
-            spiff_task.run()
+            try:
+                spiff_task.run()
+            except (SQLAlchemyError, EngineError):
+                raise
+            except Exception as err:  # the model failed on this completion: an incident, not a 500
+                self._incident(ctx, err)
             ctx.completed_by[task_id] = actor.username
             ctx.record("task_completed", task_id=task_id, element_id=fresh.element_id,
                        comment=comment, data={"variables": variables})
