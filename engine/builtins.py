@@ -27,7 +27,10 @@ def register_builtins(registry: ServiceRegistry, engine: Engine) -> None:
             if call.session.get(InstanceViewer, (call.instance_id, user)) is None:
                 call.session.add(InstanceViewer(instance_id=call.instance_id, username=user, added_by=None))
                 added.append(user)
-        call.session.add(HistoryEvent(instance_id=call.instance_id, type="cc", user=None, data={"users": added}))
+        if call.record is not None:
+            call.record("cc", data={"users": added})
+        else:
+            call.session.add(HistoryEvent(instance_id=call.instance_id, type="cc", user=None, data={"users": added}))
         title = str(call.params.get("title") or f"For your information: request #{call.instance_id}")
         engine.deliver_notices(call.session, [(u, "cc", title, "") for u in added], call.instance_id)
         return {"cc": added}

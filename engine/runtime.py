@@ -121,7 +121,9 @@ class _ScriptEngine(SandboxScriptEngine):
         ctx: _Context = self.ctx_getter()
         params = {k: v.get("value") for k, v in (operation_params or {}).items()}
         call = ServiceCall(params=params, instance_id=ctx.instance.id, business_key=ctx.instance.business_key,
-                           started_by=ctx.instance.started_by, session=ctx.session, task_data=task.data)
+                           started_by=ctx.instance.started_by, session=ctx.session, task_data=task.data,
+                           record=lambda type_, **kw: ctx.record(type_, user=None,
+                                                                 element_id=task.task_spec.bpmn_id, **kw))
         try:
             result = op.func(call)
         except EngineError:

@@ -19,6 +19,8 @@ class ServiceCall:
     started_by: str | None
     session: Any
     task_data: dict[str, Any] = field(default_factory=dict)
+    # record(type, data=...) appends to the instance history in order with the step's other events
+    record: Callable[..., None] | None = None
 
 
 Operation = Callable[[ServiceCall], Any]

@@ -1,0 +1,57 @@
+"""The README's curl walkthrough works as printed, against a real `oaflow serve`."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _walkthrough() -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## The API in five minutes", 1)[1]
+    return re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+
+
+def test_readme_walkthrough_runs_as_printed(database_url: str, tmp_path: Path) -> None:
+    assert shutil.which("curl"), "curl is needed for the README walkthrough"
+    port = _free_port()
+    env = {**os.environ, "OAFLOW_DATABASE_URL": database_url, "OAFLOW_SECRET_KEY": "readme",
+           "OAFLOW_UPLOAD_DIR": str(tmp_path / "uploads"), "OAFLOW_LOG_FORMAT": "text"}
+    oaflow = Path(sys.executable).parent / "oaflow"
+    server = subprocess.Popen([str(oaflow), "serve", "--port", str(port), "--no-scheduler"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("oaflow serve did not come up: " + server.stderr.read1().decode())
+        result = subprocess.run(["bash", "-euo", "pipefail", "-c", _walkthrough()], cwd=ROOT,
+                                env={**env, "BASE": base}, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr + result.stdout
+        lines = result.stdout.strip().splitlines()
+        assert lines[-2:] == ["completed", "completed"], result.stdout
+        assert '"leave_request"' in result.stdout and '"status":"completed"' in result.stdout.replace(" ", "")
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
