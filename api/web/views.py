@@ -44,6 +44,7 @@ from engine.errors import DeploymentInvalid
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task
 from engine.parsing import ElementMeta
 from engine.runtime import Actor
+from oa.lockout import LockoutPolicy, register_attempt
 from oa.models import User
 from store.errors import DomainError, Forbidden, InvalidData, NotFound
 
@@ -135,6 +136,10 @@ def login() -> Any:
         username = (request.form.get("username") or "").strip()[:100]
         password = (request.form.get("password") or "")[:1000]
         found = authenticate(username, password) if username and password else None
+        if username:  # the same account lockout as POST /api/v1/auth/token
+            policy = current_app.config.get("OAFLOW_LOCKOUT") or LockoutPolicy()
+            found = register_attempt(db.session, username, found, policy, ip=request.remote_addr).user
+            db.session.commit()
         if found is None:
             error = _("Unknown user name or wrong password.")
         else:

@@ -43,6 +43,14 @@ def test_pages_need_login_and_redirect_back(web: Web) -> None:
     assert resp.headers["Location"] == "/"
 
 
+def test_web_login_honours_the_account_lockout(web: Web) -> None:
+    from oa.lockout import LockoutPolicy
+    web.app.config["OAFLOW_LOCKOUT"] = LockoutPolicy(threshold=2, minutes=5)
+    web.login("alice", "bad")
+    web.login("alice", "bad")
+    assert web.login("alice").status_code == 401  # locked: even the right password is refused
+
+
 def test_session_cookie_flags(web: Web) -> None:
     resp = web.login("alice")
     cookie = resp.headers["Set-Cookie"]
