@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, Response, json, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import DataError, OperationalError, StatementError
+from sqlalchemy.exc import DataError, OperationalError, PendingRollbackError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -74,6 +74,9 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(err: HTTPException) -> Response:
         if err.response is not None:  # already a complete response (e.g. the login rate limit's 429)
             return err.response
+        if isinstance(getattr(err, "original_exception", None), OperationalError | PoolTimeout):
+            # the database went away outside a view (in an after_request hook, say): still a 503
+            return database_unavailable(err.original_exception)
         status = err.code or 500
         detail = err.description
         if status == 413:
@@ -83,10 +86,21 @@ def register_error_handlers(app: Flask) -> None:
             headers["WWW-Authenticate"] = 'Bearer realm="oaflow"'
         return problem(status, err.name, detail, headers=headers)
 
+    @app.errorhandler(PendingRollbackError)
+    def pending_rollback(err: PendingRollbackError) -> Response:
+        if "reconnect" in str(err):  # the connection was lost earlier in this request
+            return database_unavailable(err)
+        return unexpected(err)
+
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
     def database_unavailable(err: Exception) -> Response:
-        log.error("database error on %s %s: %s", request.method, request.path, err)
+        log.error("database error on %s %s: %s", request.method, request.path, str(err).splitlines()[0][:500])
+        try:  # leave the session usable for the after-request hooks (they reconnect or fail cleanly)
+            from api.extensions import db
+            db.session.rollback()
+        except Exception:  # noqa: BLE001  the database is away; nothing more to do here
+            pass
         return problem(503, "Service unavailable", "the database is not reachable; retry shortly",
                        headers={"Retry-After": "2"})
 

@@ -182,8 +182,8 @@ def start_server(database_url: str, tmp: Path, *, workers: int = 2, threads: int
     """Run `oaflow serve` on a free port in its own process group."""
     port = free_port()
     log = tmp / f"server-{port}.log"
-    env = {**os.environ, "OAFLOW_DATABASE_URL": database_url, "OAFLOW_SECRET_KEY": "fault-tests",
-           "OAFLOW_UPLOAD_DIR": str(tmp / "uploads"), "OAFLOW_LOG_FORMAT": "text",
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OAFLOW_DATABASE_URL": database_url,
+           "OAFLOW_SECRET_KEY": "fault-tests", "OAFLOW_UPLOAD_DIR": str(tmp / "uploads"), "OAFLOW_LOG_FORMAT": "text",
            "OAFLOW_TIMER_POLL": "1", **(extra_env or {})}
     handle = open(log, "ab")  # noqa: SIM115  (owned by the subprocess)
     proc = subprocess.Popen([str(VENV_BIN / "oaflow"), "serve", "--port", str(port), "--workers", str(workers),
