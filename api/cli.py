@@ -93,13 +93,28 @@ def init() -> None:
 def seed_demo() -> None:
     """Create the demo organisation and users (password: demo); safe to run twice."""
     from api.extensions import db
+    from oa import demo_records
     from oa.demo import seed_organisation
     app = _app()
     _check_database(app)
+    progress = lambda m: click.echo(f"  {m}", err=True)  # noqa: E731
     with app.app_context():
-        created = seed_organisation(db.session, progress=lambda m: click.echo(m, err=True))
+        click.echo("organisation ...", err=True)
+        created = seed_organisation(db.session, progress=progress)
         db.session.commit()
+        click.echo("attendance, announcements, calendar, forum ...", err=True)
+        demo_records.seed(db.session, progress=progress)
+        db.session.commit()
+        for name, seed in _crm_seeders():
+            click.echo(f"{name} ...", err=True)
+            seed(db.session, progress=progress)
+            db.session.commit()
     click.echo(f"demo organisation ready ({created} users created)")
+
+
+def _crm_seeders() -> list:
+    from crm import demo
+    return [("customers, pipeline, contracts", demo.seed)]
 
 
 @main.command()

@@ -62,7 +62,8 @@ def test_deploy_reports_problems_and_versions(run, tmp_path: Path) -> None:  # n
 
 def test_clear_start_up_errors(run, tmp_path: Path) -> None:  # noqa: ANN001
     not_migrated = run("deploy", str(tmp_path), env_extra={"OAFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
-    assert not_migrated.exit_code != 0 and "not migrated" in not_migrated.output and "oaflow init" in not_migrated.output
+    assert not_migrated.exit_code != 0
+    assert "not migrated" in not_migrated.output and "oaflow init" in not_migrated.output
     bad_url = run("seed-demo", env_extra={"OAFLOW_DATABASE_URL": "nonsense://"})
     assert bad_url.exit_code != 0 and "OAFLOW_DATABASE_URL" in bad_url.output
     unreachable = run("seed-demo", env_extra={

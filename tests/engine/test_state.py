@@ -31,9 +31,10 @@ def test_task_rows_agree_with_instance_state(api, app) -> None:  # noqa: ANN001
     task = api.tasks("bob", assignee="me")[0]
     api.post(f"/api/v1/tasks/{task['id']}/complete", "bob", json={"variables": {"approved": True}})
     with app.app_context():
+        from SpiffWorkflow.util.task import TaskState
+
         from engine.models import Task
         from engine.serialization import load_state
-        from SpiffWorkflow.util.task import TaskState
         row = db.session.scalars(select(ProcessInstance)).one()
         loaded = app.extensions["oaflow_engine"].specs.get(db.session, row.definition)
         wf = load_state(row.state, loaded.spec, loaded.subprocess_specs)
