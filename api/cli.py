@@ -64,6 +64,8 @@ def deploy_paths(app, paths: list[Path], user: str = "cli") -> list[str]:  # noq
         try:
             result = definitions.deploy(db.session, files, engine.services.signatures(), user=user)
             db.session.commit()
+            engine.start_timer_processes(db.session, [d for d, c in zip(result.definitions, result.created,
+                                                                        strict=True) if c])
         except DeploymentInvalid as err:
             db.session.rollback()
             lines = [f"  {p.file}:{p.line or '?'} [{p.element_id or '-'}] {p.message}" for p in err.problems]

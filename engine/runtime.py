@@ -70,6 +70,9 @@ class Actor:
         return "admin" in self.roles
 
 
+SCHEDULER = Actor("scheduler", frozenset({"admin"}))
+
+
 class IncidentError(Exception):
     """Raised inside a step when the engine must stop the instance with an incident."""
 
@@ -604,6 +607,27 @@ class Engine(ApproverActions):
             raise
         log.info("started instance %s of %s v%s by %s", inst.id, key, definition.version, actor.username)
         return inst, True
+
+    def start_timer_processes(self, session: Session, created: list[ProcessDefinition]) -> list[ProcessInstance]:
+        """For each newly deployed definition that starts on a timer, start one instance that waits for it;
+        instances of older versions still waiting at their start timer are cancelled (the new version
+        replaces the schedule)."""
+        started = []
+        for definition in created:
+            loaded = self.specs.get(session, definition)
+            starts = [s for s in loaded.spec.start.outputs
+                      if "Timer" in type(getattr(s, "event_definition", None)).__name__]
+            if not starts:
+                continue
+            start_ids = {s.bpmn_id for s in starts}
+            for old in session.scalars(select(ProcessInstance).where(
+                    ProcessInstance.process_key == definition.key, ProcessInstance.status == "running",
+                    ProcessInstance.started_by == SCHEDULER.username, ProcessInstance.definition_id != definition.id)):
+                if set(old.active_element_ids or []) <= start_ids:
+                    self.cancel(session, old.id, SCHEDULER, f"replaced by version {definition.version}")
+            inst, _ = self.start(session, definition.key, SCHEDULER, {}, None)
+            started.append(inst)
+        return started
 
     def _idempotent(self, session: Session, actor: Actor, key: str) -> ProcessInstance | None:
         row = session.scalar(select(IdempotentStart).where(

@@ -55,6 +55,8 @@ def deploy() -> tuple[dict, int]:
     try:
         result = definitions.deploy(db.session, files, get_engine().services.signatures(), name=name, user=user)
         db.session.commit()
+        get_engine().start_timer_processes(db.session, [d for d, c in zip(result.definitions, result.created,
+                                                                           strict=True) if c])
     except Exception:
         db.session.rollback()
         raise

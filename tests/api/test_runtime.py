@@ -235,3 +235,30 @@ def test_version_is_kept_by_running_instances(api) -> None:  # noqa: ANN001
     task_id = old["active_tasks"][0]["id"]
     assert api.post(f"/api/v1/tasks/{task_id}/complete", "alice", json={}).status_code == 200
     assert api.get(f"/api/v1/process-instances/{inst['id']}", "alice").get_json()["status"] == "completed"
+
+
+def _timer_start(name: str) -> bytes:
+    from tests.bpmn_samples import process
+    return process("nightly_check", f"""
+  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing>
+    <bpmn:timerEventDefinition><bpmn:timeDuration>PT1S</bpmn:timeDuration></bpmn:timerEventDefinition>
+  </bpmn:startEvent>
+  <bpmn:userTask id="work" name="{name}" camunda:assignee="alice">
+    <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+  <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" />
+  <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end" />""")
+
+
+def test_timer_start_event_starts_an_instance_when_due(api, app) -> None:  # noqa: ANN001
+    assert deploy_files(api, "grace", {"nightly.bpmn": _timer_start("Check v1")}).status_code == 201
+    waiting = api.get("/api/v1/process-instances", "admin", query_string={"key": "nightly_check"}).get_json()
+    assert waiting["total"] == 1 and waiting["items"][0]["active_element_ids"] == ["start"]
+    # a new version replaces the schedule: the old waiting instance is cancelled
+    assert deploy_files(api, "grace", {"nightly.bpmn": _timer_start("Check v2")}).status_code == 201
+    items = api.get("/api/v1/process-instances", "admin", query_string={"key": "nightly_check"}).get_json()["items"]
+    assert sorted(i["status"] for i in items) == ["cancelled", "running"]
+    time.sleep(1.2)
+    with app.app_context():
+        app.extensions["oaflow_engine"].fire_due_timers(db.session)
+    assert [t["name"] for t in api.tasks("alice", assignee="me")] == ["Check v2"]
