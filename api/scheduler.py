@@ -14,6 +14,48 @@ from api.extensions import db
 from store.base import utcnow
 
 log = logging.getLogger("oaflow.scheduler")
+LEADER_LOCK_KEY = 0x0AF10  # pg advisory lock id of the scheduler role
+
+
+class Leadership:
+    """On PostgreSQL, exactly one process runs the jobs: the one holding a session advisory lock on a
+    connection of its own. When that process dies its connection closes and another takes over at its
+    next poll. On SQLite (one host) every scheduler runs; the jobs' own claims keep them exactly-once."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.conn = None
+
+    def is_leader(self) -> bool:
+        """True if this process may run the jobs now."""
+        with self.app.app_context():
+            engine = db.engine
+        if engine.dialect.name != "postgresql":
+            return True
+        try:
+            if self.conn is not None:
+                self.conn.exec_driver_sql("SELECT 1")
+                return True
+            conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            if conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({LEADER_LOCK_KEY})").scalar():
+                self.conn = conn
+                log.info("this process now runs the scheduler")
+                return True
+            conn.close()
+            return False
+        except Exception:  # lost the database: give up leadership, try again next poll
+            log.warning("scheduler leadership lost")
+            self.release()
+            return False
+
+    def release(self) -> None:
+        """Drop leadership (closing the connection releases the lock)."""
+        if self.conn is not None:
+            try:
+                self.conn.invalidate()  # really close it: a pooled connection would keep the lock
+            except Exception:  # already broken
+                log.debug("leader connection already closed")
+            self.conn = None
 
 
 def _run(app: Flask, name: str, job: Callable[[Session], int | None]) -> int:
@@ -55,10 +97,16 @@ def start_scheduler(app: Flask, interval: float | None = None) -> BackgroundSche
     """Start polling every `interval` seconds (OAFLOW_TIMER_POLL by default; reminders at most every 30 s)."""
     seconds = interval or app.config["OAFLOW_SETTINGS"].timer_poll_seconds
     sched = BackgroundScheduler(daemon=True)
+    leadership = Leadership(app)
+
+    def when_leader(func: Callable[[Flask], int]) -> Callable[[Flask], int]:
+        return lambda a: func(a) if leadership.is_leader() else 0
+
     for job_id, func, every in (("oaflow-timers", fire_timers_once, seconds),
                                 ("oaflow-webhooks", deliver_webhooks_once, seconds),
                                 ("oaflow-reminders", run_reminders_once, max(seconds, 30))):
-        sched.add_job(func, "interval", seconds=every, args=[app], id=job_id, max_instances=1, coalesce=True)
+        sched.add_job(when_leader(func), "interval", seconds=every, args=[app], id=job_id, max_instances=1,
+                      coalesce=True)
     sched.start()
     log.info("scheduler polling every %ss", seconds)
     return sched
