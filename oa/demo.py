@@ -34,8 +34,11 @@ DEMO_GROUPS = ["sales", "finance", "hr", "legal", "management"]
 
 
 def seed_organisation(session: Session, password: str = "demo",
-                      progress: Callable[[str], None] = lambda _m: None) -> int:
-    """Create (or complete) the demo organisation; returns how many users were created."""
+                      progress: Callable[[str], None] = lambda _m: None, hash_method: str | None = None) -> int:
+    """Create (or complete) the demo organisation; returns how many users were created.
+
+    `hash_method` overrides werkzeug's default (scrypt) — the test suite uses a cheaper one.
+    """
     groups = {}
     for name in DEMO_GROUPS:
         groups[name] = session.scalar(select(Group).where(Group.name == name)) or Group(name=name)
@@ -49,7 +52,7 @@ def seed_organisation(session: Session, password: str = "demo",
     progress(f"{len(DEMO_GROUPS)} groups, {len(DEMO_DEPARTMENTS)} departments")
     users: dict[str, User] = {}
     created = 0
-    pw_hash = generate_password_hash(password)
+    pw_hash = generate_password_hash(password, **({"method": hash_method} if hash_method else {}))
     for username, display, roles, _manager, dept, group_names in DEMO_USERS:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:

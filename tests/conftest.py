@@ -22,6 +22,8 @@ from api.app import create_app
 from api.config import ROOT, Settings
 
 PG_URL = os.environ.get("OAFLOW_TEST_DATABASE_URL")
+# demo passwords in tests use a cheap PBKDF2 so hundreds of logins stay fast; production uses scrypt
+FAST_HASH = "pbkdf2:sha256:1000"
 _counter = itertools.count()
 
 
@@ -35,7 +37,7 @@ def _prepare(url: str, upload_dir: str) -> None:
                               log_json=False))
     with app.app_context():
         upgrade(directory=app.config["OAFLOW_MIGRATIONS_DIR"], revision="heads")
-        seed_organisation(db.session)
+        seed_organisation(db.session, hash_method=FAST_HASH)
         db.session.commit()
     deploy_paths(app, [ROOT / "processes", ROOT / "forms"])
     with app.app_context():
