@@ -681,3 +681,7 @@ def process(key: str) -> str:
 def static_root() -> Path:
     """Where the web app's own static files live."""
     return Path(bp.static_folder or "")
+
+
+# the CRM, OA and dashboard pages register their routes on `bp` (imported last: they use the helpers above)
+from api.web import crm_pages, dashboard, oa_pages  # noqa: E402, F401

@@ -69,3 +69,24 @@ def live_server(app) -> Iterator[str]:  # noqa: ANN001
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def crm(api) -> dict:  # noqa: ANN001
+    """A few CRM records made through the v1 API: alice's customer with an opportunity and a follow-up,
+    and bob's customer (outside alice's scope)."""
+    def made(resp) -> dict:  # noqa: ANN001
+        assert resp.status_code == 201, resp.get_json()
+        return resp.get_json()
+
+    mine = made(api.post("/api/v1/customers", "alice", json={"name": "Acme Robotics", "industry": "manufacturing",
+                                                              "region": "east", "level": "A",
+                                                              "phone": "+86 21 5555 0101"}))
+    other = made(api.post("/api/v1/customers", "bob", json={"name": "Bobcat Foods", "industry": "food",
+                                                             "region": "north", "level": "B"}))
+    opp = made(api.post("/api/v1/opportunities", "alice", json={"customer_id": mine["id"], "name": "Arm upgrade",
+                                                                 "amount": "120000", "stage": "qualified",
+                                                                 "expected_close_date": "2026-12-15"}))
+    made(api.post("/api/v1/follow-ups", "alice", json={"customer_id": mine["id"], "type": "call",
+                                                        "content": "Asked for a quote"}))
+    return {"mine": mine, "other": other, "opp": opp}
