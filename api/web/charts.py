@@ -52,7 +52,7 @@ class Chart:
     @property
     def empty(self) -> bool:
         """True when there is nothing to draw."""
-        return not self.bars or all(b.value == 0 for b in self.bars)
+        return not self.bars
 
 
 def _number(value: Any) -> float:
@@ -83,7 +83,7 @@ def bar_chart(title: str, rows: list[tuple[str, list[Any]]], legend: list[str] |
     for i, (label, values) in enumerate(rows):
         for s, value in enumerate(values):
             number = max(_number(value), 0.0)
-            text = texts[i][s] if texts else fmt_number(number)
+            text = texts[i][s] if texts else ("" if number == 0 and series > 1 else fmt_number(number))
             y = i * chart.row_height + 5 + s * bar_height
             chart.bars.append(Bar(label=label if s == 0 else "", value=number, text=text, y=y,
                                   width=round(number / peak * chart.plot_width, 1), series=s))

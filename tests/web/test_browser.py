@@ -135,3 +135,60 @@ def test_phone_width_and_chinese(browser, live_server: str) -> None:  # noqa: AN
         shot(pg, "home-phone-zh")
     finally:
         context.close()
+
+
+def _seed_demo_records(app) -> None:  # noqa: ANN001
+    """The demo CRM pipeline and OA records, so the dashboard has figures."""
+    from api.extensions import db
+    from crm import demo as crm_demo
+    from oa import demo_records
+    with app.app_context():
+        crm_demo.seed(db.session, progress=lambda _msg: None)
+        demo_records.seed(db.session, progress=lambda _msg: None)
+        db.session.commit()
+
+
+def test_dashboard_and_dragging_a_card_on_the_opportunity_board(page, app) -> None:  # noqa: ANN001
+    _seed_demo_records(app)
+    pg = page
+    login(pg, "bob")  # head of Sales: his and alice's pipeline
+    pg.click(".nav >> text=Dashboard")
+    pg.wait_for_selector("#chart-pipeline svg rect")
+    for chart in ("pipeline", "forecast", "attendance"):
+        assert pg.locator(f"#chart-{chart} svg rect").count() > 0, chart
+    shot(pg, "dashboard")
+    (ROOT / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
+    (ROOT / "docs" / "screenshots" / "dashboard.png").write_bytes((ARTIFACTS / "dashboard.png").read_bytes())
+
+    pg.click(".nav >> text=Opportunities")
+    card = pg.locator(".column[data-stage=lead] .opp-card.movable").first
+    card_id = card.get_attribute("data-id")
+    with pg.expect_response(lambda r: r.url.endswith(f"/opportunities/{card_id}/stage")) as answer:
+        card.locator("strong").drag_to(pg.locator(".column[data-stage=proposal] h2"))
+    assert answer.value.status == 200
+    moved = pg.locator(f".column[data-stage=proposal] .opp-card[data-id='{card_id}']")
+    moved.wait_for()
+    assert moved.locator(".prob").inner_text() == "50%"
+    shot(pg, "opportunity-board")
+    pg.reload()  # saved on the server, not only moved on the page
+    assert pg.locator(f".column[data-stage=proposal] .opp-card[data-id='{card_id}']").count() == 1
+    # with the script, the card's stage select moves it too (no drag needed)
+    pg.locator(f".opp-card[data-id='{card_id}'] select[name=stage]").select_option("negotiation")
+    pg.wait_for_selector(f".column[data-stage=negotiation] .opp-card[data-id='{card_id}']:not(.saving)")
+
+
+def test_opportunity_board_without_javascript(browser, live_server: str, app) -> None:  # noqa: ANN001
+    _seed_demo_records(app)
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    pg = context.new_page()
+    try:
+        login(pg, "alice")
+        pg.goto("/opportunities/board")
+        card = pg.locator(".column[data-stage=qualified] .opp-card.movable").first
+        card_id = card.get_attribute("data-id")
+        card.locator("select[name=stage]").select_option("proposal")
+        card.locator("form.move button").click()
+        pg.wait_for_url("**/opportunities/board")
+        assert pg.locator(f".column[data-stage=proposal] .opp-card[data-id='{card_id}']").count() == 1
+    finally:
+        context.close()

@@ -27,7 +27,10 @@
     body.set('stage', stage);
     if (stage === 'won' || stage === 'lost') {
       var reason = window.prompt(board.getAttribute('data-reason-prompt'), '');
-      if (!reason) return;
+      if (!reason) {
+        card.querySelector('select[name=stage]').value = card.getAttribute('data-stage');
+        return;
+      }
       body.set('reason', reason);
     }
     column.querySelector('.cards').prepend(card);
@@ -62,6 +65,14 @@
       recount();
     });
   }
+
+  // With the script the card's stage select moves the card at once (keyboard users need no drag).
+  board.addEventListener('change', function (ev) {
+    if (!ev.target.matches('.opp-card select[name=stage]')) return;
+    var card = ev.target.closest('.opp-card');
+    var column = board.querySelector('.column[data-stage="' + ev.target.value + '"]');
+    if (card && column) move(card, column);
+  });
 
   board.addEventListener('dragstart', function (ev) {
     var card = ev.target.closest && ev.target.closest('.opp-card.movable');
