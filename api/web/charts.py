@@ -9,9 +9,9 @@ from typing import Any
 
 ROW_HEIGHT = 26
 BAR_HEIGHT = 18
-LABEL_WIDTH = 130
-VALUE_WIDTH = 110
-WIDTH = 560
+LABEL_WIDTH = 150
+VALUE_WIDTH = 100
+WIDTH = 520
 
 
 @dataclass

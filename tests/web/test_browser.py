@@ -133,6 +133,13 @@ def test_phone_width_and_chinese(browser, live_server: str) -> None:  # noqa: AN
         width = pg.evaluate("document.documentElement.scrollWidth")
         assert width <= 400, f"the page scrolls sideways on a phone ({width}px)"
         shot(pg, "home-phone-zh")
+        for path in ("/customers", "/opportunities/board", "/dashboard", "/attendance", "/calendar",
+                     "/announcements", "/notifications"):
+            pg.goto(path)
+            width = pg.evaluate("document.documentElement.scrollWidth")
+            assert width <= 400, f"{path} scrolls sideways on a phone ({width}px)"
+            if path == "/dashboard":
+                shot(pg, "dashboard-phone-zh")
     finally:
         context.close()
 
