@@ -104,6 +104,17 @@ def register_error_handlers(app: Flask) -> None:
         return problem(503, "Service unavailable", "the database is not reachable; retry shortly",
                        headers={"Retry-After": "2"})
 
+    @app.teardown_appcontext
+    def release_session(_exc: BaseException | None) -> None:
+        """End the request's session first; if the database dropped the connection, rolling back fails:
+        log it instead of letting the WSGI server turn an already-built response into a bare 500."""
+        from api.extensions import db
+        try:
+            db.session.remove()
+        except Exception as err:  # noqa: BLE001  the connection is gone; the pool replaces it
+            log.warning("could not end the database session cleanly: %s", str(err).splitlines()[0][:300])
+            db.session.registry.clear()
+
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)
     def unstorable_value(err: Exception) -> Response:

@@ -8,12 +8,14 @@ advanced to its end, and the projected task rows agree with each instance's stat
 
 from __future__ import annotations
 
+import itertools
 import signal
 import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from SpiffWorkflow.util.task import TaskState
@@ -27,8 +29,13 @@ from engine.serialization import load_state
 from tests.faults.conftest import PrivatePostgres, http, login, prepare_database, start_server
 
 START = "/api/v1/process-definitions/leave_request/start"
-LEAVE = {"leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-01", "days": 1,
-         "reason": "crash test"}
+_DAYS = itertools.count()
+
+
+def leave() -> dict:
+    """One-day leave on a day no other request uses (approved leave is recorded once per user and day)."""
+    day = (date(2030, 1, 1) + timedelta(days=next(_DAYS))).isoformat()
+    return {"leave_type": "annual", "start_date": day, "end_date": day, "days": 1, "reason": "crash test"}
 
 
 @dataclass
@@ -54,7 +61,7 @@ class Load:
     def starter(self) -> None:
         while not self.stop.is_set():
             key = uuid.uuid4().hex
-            status, body, headers = http("POST", self.base + START, {"variables": LEAVE}, timeout=10, headers={
+            status, body, headers = http("POST", self.base + START, {"variables": leave()}, timeout=10, headers={
                 "Authorization": f"Bearer {self.tokens['alice']}", "Idempotency-Key": key})
             with self.lock:
                 self._note(status, body, headers)
@@ -104,14 +111,14 @@ def check_recovered(base: str, load: Load, database_url: str, tmp: Path) -> None
     for key, instance_id in load.started.items():
         status, body, _ = http("GET", f"{base}/api/v1/process-instances/{instance_id}", headers=alice)
         assert status == 200, (instance_id, body)
-        status, body, _ = http("POST", base + START, {"variables": LEAVE}, headers={**alice, "Idempotency-Key": key})
+        status, body, _ = http("POST", base + START, {"variables": leave()}, headers={**alice, "Idempotency-Key": key})
         assert status == 200 and body["id"] == instance_id, (status, body)  # not started a second time
     for key in load.unacknowledged[:: max(1, len(load.unacknowledged) // 15)]:
         # unknown outcome: a replay either finds it or starts it, once (a sample; the database check
         # below covers all of them: one instance per idempotency key, one `started` event per instance)
-        status, body, _ = http("POST", base + START, {"variables": LEAVE}, headers={**alice, "Idempotency-Key": key})
+        status, body, _ = http("POST", base + START, {"variables": leave()}, headers={**alice, "Idempotency-Key": key})
         assert status in (200, 201), (status, body)
-        again = http("POST", base + START, {"variables": LEAVE}, headers={**alice, "Idempotency-Key": key})
+        again = http("POST", base + START, {"variables": leave()}, headers={**alice, "Idempotency-Key": key})
         assert again[0] == 200 and again[1]["id"] == body["id"]
     app = create_app(Settings(database_url=database_url, secret_key="fault-tests", testing=True, log_json=False,
                               upload_dir=str(tmp / "check-uploads")))
