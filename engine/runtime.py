@@ -201,10 +201,15 @@ Notifier = Callable[[Session, str, str, str, str, int | None], Any]
 
 
 class Engine(ApproverActions):
-    """Runs BPMN instances over the database. One instance per app, shared by all threads."""
+    """Runs BPMN instances over the database. One instance per app, shared by all threads.
+
+    `max_engine_steps` bounds one run to the next wait state. It stays well below ~1,000: past that depth
+    SpiffWorkflow 3.2 hits Python's recursion limit in its task tree and silently reports the workflow
+    completed, so a runaway loop must be stopped before it gets there.
+    """
 
     def __init__(self, services: ServiceRegistry, directory_factory: Callable[[Session], assignment.Directory],
-                 *, limits: ScriptLimits | None = None, max_engine_steps: int = 10_000,
+                 *, limits: ScriptLimits | None = None, max_engine_steps: int = 500,
                  spec_cache: SpecCache | None = None, notifier: Notifier | None = None,
                  rules: ApprovalRules | None = None) -> None:
         self.services = services

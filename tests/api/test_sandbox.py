@@ -83,3 +83,26 @@ def test_admin_retries_an_instance_after_an_incident(api) -> None:  # noqa: ANN0
     assert again.status_code == 200 and again.get_json()["status"] == "error"  # same data, same failure
     history = api.get(f"/api/v1/process-instances/{inst['id']}/history", "admin").get_json()["items"]
     assert [h["type"] for h in history].count("error") == 2 and "retried" in [h["type"] for h in history]
+
+
+def test_a_loop_without_a_wait_state_becomes_an_incident(api) -> None:  # noqa: ANN001
+    from tests.bpmn_samples import process
+    loop = process("busy_loop", """
+  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:exclusiveGateway id="again" default="f3"><bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>f4</bpmn:incoming>
+    <bpmn:outgoing>f2</bpmn:outgoing><bpmn:outgoing>f3</bpmn:outgoing></bpmn:exclusiveGateway>
+  <bpmn:scriptTask id="spin" name="Spin"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+    <bpmn:script>n = 1</bpmn:script></bpmn:scriptTask>
+  <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="again" />
+  <bpmn:sequenceFlow id="f2" sourceRef="again" targetRef="spin">
+    <bpmn:conditionExpression>True</bpmn:conditionExpression></bpmn:sequenceFlow>
+  <bpmn:sequenceFlow id="f3" sourceRef="again" targetRef="end" />
+  <bpmn:sequenceFlow id="f4" sourceRef="spin" targetRef="again" />""")
+    assert deploy_files(api, "grace", {"loop.bpmn": loop}).status_code == 201
+    started = time.monotonic()
+    inst = api.post("/api/v1/process-definitions/busy_loop/start", "alice", json={}).get_json()
+    assert inst["status"] == "error", inst
+    assert "wait state" in inst["error"]["message"]
+    assert time.monotonic() - started < 30
+    assert api.start_leave("alice").status_code == 201
