@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
@@ -27,7 +28,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import assignment, webhooks
+from engine import assignment, spiff_compat, webhooks
 from engine.approvals import ApproverActions
 from engine.definitions import LoadedSpec, SpecCache, get_definition
 from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
@@ -49,6 +50,7 @@ from forms.validation import validate_data
 from store.base import utcnow
 
 log = logging.getLogger("oaflow.engine")
+assert spiff_compat.MAX_TREE_DEPTH  # imported for its patch of SpiffWorkflow's task iterator
 T = TypeVar("T")
 
 RESERVED_VARIABLES = frozenset({"initiator", "business_key", "manager_of", "dept_head_of",
@@ -120,7 +122,7 @@ class _ScriptEngine(SandboxScriptEngine):
         """Run a registered operation; its result is stored JSON-encoded, as SpiffWorkflow expects."""
         op = self.services.get(operation_name or "")
         if op is None:
-            raise IncidentError(f"unknown service operation '{operation_name}'")
+            raise WorkflowTaskException(f"unknown service operation '{operation_name}'", task=task)
         ctx: _Context = self.ctx_getter()
         params = {k: v.get("value") for k, v in (operation_params or {}).items()}
         call = ServiceCall(params=params, instance_id=ctx.instance.id, business_key=ctx.instance.business_key,
@@ -128,13 +130,17 @@ class _ScriptEngine(SandboxScriptEngine):
                            record=lambda type_, **kw: ctx.record(type_, user=None,
                                                                  element_id=task.task_spec.bpmn_id, **kw))
         try:
-            result = op.func(call)
-        except EngineError:
-            raise
-        except SQLAlchemyError:
-            raise
-        except Exception as err:  # an operation's own failure is the instance's incident
-            raise IncidentError(f"service operation '{operation_name}' failed: {err}") from err
+            with ctx.session.begin_nested():  # an operation that fails leaves none of its writes behind
+                result = op.func(call)
+        except OperationalError:
+            raise  # the database itself is unreachable: the whole step fails (503), nothing is saved
+        except EngineError as err:  # the operation refused the data the model gave it
+            raise WorkflowTaskException(f"service operation '{operation_name}' refused: {err.detail}",
+                                        task=task, exception=err) from err
+        except Exception as err:  # an operation's own failure (or a constraint it broke) is an incident
+            detail = str(getattr(err, "orig", None) or err).strip().splitlines()[0][:500]
+            raise WorkflowTaskException(f"service operation '{operation_name}' failed: {detail}",
+                                        task=task, exception=err) from err
         ctx.record("service_called", element_id=task.task_spec.bpmn_id,
                    data={"operation": operation_name, "params": _jsonable(params)})
         return json.dumps(_jsonable(result))
@@ -203,9 +209,8 @@ Notifier = Callable[[Session, str, str, str, str, int | None], Any]
 class Engine(ApproverActions):
     """Runs BPMN instances over the database. One instance per app, shared by all threads.
 
-    `max_engine_steps` bounds one run to the next wait state. It stays well below ~1,000: past that depth
-    SpiffWorkflow 3.2 hits Python's recursion limit in its task tree and silently reports the workflow
-    completed, so a runaway loop must be stopped before it gets there.
+    `max_engine_steps` bounds one run to the next wait state, so a loop without a user task or timer
+    becomes an incident instead of a worker spinning forever.
     """
 
     def __init__(self, services: ServiceRegistry, directory_factory: Callable[[Session], assignment.Directory],

@@ -245,3 +245,18 @@ def test_multi_approver_all_any_sequential_and_ratio(api) -> None:  # noqa: ANN0
     for user in ("bob", "carol", "frank"):
         _complete(api, user, _task(api, user, "sign_together", inst), approved=user != "carol")
     assert _instance(api, inst)["variables"]["outcome"] == "rejected"
+
+
+def test_a_service_task_that_refuses_its_data_is_an_incident(api, app) -> None:  # noqa: ANN001
+    resp = api.post("/api/v1/process-definitions/customer_visit/start", "alice", json={"variables": {
+        "customer_id": 999999, "visit_date": "2026-11-20", "purpose": "a customer that does not exist"}})
+    inst = resp.get_json()
+    approve = api.post(f"/api/v1/tasks/{_task(api, 'bob', 'manager_approval', inst['id'])['id']}/complete", "bob",
+                       json={"variables": {"approved": True}})
+    assert approve.status_code == 200, approve.get_json()  # bob's approval stands
+    final = _instance(api, inst["id"])
+    assert final["status"] == "error" and final["error"]["element_id"] == "plan_visit"
+    assert "crm.create_visit_plan" in final["error"]["message"]
+    from crm.models import VisitPlan
+    with app.app_context():
+        assert db.session.scalars(select(VisitPlan)).all() == []  # the failed operation left nothing behind
