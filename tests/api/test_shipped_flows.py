@@ -7,6 +7,7 @@ import time
 from sqlalchemy import select
 
 from api.extensions import db
+from tests.conftest import deploy_files
 
 
 def _task(api, user: str, element_id: str, instance_id: int, candidate: bool = False) -> dict:  # noqa: ANN001
@@ -97,12 +98,31 @@ def test_expense_form_rejects_bad_line_items(api) -> None:  # noqa: ANN001
 
 
 def test_expense_reminder_and_escalation_timers(api, app) -> None:  # noqa: ANN001
+    """The shipped model's boundary timers, with its P1D / P3D shortened so the test can wait for them."""
+    from pathlib import Path
+    model = (Path(__file__).resolve().parents[2] / "processes" / "expense_claim.bpmn").read_text()
+    reminder, escalation = '<bpmn:timeDuration>"P1D"', '<bpmn:timeDuration>"P3D"'
+    assert model.count(reminder) == 1 and model.count(escalation) == 1
+    fast = model.replace(reminder, '<bpmn:timeDuration>"PT1S"').replace(escalation, '<bpmn:timeDuration>"PT3S"')
+    dmn = (Path(__file__).resolve().parents[2] / "processes" / "expense_approval_chain.dmn").read_bytes()
+    assert deploy_files(api, "grace", {"expense_claim.bpmn": fast.encode(),
+                                       "expense_approval_chain.dmn": dmn}).status_code == 201
     inst = _expense(api, [{"category": "office", "amount": 50, "date": "2026-11-20", "description": "paper"}])
+    engine = app.extensions["oaflow_engine"]
+    time.sleep(1.3)
     with app.app_context():
-        from engine.models import ProcessInstance
-        row = db.session.get(ProcessInstance, inst["id"])
-        assert row.next_timer_at is not None  # the 1-day reminder is the next timer
-        assert (row.next_timer_at - row.started_at).total_seconds() > 23 * 3600
+        engine.fire_due_timers(db.session)
+    reminders = [n for n in api.get("/api/v1/notifications", "bob").get_json()["items"] if "Reminder" in n["title"]]
+    assert len(reminders) == 1  # non-interrupting: bob still has the task
+    assert [t["element_id"] for t in api.tasks("bob", assignee="me")] == ["manager_approval"]
+    time.sleep(2.0)
+    with app.app_context():
+        engine.fire_due_timers(db.session)
+    assert api.tasks("bob") == []  # interrupting: escalated to bob's manager
+    escalated = _task(api, "dave", "escalated_approval", inst["id"])
+    _complete(api, "dave", escalated, approved=True)
+    _complete(api, "carol", _task(api, "carol", "pay", inst["id"], candidate=True), payment_reference="PAY-9")
+    assert _instance(api, inst["id"])["variables"]["outcome"] == "paid"
 
 
 def _opportunity(api, customer_id: int, amount: float = 50000) -> dict:  # noqa: ANN001
