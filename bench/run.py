@@ -380,7 +380,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"ratio {big[k] / small[k]:.2f} (target <= 1.3)")
     if "long" in only:
         with scratch_database() as url:
-            loops = 100 if q else 300  # 500 would hit the 333-iteration bug (bench/README.md)
+            loops = 100 if q else 500
             short, long = long_instances(url, loops, 10)
         print(f"4. long      complete after 5 tasks: {short:.1f} ms; after {loops}: {long:.1f} ms; "
               f"ratio {long / short:.2f}")
