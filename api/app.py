@@ -52,7 +52,8 @@ def _notifier(session, user: str, kind: str, title: str, body: str, instance_id:
 
 
 def _plug_crm_events(app: Flask) -> None:
-    """A high-priority ticket starts `ticket_escalation` through its message start event."""
+    """A high-priority ticket starts `ticket_escalation` through its message start event; every in-app
+    notification (task assigned, CC, urge, reminder, outcome, mentions) also goes to the webhooks."""
     from crm.tickets import ON_TICKET_CREATED
     from engine.runtime import Actor
     from store.errors import DomainError
@@ -71,6 +72,15 @@ def _plug_crm_events(app: Flask) -> None:
         except DomainError as err:  # no escalation process deployed: the ticket still stands
             log.warning("ticket %s not escalated: %s", ticket.id, err.detail)
 
+    from engine import webhooks
+    from oa.notifications import ON_NOTIFY
+
+    def to_webhooks(session, note) -> None:  # noqa: ANN001
+        webhooks.enqueue(session, "notification", {"kind": note.kind, "user": note.user, "title": note.title,
+                                                   "body": note.body, "instance_id": note.instance_id})
+
+    ON_NOTIFY.clear()  # one app per process; tests build many
+    ON_NOTIFY.append(to_webhooks)
     if escalate not in ON_TICKET_CREATED:
         ON_TICKET_CREATED.clear()  # one app per process; tests build many
         ON_TICKET_CREATED.append(escalate)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
@@ -9,6 +11,8 @@ from oa.record_models import Notification
 from store.base import utcnow
 from store.errors import InvalidData, NotFound
 
+# called with (session, notification) after each notify(); the app factory plugs webhooks in here
+ON_NOTIFY: list[Callable[[Session, Notification], None]] = []
 MAX_TITLE = 200
 MAX_BODY = 10_000
 
@@ -27,6 +31,8 @@ def notify(session: Session, username: str, kind: str, title: str, body: str = "
                        body=str(body or "")[:MAX_BODY], link=(link or None) and str(link)[:500],
                        instance_id=instance_id, created_at=utcnow())
     session.add(row)
+    for hook in list(ON_NOTIFY):
+        hook(session, row)
     return row
 
 

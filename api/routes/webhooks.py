@@ -14,7 +14,8 @@ from api.http import json_body
 from engine.models import Webhook
 from store.errors import NotFound
 
-EVENTS = ["task.created", "instance.completed", "instance.cancelled", "instance.error", "instance.withdrawn"]
+EVENTS = ["task.created", "instance.completed", "instance.cancelled", "instance.error", "instance.withdrawn",
+          "notification", "expense.paid"]
 
 bp = Blueprint("webhooks", __name__)
 

@@ -276,5 +276,14 @@ def test_webhooks_are_signed_and_sent_after_commit(api, app) -> None:  # noqa: A
         payload, signature, raw = received[0]
         assert payload["event"] == "instance.completed" and payload["data"]["variables"]["outcome"] == "approved"
         assert signature == "sha256=" + hmac.new(hook["secret"].encode(), raw, hashlib.sha256).hexdigest()
+        # every in-app notification goes to webhooks subscribed to "notification" too
+        api.post("/api/v1/webhooks", "erp", json={"url": f"http://127.0.0.1:{server.server_port}/notes",
+                                                  "events": ["notification"]})
+        urged = _leave_task(api)
+        assert api.post(f"/api/v1/tasks/{urged['id']}/urge", "alice").status_code == 200
+        with app.app_context():
+            deliver_pending(db.session)
+        kinds = [p["data"]["kind"] for p, _sig, _raw in received if p["event"] == "notification"]
+        assert kinds == ["task_assigned", "urge"]
     finally:
         server.shutdown()
