@@ -10,6 +10,7 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from oa.models import Department, User
+from oa.org import department_chain
 from oa.record_models import Announcement, AnnouncementRead, announcement_department
 from store.base import utcnow
 from store.errors import Forbidden, InvalidData, NotFound
@@ -20,15 +21,6 @@ def _subtree(session: Session, root_ids: set[int]) -> set[int]:
     while frontier:
         frontier = set(session.scalars(select(Department.id).where(Department.parent_id.in_(frontier)))) - found
         found |= frontier
-    return found
-
-
-def _ancestors(user: User) -> set[int]:
-    found: set[int] = set()
-    dept = user.department
-    while dept is not None and dept.id not in found:
-        found.add(dept.id)
-        dept = dept.parent
     return found
 
 
@@ -71,7 +63,7 @@ def create_announcement(session: Session, author: User, data: dict[str, Any]) ->
 
 
 def _visible_filter(user: User, now: datetime):  # noqa: ANN202
-    depts = _ancestors(user)
+    depts = department_chain(user)
     in_audience = Announcement.audience_all.is_(True)
     if depts:
         in_audience = or_(in_audience, exists().where(

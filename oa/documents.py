@@ -20,6 +20,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from oa.models import Department, User
+from oa.org import department_chain
 from oa.record_models import Document, DocumentFolder, DocumentVersion, document_department
 from store.base import utcnow
 from store.errors import Conflict, Forbidden, InvalidData, NotFound, TooLarge
@@ -108,20 +109,11 @@ def discard(upload_dir: str, storage_names: list[str]) -> None:
             pass
 
 
-def _ancestors(user: User) -> set[int]:
-    found: set[int] = set()
-    dept = user.department
-    while dept is not None and dept.id not in found:
-        found.add(dept.id)
-        dept = dept.parent
-    return found
-
-
 def _visible(user: User):  # noqa: ANN202
     if user.has_role("admin"):
         return Document.id.isnot(None)
     conditions = [Document.owner == user.username, Document.visible_to_all.is_(True)]
-    depts = _ancestors(user)
+    depts = department_chain(user)
     if depts:
         conditions.append(exists().where(document_department.c.document_id == Document.id,
                                          document_department.c.department_id.in_(depts)))

@@ -8,6 +8,16 @@ from sqlalchemy.orm import Session
 from oa.models import Department, Group, User
 
 
+def department_chain(user: User) -> set[int]:
+    """Ids of the user's department and every department above it."""
+    found: set[int] = set()
+    dept = user.department
+    while dept is not None and dept.id not in found:
+        found.add(dept.id)
+        dept = dept.parent
+    return found
+
+
 class OrgDirectory:
     """Answers org-chart questions from the database; plugged into the engine by the app factory."""
 
