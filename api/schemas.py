@@ -5,35 +5,37 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 
-class _Strict(Schema):
+class Strict(Schema):
+    """Base of every request schema: unknown fields are refused (422 naming them)."""
+
     class Meta:
         unknown = RAISE
 
 
-class TokenRequest(_Strict):
+class TokenRequest(Strict):
     username = fields.String(required=True, validate=validate.Length(min=1, max=100))
     password = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
 
-class StartRequest(_Strict):
+class StartRequest(Strict):
     business_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     variables = fields.Dict(keys=fields.String(), load_default=dict)
 
 
-class CompleteRequest(_Strict):
+class CompleteRequest(Strict):
     variables = fields.Dict(keys=fields.String(), load_default=dict)
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
 
 
-class CancelRequest(_Strict):
+class CancelRequest(Strict):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
 
 
-class CommentRequest(_Strict):
+class CommentRequest(Strict):
     text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
-class MessageRequest(_Strict):
+class MessageRequest(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
     business_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     correlation = fields.Dict(load_default=None, allow_none=True)

@@ -4,53 +4,48 @@ attachments."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from api.auth import current_actor, login_required
 from api.errors import ApiError
 from api.extensions import db
 from api.http import json_body
 from api.routes.instances import instance_dict, readable_instance
-from api.schemas import TaskOut
+from api.schemas import Strict, TaskOut
 from api.state import get_engine
 from engine import attachments
 
 bp = Blueprint("approvals", __name__)
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class HandOver(_Strict):
+class HandOver(Strict):
     to = fields.String(required=True, validate=validate.Length(min=1, max=100))
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
 
 
-class AddSigner(_Strict):
+class AddSigner(Strict):
     user = fields.String(required=True, validate=validate.Length(min=1, max=100))
     position = fields.String(required=True, validate=validate.OneOf(["before", "after"]))
 
 
-class ReturnTo(_Strict):
+class ReturnTo(Strict):
     target_element_id = fields.String(required=True, validate=validate.Length(min=1, max=255))
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
 
 
-class CarbonCopy(_Strict):
+class CarbonCopy(Strict):
     users = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
                         validate=validate.Length(min=1, max=50))
 
 
-class Batch(_Strict):
+class Batch(Strict):
     task_ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)), required=True,
                            validate=validate.Length(min=1, max=100))
     variables = fields.Dict(keys=fields.String(), load_default=dict)
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
 
 
-class Withdraw(_Strict):
+class Withdraw(Strict):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
 
 

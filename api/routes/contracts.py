@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from api.auth import login_required
 from api.extensions import db
 from api.http import json_body, query_args
 from api.routes._crm_common import ListArgs, done, list_response, viewer
+from api.schemas import Strict
 from crm import contracts as svc
 
 bp = Blueprint("contracts", __name__)
@@ -17,12 +18,7 @@ COLUMNS = ("id", "customer_id", "opportunity_id", "title", "amount", "paid_amoun
 MAX_AMOUNT = 10**12 - 1
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class ContractIn(_Strict):
+class ContractIn(Strict):
     customer_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     opportunity_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1))
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -31,14 +27,14 @@ class ContractIn(_Strict):
     signed_date = fields.Date(allow_none=True)
 
 
-class ContractPatch(_Strict):
+class ContractPatch(Strict):
     title = fields.String(validate=validate.Length(min=1, max=200))
     amount = fields.Decimal(validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT))
     status = fields.String(validate=validate.OneOf(svc.STATUSES))
     signed_date = fields.Date(allow_none=True)
 
 
-class PaymentIn(_Strict):
+class PaymentIn(Strict):
     amount = fields.Decimal(required=True, validate=validate.Range(min=0, min_inclusive=False, max=MAX_AMOUNT))
     paid_on = fields.Date()
     plan_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1))

@@ -4,12 +4,13 @@ satisfaction, CSV/XLSX import and export; plus the CRM audit trail and CRM setti
 from __future__ import annotations
 
 from flask import Blueprint, request
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from api.auth import login_required, require_roles
 from api.extensions import db
 from api.http import json_body, query_args
 from api.routes._crm_common import ListArgs, done, list_response, viewer
+from api.schemas import Strict
 from crm import customers as svc
 from crm.access import get_customer
 from crm.importer import any_rows, import_contacts, import_customers
@@ -25,16 +26,11 @@ COLUMNS = ("id", "name", "industry", "region", "level", "source", "phone", "owne
            "created_at")
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
 def _opt(n: int) -> fields.String:
     return fields.String(allow_none=True, validate=validate.Length(max=n))
 
 
-class CustomerIn(_Strict):
+class CustomerIn(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     industry = _opt(100)
     region = _opt(100)
@@ -56,27 +52,27 @@ class CustomerListArgs(ListArgs):
     q = fields.String(validate=validate.Length(max=200))
 
 
-class ShareIn(_Strict):
+class ShareIn(Strict):
     user = fields.String(required=True, validate=validate.Length(min=1, max=100))
     access = fields.String(load_default="read", validate=validate.OneOf(["read", "edit"]))
 
 
-class RedeemIn(_Strict):
+class RedeemIn(Strict):
     points = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000_000))
     reward = fields.String(required=True, validate=validate.Length(min=1, max=150))
 
 
-class AuditArgs(_Strict):
+class AuditArgs(Strict):
     entity = fields.String(required=True, validate=validate.OneOf(ENTITIES))
     id = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
-class SettingsIn(_Strict):
+class SettingsIn(Strict):
     pool_release_days = fields.Integer(strict=True)
     claim_cap = fields.Integer(strict=True)
 
 
-class ImportArgs(_Strict):
+class ImportArgs(Strict):
     kind = fields.String(load_default="customers", validate=validate.OneOf(["customers", "contacts"]))
 
 

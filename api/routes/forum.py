@@ -3,43 +3,38 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from api.auth import current_user, login_required
 from api.extensions import db
 from api.http import json_body, paginate, query_args
-from api.schemas import PageArgs
+from api.schemas import PageArgs, Strict
 from engine.runtime import begin_write
 from oa import forum
 
 bp = Blueprint("forum", __name__)
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class BoardCreate(_Strict):
+class BoardCreate(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     description = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-class ThreadCreate(_Strict):
+class ThreadCreate(Strict):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
 
 
-class ReplyCreate(_Strict):
+class ReplyCreate(Strict):
     body = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
 
 
-class ThreadModeration(_Strict):
+class ThreadModeration(Strict):
     locked = fields.Boolean()
     hidden = fields.Boolean()
 
 
-class PostModeration(_Strict):
+class PostModeration(Strict):
     hidden = fields.Boolean(required=True)
 
 

@@ -9,14 +9,14 @@ from api.auth import current_actor, require_roles
 from api.extensions import db
 from api.http import json_body
 from api.routes.instances import instance_dict
-from api.schemas import _Strict
+from api.schemas import Strict
 from api.state import get_engine
 from engine.incidents import set_incident_variables
 
 bp = Blueprint("incidents", __name__)
 
 
-class VariablesRequest(_Strict):
+class VariablesRequest(Strict):
     """Body of PUT .../variables: the variables to merge into the failed step's data."""
 
     variables = fields.Dict(keys=fields.String(), required=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from api.auth import login_required
 from api.extensions import db
 from api.http import json_body, query_args
 from api.routes._crm_common import ListArgs, done, list_response, viewer
+from api.schemas import Strict
 from crm import opportunities as svc
 from crm.access import get_opportunity
 from crm.contracts import contract_dict
@@ -18,12 +19,7 @@ COLUMNS = ("id", "customer_id", "name", "stage", "amount", "probability", "expec
            "close_reason", "closed_at", "created_at")
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class OpportunityIn(_Strict):
+class OpportunityIn(Strict):
     customer_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     stage = fields.String(validate=validate.OneOf(svc.OPEN_STAGES))
@@ -32,7 +28,7 @@ class OpportunityIn(_Strict):
     expected_close_date = fields.Date(allow_none=True)
 
 
-class OpportunityPatch(_Strict):
+class OpportunityPatch(Strict):
     name = fields.String(validate=validate.Length(min=1, max=200))
     stage = fields.String(validate=validate.OneOf(svc.OPEN_STAGES))
     amount = fields.Decimal(validate=validate.Range(min=0, max=10**12 - 1))
@@ -40,13 +36,13 @@ class OpportunityPatch(_Strict):
     expected_close_date = fields.Date(allow_none=True)
 
 
-class WinIn(_Strict):
+class WinIn(Strict):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     contract_title = fields.String(validate=validate.Length(min=1, max=200))
     amount = fields.Decimal(validate=validate.Range(min=0, max=10**12 - 1))
 
 
-class LoseIn(_Strict):
+class LoseIn(Strict):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 

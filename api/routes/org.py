@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from api.auth import current_user, login_required, require_roles
 from api.extensions import db
 from api.http import json_body, paginate, query_args
-from api.schemas import PageArgs
+from api.schemas import PageArgs, Strict
 from engine.runtime import begin_write
 from oa import org_admin
 from oa.models import ROLES, Department, User
@@ -19,18 +19,13 @@ bp = Blueprint("org", __name__)
 _name = validate.Length(min=1, max=100)
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class DepartmentCreate(_Strict):
+class DepartmentCreate(Strict):
     name = fields.String(required=True, validate=_name)
     parent_id = fields.Integer(load_default=None, allow_none=True, strict=True)
     head = fields.String(load_default=None, allow_none=True, validate=_name)
 
 
-class DepartmentUpdate(_Strict):
+class DepartmentUpdate(Strict):
     name = fields.String(validate=_name)
     parent_id = fields.Integer(allow_none=True, strict=True)
     head = fields.String(allow_none=True, validate=_name)
@@ -41,7 +36,7 @@ class DepartmentListArgs(PageArgs):
     include_inactive = fields.Boolean(load_default=False)
 
 
-class UserCreate(_Strict):
+class UserCreate(Strict):
     username = fields.String(required=True, validate=[_name, validate.Regexp(r"^[A-Za-z0-9_.@-]+$",
                                                                             error="letters, digits, _ . @ - only")])
     password = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
@@ -53,7 +48,7 @@ class UserCreate(_Strict):
     groups = fields.List(fields.String(validate=_name), load_default=list)
 
 
-class UserUpdate(_Strict):
+class UserUpdate(Strict):
     display_name = fields.String(allow_none=True, validate=validate.Length(max=200))
     email = fields.Email(allow_none=True, validate=validate.Length(max=200))
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)))
@@ -63,7 +58,7 @@ class UserUpdate(_Strict):
     active = fields.Boolean()
 
 
-class PasswordReset(_Strict):
+class PasswordReset(Strict):
     password = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
 
@@ -73,7 +68,7 @@ class UserListArgs(PageArgs):
     include_inactive = fields.Boolean(load_default=False)
 
 
-class GroupCreate(_Strict):
+class GroupCreate(Strict):
     name = fields.String(required=True, validate=_name)
 
 

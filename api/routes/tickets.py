@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from api.auth import login_required
 from api.extensions import db
 from api.http import json_body, query_args
 from api.routes._crm_common import ListArgs, done, list_response, viewer
+from api.schemas import Strict
 from crm import tickets as svc
 
 bp = Blueprint("tickets", __name__)
@@ -16,12 +17,7 @@ COLUMNS = ("id", "customer_id", "kind", "title", "priority", "status", "team", "
            "sla_breached", "outcome", "satisfaction", "created_by", "created_at", "closed_at")
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class TicketIn(_Strict):
+class TicketIn(Strict):
     customer_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     kind = fields.String(validate=validate.OneOf(["service", "complaint"]))
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -31,7 +27,7 @@ class TicketIn(_Strict):
     assignee = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))
 
 
-class TicketPatch(_Strict):
+class TicketPatch(Strict):
     title = fields.String(validate=validate.Length(min=1, max=200))
     description = fields.String(allow_none=True, validate=validate.Length(max=10_000))
     priority = fields.String(validate=validate.OneOf(svc.PRIORITIES))
@@ -39,13 +35,13 @@ class TicketPatch(_Strict):
     assignee = fields.String(validate=validate.Length(min=1, max=100))
 
 
-class HandoffIn(_Strict):
+class HandoffIn(Strict):
     team = fields.String(load_default="service", validate=validate.OneOf(svc.TEAMS))
     assignee = fields.String(allow_none=True, validate=validate.Length(min=1, max=100))
     note = fields.String(allow_none=True, validate=validate.Length(max=4000))
 
 
-class CloseIn(_Strict):
+class CloseIn(Strict):
     outcome = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     satisfaction = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=5))
 
