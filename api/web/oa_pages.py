@@ -9,10 +9,10 @@ from typing import Any
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import func, select
 
 from api.extensions import db
 from api.http import query_args
+from api.web.queries import count
 from api.web.views import bp, user
 from engine.runtime import begin_write
 from oa import announcements as ann
@@ -80,8 +80,8 @@ def clock_out() -> Any:
 
 
 # ------------------------------------------------------------------ announcements
-class AnnouncementArgs(Schema):
-    """Query arguments of the announcements page."""
+class UnreadPageArgs(Schema):
+    """Query arguments of the announcements page and the inbox: unread only, and which page."""
 
     class Meta:
         unknown = RAISE
@@ -90,17 +90,23 @@ class AnnouncementArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
 
 
+def _page(query: Any, page: int) -> tuple[list, int, int]:
+    """(rows of `page`, total rows, number of pages) for a select."""
+    total = count(db.session, query)
+    rows = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    return list(rows), total, max(1, -(-total // PER_PAGE))
+
+
 @bp.get("/announcements")
 def announcements() -> str:
     """Announcements published to me, newest first, with what I have read."""
-    args = query_args(AnnouncementArgs())
+    args = query_args(UnreadPageArgs())
     me = user()
     query = ann.visible_query(me, unread_only=args["unread"])
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = db.session.scalars(query.limit(PER_PAGE).offset((args["page"] - 1) * PER_PAGE)).all()
+    rows, total, pages = _page(query, args["page"])
     read = ann.read_usernames(db.session, me.username, [a.id for a in rows])
     return render_template("announcements.html", rows=rows, read=read, total=total, args=args, page=args["page"],
-                           pages=max(1, -(-total // PER_PAGE)))
+                           pages=pages)
 
 
 @bp.post("/announcements/<int:announcement_id>/read")
@@ -142,26 +148,15 @@ def calendar_week() -> str:
 
 
 # ------------------------------------------------------------------ notifications
-class InboxArgs(Schema):
-    """Query arguments of the inbox."""
-
-    class Meta:
-        unknown = RAISE
-
-    unread = fields.Boolean(load_default=False)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-
-
 @bp.get("/notifications")
 def inbox() -> str:
     """My notifications, newest first."""
-    args = query_args(InboxArgs())
+    args = query_args(UnreadPageArgs())
     name = user().username
     query = notifications.inbox_query(name, unread_only=args["unread"])
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = db.session.scalars(query.limit(PER_PAGE).offset((args["page"] - 1) * PER_PAGE)).all()
+    rows, total, pages = _page(query, args["page"])
     return render_template("notifications.html", rows=rows, total=total, args=args, page=args["page"],
-                           pages=max(1, -(-total // PER_PAGE)),
+                           pages=pages,
                            unread=notifications.unread_count(db.session, name))
 
 
