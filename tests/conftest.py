@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,6 +159,16 @@ class Api:
 def api(app) -> Api:  # noqa: ANN001
     """A logged-in-on-demand client for the demo users."""
     return Api(app)
+
+
+def run_in_threads(n: int, target) -> None:  # noqa: ANN001
+    """Run target(i) for i in range(n) in n threads at once and wait for all (failing if one hangs)."""
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
 
 
 def deploy_files(api: Api, user: str, files: dict[str, bytes], path: str = "/api/v1/deployments"):  # noqa: ANN201

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from api.extensions import db
 from engine.models import HistoryEvent, ProcessInstance, Task
 from tests.bpmn_samples import message_process, message_start_process, timer_boundary_process, user_task_process
-from tests.conftest import deploy_files
+from tests.conftest import deploy_files, run_in_threads
 
 START = "/api/v1/process-definitions/leave_request/start"
 
@@ -66,11 +66,7 @@ def test_two_concurrent_completes_exactly_one_wins(api, app) -> None:  # noqa: A
                            headers={"Authorization": f"Bearer {token}"})
         statuses.append(resp.status_code)
 
-    threads = [threading.Thread(target=complete) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(2, lambda _i: complete())
     assert sorted(statuses) == [200, 409]
     with app.app_context():
         done = db.session.scalars(select(HistoryEvent).where(HistoryEvent.type == "task_completed")).all()
@@ -202,11 +198,7 @@ def test_timer_boundary_fires_once_with_two_schedulers(api, app) -> None:  # noq
             results.append(app.extensions["oaflow_engine"].fire_due_timers(db.session))
             db.session.remove()
 
-    threads = [threading.Thread(target=scheduler) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(2, lambda _i: scheduler())
     history = api.get(f"/api/v1/process-instances/{inst['id']}/history", "alice").get_json()["items"]
     assert [h["type"] for h in history].count("timer_fired") == 1
     assert [t["element_id"] for t in api.tasks("bob", assignee="me")] == ["escalated"]

@@ -10,20 +10,12 @@ from sqlalchemy import select
 
 from api.extensions import db
 from engine.models import HistoryEvent, IdempotentStart, ProcessInstance, Task
+from tests.conftest import run_in_threads
 from tests.faults.conftest import count_rows
 
 START = "/api/v1/process-definitions/leave_request/start"
 LEAVE = {"leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-02", "days": 1,
          "reason": "load"}
-
-
-def _run_threads(n: int, target) -> None:  # noqa: ANN001
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a request hung"
 
 
 def test_fifty_threads_complete_the_same_task_exactly_one_wins(api, app) -> None:  # noqa: ANN001
@@ -43,7 +35,7 @@ def test_fifty_threads_complete_the_same_task_exactly_one_wins(api, app) -> None
         if resp.status_code != 200:
             bodies.append(resp.get_json())
 
-    _run_threads(50, complete)
+    run_in_threads(50, complete)
     assert Counter(statuses) == {200: 1, 409: 49}, (Counter(statuses), bodies[:3])
     assert all(b["status"] == 409 and b["title"] == "Conflict" for b in bodies)
     with app.app_context():
@@ -70,7 +62,7 @@ def test_two_hundred_concurrent_starts_make_two_hundred_instances(api, app) -> N
         with lock:
             results.append((resp.status_code, resp.get_json()))
 
-    _run_threads(200, start)
+    run_in_threads(200, start)
     statuses = Counter(s for s, _ in results)
     assert statuses == {201: 200}, (statuses, [b for s, b in results if s != 201][:3])
     assert len({b["id"] for _, b in results}) == 200

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from api.extensions import db
 from oa.calendar import add_calendar_event, fire_due_reminders
 from oa.record_models import EventReminder, Notification
+from tests.conftest import run_in_threads
 from tests.oa.conftest import problem_fields, run_service
 
 EVENTS = "/api/v1/calendar/events"
@@ -101,11 +102,7 @@ def test_reminders_fire_once_even_with_two_schedulers(app, dbs) -> None:  # noqa
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=scheduler) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(2, lambda _i: scheduler())
     assert sum(results) == 3  # the 60-minute reminder for bob, alice and carol, each once
     with dbs() as s:
         assert fire_due_reminders(s, start - timedelta(minutes=30)) == 0
