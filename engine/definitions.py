@@ -147,7 +147,7 @@ def deploy(session: Session, files: Mapping[str, bytes], operations: Mapping[str
         session.add(definition)
         definitions.append(definition)
         created.append(True)
-    if any(created) or bundle.forms and not processes:
+    if any(created) or (not processes and (bundle.forms or bundle.dmn)):  # form/DMN-only uploads are kept too
         session.add(deployment)
     session.flush()
     return DeployResult(deployment.id if deployment.id else None, definitions, created)

@@ -28,7 +28,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import assignment, spiff_compat, webhooks
+from engine import (
+    assignment,
+    spiff_compat,  # noqa: F401  (on import, lifts SpiffWorkflow's task-iterator depth cap)
+    webhooks,
+)
 from engine.approvals import ApproverActions
 from engine.definitions import LoadedSpec, SpecCache, get_definition
 from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
@@ -50,7 +54,6 @@ from forms.validation import validate_data
 from store.base import utcnow
 
 log = logging.getLogger("oaflow.engine")
-assert spiff_compat.MAX_TREE_DEPTH  # imported for its patch of SpiffWorkflow's task iterator
 T = TypeVar("T")
 
 RESERVED_VARIABLES = frozenset({"initiator", "business_key", "manager_of", "dept_head_of",
