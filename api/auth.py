@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from api.errors import ApiError
@@ -79,7 +80,8 @@ def _user_from_token(raw: str) -> User | None:
         return None
     if not isinstance(payload, dict):
         return None
-    user = db.session.get(User, payload.get("uid"))
+    uid = payload.get("uid")
+    user = db.session.get(User, uid, options=[joinedload(User.groups)]) if isinstance(uid, int) else None
     if user is None or not user.active or user.token_version != payload.get("tv"):
         return None
     return user

@@ -36,14 +36,14 @@ class ApproverActions:
         self.check_task_access(session, row, actor)  # type: ignore[attr-defined]
 
         def action(ctx: _Context) -> Task:
-            fresh = self._open_task(session, task_id)  # type: ignore[attr-defined]
+            fresh = self._open_task(session, task_id, fresh=True)  # type: ignore[attr-defined]
             if fresh.status != "open":
                 raise Conflict(f"task {task_id} is already {fresh.status}")
             return act(ctx, fresh)
         return self._command(session, row.instance_id, actor, action)  # type: ignore[attr-defined]
 
     def _require_user(self, session: Session, username: Any, field: str) -> str:
-        if not isinstance(username, str) or not self.directory_factory(session).user_exists(username):  # type: ignore[attr-defined]
+        if not isinstance(username, str) or not self.directory(session).user_exists(username):  # type: ignore[attr-defined]
             raise InvalidData(f"no active user '{username}'", errors=[{"field": field, "message": "unknown user"}])
         return username
 
@@ -194,7 +194,7 @@ class ApproverActions:
                     session.add(InstanceViewer(instance_id=instance_id, username=user, added_by=actor.username))
                     added.append(user)
             ctx.record("cc", task_id=task_id, data={"users": list(dict.fromkeys(users))})
-            ctx.notify(added, "cc", f"For your information: {ctx.instance.definition.name or ctx.instance.process_key} "
+            ctx.notify(added, "cc", f"For your information: {ctx.loaded.name or ctx.instance.process_key} "
                        f"#{instance_id}", f"from {actor.username}")
             return added
         return self._command(session, instance_id, actor, action, require_running=False)  # type: ignore[attr-defined]
@@ -212,7 +212,7 @@ class ApproverActions:
             if fresh.urged_at and now - fresh.urged_at < URGE_INTERVAL:
                 raise Conflict("this task was urged less than 10 minutes ago")
             fresh.urged_at = now
-            people = self.people_of(fresh, self.directory_factory(session))  # type: ignore[attr-defined]
+            people = self.people_of(fresh, self.directory(session))  # type: ignore[attr-defined]
             ctx.record("urged", task_id=fresh.id, element_id=fresh.element_id, data={"notified": sorted(people)})
             ctx.notify(people, "urge", f"Reminder: {fresh.name} is waiting for you",
                        f"{actor.username} is waiting on {ctx.instance.process_key} #{ctx.instance.id}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from engine import webhooks
 from engine.models import HistoryEvent, InstanceViewer
 from engine.services import ServiceCall, ServiceRegistry
@@ -17,16 +19,18 @@ def register_builtins(registry: ServiceRegistry, engine: Engine) -> None:
 
     def cc(call: ServiceCall) -> dict[str, Any]:
         """Give users (and members of groups) read access to this instance and notify them."""
-        directory = engine.directory_factory(call.session)
+        directory = engine.directory(call.session)
         users = set(_names(call.params.get("users")))
         for group in _names(call.params.get("groups")):
             users |= directory.members_of(group)
         users.discard(call.started_by or "")
+        viewing = set(call.session.scalars(select(InstanceViewer.username).where(
+            InstanceViewer.instance_id == call.instance_id,
+            InstanceViewer.username.in_(sorted(users))))) if users else set()
         added = []
-        for user in sorted(users):
-            if call.session.get(InstanceViewer, (call.instance_id, user)) is None:
-                call.session.add(InstanceViewer(instance_id=call.instance_id, username=user, added_by=None))
-                added.append(user)
+        for user in sorted(users - viewing):
+            call.session.add(InstanceViewer(instance_id=call.instance_id, username=user, added_by=None))
+            added.append(user)
         if call.record is not None:
             call.record("cc", data={"users": added})
         else:

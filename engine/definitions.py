@@ -7,7 +7,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -185,28 +185,46 @@ def latest_definitions(session: Session) -> list[ProcessDefinition]:
 
 @dataclass
 class LoadedSpec:
-    """A parsed definition version: the SpiffWorkflow specs and the element metadata."""
+    """A parsed definition version: the SpiffWorkflow specs, the element metadata, and the definition's
+    immutable fields the engine needs on every step (so a step never re-reads the definition row)."""
 
     spec: object
     subprocess_specs: dict
     elements: dict[str, ElementMeta]
+    name: str | None = None
+    forms: dict = field(default_factory=dict)
 
 
 class SpecCache:
-    """Parsed specs per definition id (an LRU; specs of a version never change)."""
+    """Parsed specs per definition id (an LRU; a deployed version never changes)."""
 
     def __init__(self, size: int = 128) -> None:
         self.size = size
         self._items: OrderedDict[int, LoadedSpec] = OrderedDict()
         self._lock = threading.Lock()
 
+    def _hit(self, definition_id: int) -> LoadedSpec | None:
+        with self._lock:
+            hit = self._items.get(definition_id)
+            if hit is not None:
+                self._items.move_to_end(definition_id)
+            return hit
+
+    def for_id(self, session: Session, definition_id: int) -> LoadedSpec:
+        """The parsed spec of the definition with this id; the row is read only on a miss."""
+        hit = self._hit(definition_id)
+        if hit is not None:
+            return hit
+        definition = session.get(ProcessDefinition, definition_id)
+        if definition is None:
+            raise NotFound(f"no process definition with id {definition_id}")
+        return self.get(session, definition)
+
     def get(self, session: Session, definition: ProcessDefinition) -> LoadedSpec:
         """The parsed spec of `definition`, parsing its deployment's files on a miss."""
-        with self._lock:
-            hit = self._items.get(definition.id)
-            if hit is not None:
-                self._items.move_to_end(definition.id)
-                return hit
+        hit = self._hit(definition.id)
+        if hit is not None:
+            return hit
         files = session.scalars(select(DeploymentFile).where(
             DeploymentFile.deployment_id == definition.deployment_id)).all()
         bpmn = {f.name: f.content for f in files if f.kind == "bpmn"}
@@ -216,7 +234,8 @@ class SpecCache:
         if proc is None:
             raise NotFound(f"definition {definition.key} v{definition.version} cannot be parsed: "
                            + "; ".join(p.message for p in problems[:3]))
-        loaded = LoadedSpec(proc.spec, proc.subprocess_specs, proc.elements)
+        loaded = LoadedSpec(proc.spec, proc.subprocess_specs, proc.elements, definition.name,
+                            dict(definition.forms or {}))
         with self._lock:
             self._items[definition.id] = loaded
             while len(self._items) > self.size:

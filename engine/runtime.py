@@ -24,6 +24,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
@@ -51,7 +52,7 @@ from engine.scripting import SandboxEnvironment, SandboxScriptEngine, ScriptLimi
 from engine.serialization import dump_state, load_state
 from engine.services import ServiceCall, ServiceRegistry
 from forms.validation import validate_data
-from store.base import utcnow
+from store.base import transaction_cache, utcnow
 
 log = logging.getLogger("oaflow.engine")
 T = TypeVar("T")
@@ -100,6 +101,9 @@ class _Context:
     notices: list[tuple[str, str, str, str]] = field(default_factory=list)  # (user, kind, title, body)
     events: list[tuple[str, dict]] = field(default_factory=list)  # webhook events
     auto_complete: list[tuple[str, str]] = field(default_factory=list)  # (task id, reason)
+    subscribed: set[str] = field(default_factory=set)  # message names the saved state waits for
+    new: bool = False  # the instance was created in this transaction (no rows of its own exist yet)
+    open_ids: set[str] = field(default_factory=set)  # ids of the task rows left open by the last sync
 
     def notify(self, users: list[str] | set[str], kind: str, title: str, body: str = "") -> None:
         """Queue an in-app notification for each user (written in this transaction)."""
@@ -179,11 +183,29 @@ def _is_sqlite(session: Session) -> bool:
 
 
 def begin_write(session: Session) -> None:
-    """End any read transaction and open a write transaction (BEGIN IMMEDIATE on SQLite)."""
+    """Make the session's transaction one that may write.
+
+    SQLite: end any read transaction and BEGIN IMMEDIATE (a read transaction cannot safely be upgraded).
+    PostgreSQL: a transaction that has only read (the request's authentication, say) simply goes on,
+    saving a COMMIT and a BEGIN; one holding the caller's writes is committed first, so that a failed
+    command rolls back only its own work.
+    """
     real = session() if isinstance(session, scoped_session) else session
     if real.in_transaction():
+        wrote = real.info.get(_WROTE_KEY) is real.get_transaction()
+        if not (_is_sqlite(real) or wrote or real.new or real.dirty or real.deleted):
+            return
         real.commit()
     real.connection(execution_options={"oaflow_write": True})
+
+
+_WROTE_KEY = "oaflow.wrote_in"
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _note_write(session: Session, _flush_context: Any) -> None:
+    """Remember which transaction has flushed writes (begin_write commits those before a command)."""
+    session.info[_WROTE_KEY] = session.get_transaction()
 
 
 def _is_lock_error(err: OperationalError) -> bool:
@@ -250,19 +272,24 @@ class Engine(ApproverActions):
             session.rollback()
             raise
 
+    def directory(self, session: Session) -> assignment.Directory:
+        """The org chart for the current transaction: every step of a command shares its look-ups."""
+        return transaction_cache(session, "oaflow.directory", lambda: self.directory_factory(session))
+
     def _script_engine(self, session: Session, instance: ProcessInstance, ctx_box: list) -> _ScriptEngine:
-        directory = self.directory_factory(session)
+        directory = self.directory(session)
         env_globals: dict[str, Any] = dict(assignment.helper_functions(directory))
         env_globals["business_key"] = instance.business_key
         return _ScriptEngine(SandboxEnvironment(globals=env_globals, limits=self.limits), self.services,
                              lambda: ctx_box[0])
 
     def _load(self, session: Session, instance: ProcessInstance, actor: Actor | None) -> _Context:
-        loaded = self.specs.get(session, instance.definition)
+        loaded = self.specs.for_id(session, instance.definition_id)
         workflow = load_state(instance.state, loaded.spec, loaded.subprocess_specs)
         box: list = []
         workflow.script_engine = self._script_engine(session, instance, box)
-        ctx = _Context(session, instance, workflow, loaded, actor)
+        subscribed = _message_names(workflow) if instance.status == "running" else set()
+        ctx = _Context(session, instance, workflow, loaded, actor, subscribed=subscribed)
         box.append(ctx)
         return ctx
 
@@ -385,7 +412,7 @@ class Engine(ApproverActions):
         ready = {}
         if inst.status in ("running", "error"):
             ready = {str(t.id): t for t in self._tasks(wf, TaskState.READY) if t.task_spec.manual}
-        open_rows = {r.id: r for r in session.scalars(
+        open_rows = {} if ctx.new and not ctx.open_ids else {r.id: r for r in session.scalars(
             select(Task).where(Task.instance_id == inst.id, Task.status == "open"))}
         now = utcnow()
         for task_id, row in open_rows.items():
@@ -397,16 +424,19 @@ class Engine(ApproverActions):
                 row.status = "cancelled"
                 ctx.record("task_cancelled", user=None, task_id=task_id, element_id=row.element_id)
             row.completed_at = now
-            row.candidates.clear()
-        directory = self.directory_factory(session)
-        for task_id, spiff_task in ready.items():
-            if task_id in open_rows:
-                continue
-            row = session.get(Task, task_id)
-            if row is None:
-                row = Task(id=task_id, instance_id=inst.id)
+            if row.candidate_users or row.candidate_groups:  # the only source of candidate rows
+                row.candidates.clear()
+        missing = [task_id for task_id in ready if task_id not in open_rows]
+        earlier: dict[str, Task] = {}
+        if missing and not ctx.new:  # a task reset by 退回 keeps its id: reuse its row
+            earlier = {r.id: r for r in session.scalars(select(Task).where(Task.id.in_(missing)))}
+        directory = self.directory(session)
+        with session.no_autoflush:  # write each new row once, complete, instead of INSERT then UPDATE
+            for task_id in missing:
+                row = earlier.get(task_id) or Task(id=task_id, instance_id=inst.id)
+                self._fill_task(ctx, row, ready[task_id], directory, now)
                 session.add(row)
-            self._fill_task(ctx, row, spiff_task, directory, now)
+        ctx.open_ids = set(ready)
 
     def _fill_task(self, ctx: _Context, row: Task, spiff_task: Any, directory: assignment.Directory,
                    now: datetime) -> None:
@@ -491,7 +521,7 @@ class Engine(ApproverActions):
     @staticmethod
     def _is_approval(ctx: _Context, row: Task) -> bool:
         """An approval task is one whose form asks for `approved`."""
-        schema = ctx.instance.definition.forms.get(row.form or "") or {}
+        schema = ctx.loaded.forms.get(row.form or "") or {}
         return "approved" in (schema.get("properties") or {})
 
     @staticmethod
@@ -515,7 +545,7 @@ class Engine(ApproverActions):
             ctx.record("completed", user=None, closing=True)
             outcome = _visible_variables(wf).get("outcome")
             ctx.notify([inst.started_by or ""], "outcome",
-                       f"{inst.definition.name or inst.process_key} #{inst.id} "
+                       f"{ctx.loaded.name or inst.process_key} #{inst.id} "
                        + (f"{outcome}" if outcome else "completed"))
         inst.state = dump_state(wf)
         inst.variables = _visible_variables(wf)
@@ -532,10 +562,13 @@ class Engine(ApproverActions):
                         inst.next_timer_at = when
                 elif "Message" in event.event_type:
                     names.add(event.name)
-        session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == inst.id))
-        for name in sorted(names):
-            session.add(MessageSubscription(instance_id=inst.id, name=name))
-        if inst.status != "running" and inst.status != "error":
+        if names != ctx.subscribed:
+            if ctx.subscribed:
+                session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == inst.id))
+            for name in sorted(names):
+                session.add(MessageSubscription(instance_id=inst.id, name=name))
+            ctx.subscribed = names
+        if inst.status != "running" and inst.status != "error" and ctx.open_ids:
             for row in session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")):
                 row.status, row.completed_at = "cancelled", utcnow()
                 row.candidates.clear()
@@ -591,7 +624,7 @@ class Engine(ApproverActions):
             wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs)
             box: list = []
             wf.script_engine = self._script_engine(session, inst, box)
-            ctx = _Context(session, inst, wf, loaded, actor)
+            ctx = _Context(session, inst, wf, loaded, actor, new=True)
             box.append(ctx)
             data = {**variables, "initiator": actor.username}
             for task in wf.get_tasks(state=TaskState.READY):
@@ -647,8 +680,9 @@ class Engine(ApproverActions):
             IdempotentStart.caller == actor.username, IdempotentStart.key == key))
         return session.get(ProcessInstance, row.instance_id) if row else None
 
-    def _open_task(self, session: Session, task_id: str) -> Task:
-        row = session.get(Task, task_id, populate_existing=True)
+    def _open_task(self, session: Session, task_id: str, *, fresh: bool = False) -> Task:
+        """The task row; `fresh` re-reads it (do so after locking its instance, before trusting its status)."""
+        row = session.get(Task, task_id, populate_existing=fresh)
         if row is None:
             raise NotFound(f"no task {task_id}")
         return row
@@ -659,18 +693,17 @@ class Engine(ApproverActions):
         variables = variables if variables is not None else {}
         row = self._open_task(session, task_id)
         self.check_task_access(session, row, actor)
-        instance = session.get(ProcessInstance, row.instance_id)
-        schema = instance.definition.forms.get(row.form) if row.form else None
-        errors = validate_data(variables, schema, RESERVED_VARIABLES)
-        if errors:
-            raise InvalidData("the submitted data does not match the task's form",
-                              errors=[e.to_dict() for e in errors])
 
         def action(ctx: _Context) -> Task:
-            fresh = self._open_task(session, task_id)
+            fresh = self._open_task(session, task_id, fresh=True)
             if fresh.status != "open":
                 raise Conflict(f"task {task_id} is already {fresh.status}")
             self._check_may_work(fresh, actor)
+            schema = ctx.loaded.forms.get(fresh.form) if fresh.form else None
+            errors = validate_data(variables, schema, RESERVED_VARIABLES)
+            if errors:
+                raise InvalidData("the submitted data does not match the task's form",
+                                  errors=[e.to_dict() for e in errors])
             spiff_task = ctx.workflow.get_task_from_id(UUID(task_id))
             if spiff_task is None or spiff_task.state != TaskState.READY:
                 raise Conflict(f"task {task_id} is no longer waiting")
@@ -695,7 +728,7 @@ class Engine(ApproverActions):
         row = self._open_task(session, task_id)
 
         def action(ctx: _Context) -> Task:
-            fresh = self._open_task(session, task_id)
+            fresh = self._open_task(session, task_id, fresh=True)
             if fresh.status != "open":
                 raise Conflict(f"task {task_id} is already {fresh.status}")
             if fresh.assignee == actor.username:
@@ -716,7 +749,7 @@ class Engine(ApproverActions):
         row = self._open_task(session, task_id)
 
         def action(ctx: _Context) -> Task:
-            fresh = self._open_task(session, task_id)
+            fresh = self._open_task(session, task_id, fresh=True)
             if fresh.status != "open":
                 raise Conflict(f"task {task_id} is already {fresh.status}")
             if fresh.assignee != actor.username:
@@ -887,6 +920,11 @@ def evaluate_due(meta: ElementMeta | None, evaluate: Callable[[str], Any], now: 
     match = assignment._EXPRESSION.match(raw)
     value = evaluate(match.group(1)) if match else raw
     return _parse_due(value, now)
+
+
+def _message_names(wf: BpmnWorkflow) -> set[str]:
+    """Names of the messages the workflow waits for (one subscription row each while it runs)."""
+    return {event.name for event in wf.waiting_events() if "Message" in event.event_type}
 
 
 def _timer_value(value: Any) -> datetime | None:

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.models import Webhook, WebhookDelivery
-from store.base import utcnow
+from store.base import transaction_cache, utcnow
 
 log = logging.getLogger("oaflow.webhooks")
 MAX_ATTEMPTS = 8
@@ -25,12 +25,19 @@ Poster = Callable[[str, bytes, dict[str, str]], int]
 def enqueue(session: Session, event: str, payload: dict[str, Any]) -> int:
     """Queue `event` for every active webhook subscribed to it (no commit); returns how many were queued."""
     count = 0
-    for hook in session.scalars(select(Webhook).where(Webhook.active.is_(True))):
-        if hook.events and event not in hook.events:
+    for hook_id, events in _active_hooks(session):
+        if events and event not in events:
             continue
-        session.add(WebhookDelivery(webhook_id=hook.id, event=event, payload=payload))
+        session.add(WebhookDelivery(webhook_id=hook_id, event=event, payload=payload))
         count += 1
     return count
+
+
+def _active_hooks(session: Session) -> list[tuple[int, list[str] | None]]:
+    """(id, subscribed events) of the active webhooks, read once per transaction (a step queues many events)."""
+    return transaction_cache(session, "oaflow.webhooks", lambda: [
+        (row.id, row.events) for row in session.execute(select(Webhook.id, Webhook.events)
+                                                        .where(Webhook.active.is_(True)).order_by(Webhook.id))])
 
 
 def sign(secret: str, body: bytes) -> str:

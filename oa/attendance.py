@@ -56,15 +56,20 @@ def default_rule(session: Session) -> ShiftRule:
 
 def rule_for(session: Session, user: User | None) -> ShiftRule:
     """The shift rule of the user's department (or the nearest ancestor with one), else the default."""
-    dept = user.department if user is not None else None
+    rules = session.scalars(select(ShiftRule).order_by(ShiftRule.id)).all()  # a handful: read them at once
+    by_department: dict[int, ShiftRule] = {}
+    for rule in rules:
+        if rule.department_id is not None:
+            by_department.setdefault(rule.department_id, rule)
+    dept = user.department if user is not None and by_department else None
     seen: set[int] = set()
     while dept is not None and dept.id not in seen:
         seen.add(dept.id)
-        rule = session.scalar(select(ShiftRule).where(ShiftRule.department_id == dept.id).order_by(ShiftRule.id))
-        if rule is not None:
-            return rule
+        if dept.id in by_department:
+            return by_department[dept.id]
         dept = dept.parent
-    return default_rule(session)
+    default = next((r for r in rules if r.is_default), None)
+    return default if default is not None else default_rule(session)
 
 
 def _user(session: Session, username: Any, field_name: str = "user") -> User:

@@ -56,6 +56,8 @@ def _known_users(session: Session, names: Iterable[str], field_name: str) -> lis
     if len(wanted) > MAX_ATTENDEES:
         raise InvalidData("too many attendees",
                           errors=[{"field": field_name, "message": f"at most {MAX_ATTENDEES}"}])
+    if not wanted:
+        return wanted
     found = set(session.scalars(select(User.username).where(User.username.in_(wanted), User.active.is_(True))))
     missing = [n for n in wanted if n not in found]
     if missing:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from oa.models import Department, Group, User
 
@@ -19,15 +19,24 @@ def department_chain(user: User) -> set[int]:
 
 
 class OrgDirectory:
-    """Answers org-chart questions from the database; plugged into the engine by the app factory."""
+    """Answers org-chart questions from the database; plugged into the engine by the app factory.
+
+    Users and group members it has looked up are remembered for its lifetime: make one per
+    transaction (the engine does), not one per process.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._users: dict[str, User | None] = {}
+        self._members: dict[str, set[str]] = {}
 
     def _user(self, username: str | None) -> User | None:
         if not username or not isinstance(username, str):
             return None
-        return self.session.scalar(select(User).where(User.username == username))
+        if username not in self._users:
+            self._users[username] = self.session.scalar(
+                select(User).options(joinedload(User.manager)).where(User.username == username))
+        return self._users[username]
 
     def user_exists(self, username: str) -> bool:
         """True if an active user of that name exists."""
@@ -81,8 +90,10 @@ class OrgDirectory:
 
     def members_of(self, group: str) -> set[str]:
         """Usernames of the active members of a group."""
-        row = self.session.scalar(select(Group).where(Group.name == group))
-        return {u.username for u in row.members if u.active} if row else set()
+        if group not in self._members:
+            self._members[group] = set(self.session.scalars(
+                select(User.username).join(User.groups).where(Group.name == group, User.active.is_(True))))
+        return set(self._members[group])
 
     def group_name(self, label: str) -> str | None:
         """The group a lane label names (case-insensitive), or None."""

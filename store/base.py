@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import JSON, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -29,3 +33,19 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """Current time as a naive UTC datetime (what every timestamp column stores)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def transaction_cache(session: Session, key: str, build: Callable[[], T]) -> T:
+    """`build()` once per database transaction of `session`; rebuilt after a commit or rollback.
+
+    For look-ups that many steps of one command repeat (the org chart, the active webhooks) and that
+    must not outlive the transaction that read them.
+    """
+    real = session() if isinstance(session, scoped_session) else session
+    slot = real.info.get(key)
+    current = real.get_transaction()
+    if slot is not None and current is not None and slot[0] is current:
+        return slot[1]
+    value = build()
+    real.info[key] = (real.get_transaction(), value)
+    return value

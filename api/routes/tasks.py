@@ -67,6 +67,8 @@ def list_tasks() -> dict:
 
 
 def _readable_task(task_id: str) -> Task:
+    """The task if the caller may read it (404 otherwise). Keep the returned row referenced while the engine
+    works on the same task: the session's identity map holds rows weakly, and a dropped row is read again."""
     row = db.session.get(Task, task_id)
     if row is None:
         raise NotFound(f"no task {task_id}")
@@ -93,7 +95,7 @@ def get_task(task_id: str) -> dict:
 @login_required
 def claim(task_id: str) -> dict:
     """Take an unclaimed task offered to you."""
-    _readable_task(task_id)
+    _held = _readable_task(task_id)  # kept referenced: the engine finds it in the identity map
     return TaskOut().dump(get_engine().claim(db.session, task_id, current_actor()))
 
 
@@ -101,7 +103,7 @@ def claim(task_id: str) -> dict:
 @login_required
 def unclaim(task_id: str) -> dict:
     """Give a task you claimed back to its candidates."""
-    _readable_task(task_id)
+    _held = _readable_task(task_id)  # kept referenced: the engine finds it in the identity map
     return TaskOut().dump(get_engine().unclaim(db.session, task_id, current_actor()))
 
 
@@ -110,7 +112,7 @@ def unclaim(task_id: str) -> dict:
 def complete(task_id: str) -> dict:
     """Complete a task with form data; the instance runs to its next wait state."""
     body = json_body(CompleteRequest())
-    _readable_task(task_id)
+    _held = _readable_task(task_id)  # kept referenced: the engine finds it in the identity map
     row = get_engine().complete(db.session, task_id, current_actor(), body["variables"], body["comment"])
     return TaskOut().dump(row)
 
@@ -119,7 +121,7 @@ def complete(task_id: str) -> dict:
 @login_required
 def task_comments(task_id: str) -> dict:
     """Comments on a task."""
-    _readable_task(task_id)
+    _held = _readable_task(task_id)  # kept referenced: the engine finds it in the identity map
     rows = db.session.scalars(select(HistoryEvent).where(
         HistoryEvent.task_id == task_id, HistoryEvent.comment.is_not(None)).order_by(HistoryEvent.id)).all()
     return {"items": HistoryOut(many=True).dump(rows), "total": len(rows)}
