@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from store.base import Base, JSONType, utcnow
+from store.base import Base, JSONType, OptionalJSONType, utcnow
 
 
 class Deployment(Base):
@@ -99,6 +99,10 @@ class ProcessInstance(Base):
 
     __mapper_args__ = {"version_id_col": lock_version}
 
+    # Not a column: the open task rows as the engine's last command on this object left them, so that a
+    # response can list them without reading them back after the commit. None until a command ran.
+    open_task_rows = None
+
 
 class Task(Base):
     """An open or finished human task, projected out of the instance state for indexed look-ups."""
@@ -161,7 +165,7 @@ class HistoryEvent(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str | None] = mapped_column(String(255))
     comment: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict | None] = mapped_column(JSONType)
+    data: Mapped[dict | None] = mapped_column(OptionalJSONType)
 
 
 class MessageSubscription(Base):

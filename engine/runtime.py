@@ -23,7 +23,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
@@ -88,14 +88,27 @@ class _EngineLoop(IncidentError):
 
 
 @dataclass
+class _Event:
+    """A history event recorded during a step; written with the others in one INSERT when the step saves."""
+
+    type: str
+    user: str | None
+    task_id: str | None = None
+    element_id: str | None = None
+    comment: str | None = None
+    data: dict | None = None
+    at: datetime = field(default_factory=utcnow)
+
+
+@dataclass
 class _Context:
     session: Session
     instance: ProcessInstance
     workflow: BpmnWorkflow
     loaded: LoadedSpec
     actor: Actor | None
-    history: list[HistoryEvent] = field(default_factory=list)
-    closing: list[HistoryEvent] = field(default_factory=list)  # recorded after the task events
+    history: list[_Event] = field(default_factory=list)
+    closing: list[_Event] = field(default_factory=list)  # recorded after the task events
     completed_by: dict[str, str] = field(default_factory=dict)
     incident: tuple[str, str | None] | None = None
     notices: list[tuple[str, str, str, str]] = field(default_factory=list)  # (user, kind, title, body)
@@ -112,8 +125,8 @@ class _Context:
                 self.notices.append((user, kind, title, body))
 
     def record(self, type_: str, *, closing: bool = False, **kw: Any) -> None:
-        event = HistoryEvent(instance_id=self.instance.id, type=type_,
-                             user=kw.pop("user", self.actor.username if self.actor else None), **kw)
+        """Add an event to the instance's history (written when the step saves)."""
+        event = _Event(type=type_, user=kw.pop("user", self.actor.username if self.actor else None), **kw)
         (self.closing if closing else self.history).append(event)
 
 
@@ -431,12 +444,15 @@ class Engine(ApproverActions):
         if missing and not ctx.new:  # a task reset by 退回 keeps its id: reuse its row
             earlier = {r.id: r for r in session.scalars(select(Task).where(Task.id.in_(missing)))}
         directory = self.directory(session)
+        still_open = [row for task_id, row in open_rows.items() if task_id in ready]
         with session.no_autoflush:  # write each new row once, complete, instead of INSERT then UPDATE
             for task_id in missing:
                 row = earlier.get(task_id) or Task(id=task_id, instance_id=inst.id)
                 self._fill_task(ctx, row, ready[task_id], directory, now)
                 session.add(row)
+                still_open.append(row)
         ctx.open_ids = set(ready)
+        inst.open_task_rows = still_open
 
     def _fill_task(self, ctx: _Context, row: Task, spiff_task: Any, directory: assignment.Directory,
                    now: datetime) -> None:
@@ -577,7 +593,11 @@ class Engine(ApproverActions):
                 ctx.events.append((f"instance.{event.type}", {"instance_id": inst.id, "key": inst.process_key,
                                                               "business_key": inst.business_key,
                                                               "variables": inst.variables}))
-        session.add_all(ctx.history + ctx.closing)
+        if ctx.history or ctx.closing:  # append-only rows nobody reads back in this step: plain INSERT, no ORM
+            session.execute(insert(HistoryEvent.__table__), [
+                {"instance_id": inst.id, "type": e.type, "user": e.user, "task_id": e.task_id,
+                 "element_id": e.element_id, "comment": e.comment, "data": e.data, "at": e.at}
+                for e in ctx.history + ctx.closing])
         ctx.history.clear()
         ctx.closing.clear()
         self.deliver_notices(session, ctx.notices, inst.id)

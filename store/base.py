@@ -22,6 +22,8 @@ NAMING_CONVENTION = {
 
 # JSON on every database, JSONB where PostgreSQL offers it.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# The same, for optional columns: Python None is stored as SQL NULL (not the JSON text 'null').
+OptionalJSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Base(DeclarativeBase):

@@ -27,7 +27,10 @@ def readable_instance(instance_id: int) -> ProcessInstance:
 def instance_dict(inst: ProcessInstance) -> dict:
     """An instance with its open tasks."""
     out = InstanceOut().dump(inst)
-    tasks = db.session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")).all()
+    tasks = inst.open_task_rows  # known when the engine just ran a command on it
+    if tasks is None:
+        tasks = db.session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")).all()
+    tasks = [t for t in tasks if t.status == "open"]
     out["active_tasks"] = TaskOut(many=True).dump(tasks)
     return out
 
