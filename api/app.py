@@ -44,11 +44,11 @@ def _sqlite_setup(engine) -> None:  # noqa: ANN001
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _notifier(session, user: str, kind: str, title: str, body: str, instance_id: int | None) -> None:  # noqa: ANN001
-    """Engine notifications go to the OA in-app inbox."""
-    from oa.notifications import notify
-    notify(session, user, kind, title, body, link=f"/instances/{instance_id}" if instance_id else None,
-           instance_id=instance_id)
+def _notifier(session, notices: list[tuple[str, str, str, str]], instance_id: int | None) -> None:  # noqa: ANN001
+    """Engine notifications go to the OA in-app inbox, a step's all at once."""
+    from oa.notifications import Notice, notify_many
+    link = f"/instances/{instance_id}" if instance_id else None
+    notify_many(session, [Notice(user, kind, title, body, link, instance_id) for user, kind, title, body in notices])
 
 
 def _plug_crm_events(app: Flask) -> None:

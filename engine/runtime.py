@@ -241,7 +241,8 @@ class ApprovalRules:
     auto_approve_repeat: bool = True
 
 
-Notifier = Callable[[Session, str, str, str, str, int | None], Any]
+# (session, [(user, kind, title, body), ...], instance id): writes the notifications in the session's transaction
+Notifier = Callable[[Session, list[tuple[str, str, str, str]], int | None], Any]
 
 
 class Engine(ApproverActions):
@@ -610,10 +611,9 @@ class Engine(ApproverActions):
     def deliver_notices(self, session: Session, notices: list[tuple[str, str, str, str]],
                         instance_id: int | None) -> None:
         """Hand queued notifications to the notifier plugged in by the app (same transaction)."""
-        if self.notifier is None:
+        if self.notifier is None or not notices:
             return
-        for user, kind, title, body in notices:
-            self.notifier(session, user, kind, title, body, instance_id)
+        self.notifier(session, list(notices), instance_id)
 
     # ------------------------------------------------------------------ commands
     def start(self, session: Session, key: str, actor: Actor, variables: dict | None = None,

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from oa.record_models import Notification
 from store.base import utcnow
 from store.errors import InvalidData, NotFound
 
-# called with (session, notification) after each notify(); the app factory plugs webhooks in here
-ON_NOTIFY: list[Callable[[Session, Notification], None]] = []
+
+@dataclass(frozen=True)
+class Notice:
+    """A notification to write (or one just written by `notify_many`)."""
+
+    user: str
+    kind: str
+    title: str
+    body: str = ""
+    link: str | None = None
+    instance_id: int | None = None
+
+
+# called with (session, notification) after each notification is added; the app factory plugs webhooks in here
+ON_NOTIFY: list[Callable[[Session, Notification | Notice], None]] = []
 MAX_TITLE = 200
 MAX_BODY = 10_000
 
 
-def notify(session: Session, username: str, kind: str, title: str, body: str = "", link: str | None = None,
-           instance_id: int | None = None) -> Notification:
-    """Add a notification for `username` to the session (the caller's transaction commits it)."""
+def _clean(username: Any, kind: str | None, title: Any, body: Any, link: Any, instance_id: int | None) -> Notice:
     errors = []
     if not isinstance(username, str) or not username.strip():
         errors.append({"field": "user", "message": "a username is required"})
@@ -27,13 +40,34 @@ def notify(session: Session, username: str, kind: str, title: str, body: str = "
         errors.append({"field": "title", "message": "a title is required"})
     if errors:
         raise InvalidData("the notification is incomplete", errors=errors)
-    row = Notification(user=username.strip()[:100], kind=(kind or "info")[:40], title=title.strip()[:MAX_TITLE],
-                       body=str(body or "")[:MAX_BODY], link=(link or None) and str(link)[:500],
-                       instance_id=instance_id, created_at=utcnow())
+    return Notice(user=username.strip()[:100], kind=(kind or "info")[:40], title=title.strip()[:MAX_TITLE],
+                  body=str(body or "")[:MAX_BODY], link=(link or None) and str(link)[:500], instance_id=instance_id)
+
+
+def notify(session: Session, username: str, kind: str, title: str, body: str = "", link: str | None = None,
+           instance_id: int | None = None) -> Notification:
+    """Add a notification for `username` to the session (the caller's transaction commits it)."""
+    notice = _clean(username, kind, title, body, link, instance_id)
+    row = Notification(user=notice.user, kind=notice.kind, title=notice.title, body=notice.body, link=notice.link,
+                       instance_id=notice.instance_id, created_at=utcnow())
     session.add(row)
     for hook in list(ON_NOTIFY):
         hook(session, row)
     return row
+
+
+def notify_many(session: Session, notices: Iterable[Notice]) -> list[Notice]:
+    """Write several notifications in one INSERT (in the caller's transaction); all or none are valid."""
+    clean = [_clean(n.user, n.kind, n.title, n.body, n.link, n.instance_id) for n in notices]
+    if clean:
+        now = utcnow()
+        session.execute(insert(Notification.__table__), [
+            {"user": n.user, "kind": n.kind, "title": n.title, "body": n.body, "link": n.link,
+             "instance_id": n.instance_id, "created_at": now, "read_at": None} for n in clean])
+        for notice in clean:
+            for hook in list(ON_NOTIFY):
+                hook(session, notice)
+    return clean
 
 
 def inbox_query(username: str, unread_only: bool = False) -> Select:
