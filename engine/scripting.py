@@ -31,6 +31,7 @@ defined" with its "did you mean" hint, and with the line number of the failing s
 
 from __future__ import annotations
 
+import ast
 import atexit
 import functools
 import json
@@ -444,6 +445,10 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             problem = json_problem(value, f"task data variable {key!r}")
             if problem:
                 raise ScriptError(f"Cannot run the script: {problem}.")
+        constants = literal_assignments(script, set(self.globals) | set(external_context))
+        if constants is not None:  # nothing to evaluate, so nothing to sandbox: no worker round trip
+            context.update(constants)
+            return True
         values: dict[str, Any] = {}
         functions: dict[str, Any] = {}
         for source in (self.globals, external_context):
@@ -479,6 +484,33 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             context.pop(key, None)
         context.update(changed)
         return True
+
+
+_LITERALS = (str, int, float, bool, type(None))
+
+
+def literal_assignments(script: str, reserved: set[str]) -> dict[str, Any] | None:
+    """The variables a script sets if it is nothing but `name = <literal>` lines (like `outcome = "approved"`),
+    else None. Such a script evaluates no code at all, so it needs no sandbox process."""
+    try:
+        tree = ast.parse(script, mode="exec")
+    except (SyntaxError, ValueError):
+        return None
+    found: dict[str, Any] = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            return None
+        name, value = node.targets[0].id, node.value
+        negative = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
+        if negative:
+            value = value.operand
+        literal = isinstance(value, ast.Constant) and isinstance(value.value, _LITERALS)
+        if negative:
+            literal = literal and isinstance(value.value, int | float) and not isinstance(value.value, bool)
+        if name.startswith("_") or name in reserved or not literal:
+            return None
+        found[name] = -value.value if negative else value.value
+    return found or None
 
 
 class SandboxScriptEngine(PythonScriptEngine):

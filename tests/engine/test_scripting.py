@@ -22,6 +22,7 @@ from engine.scripting import (
     ScriptLimits,
     check_expression,
     check_script,
+    literal_assignments,
     shutdown_workers,
 )
 
@@ -276,6 +277,26 @@ def test_non_json_task_data_is_a_clear_error(env: SandboxEnvironment) -> None:
     data: dict = {}
     env.execute("when = datetime(2024, 1, 2).isoformat()", data)
     assert data == {"when": "2024-01-02T00:00:00"}
+
+
+@pytest.mark.parametrize("script, expected", [
+    ('outcome = "approved"', {"outcome": "approved"}),
+    ("a = 1\nb = -2.5\nc = None\nd = True", {"a": 1, "b": -2.5, "c": None, "d": True}),
+])
+def test_literal_scripts_set_their_variables(env: SandboxEnvironment, script: str, expected: dict) -> None:
+    """Scripts that only assign literals (the shipped flows' `outcome = ...`) skip the worker process."""
+    assert literal_assignments(script, set()) == expected
+    data = {"keep": 1, "outcome": "old"}
+    assert env.execute(script, data) is True
+    assert data == {"keep": 1, "outcome": "old", **expected}
+
+
+@pytest.mark.parametrize("script", ["a = b", "a = 1 + 1", "a = f()", "_a = 1", "a: int = 1", "a = b = 1",
+                                    "a, b = 1, 2", "a = [1]", "a = -True", "a = 1\nwhile True: pass",
+                                    "a = 'x' * 10", "manager_of = 1", "x = ("])
+def test_anything_else_goes_to_the_sandbox(script: str) -> None:
+    """Everything that evaluates code (or names a helper function) still runs in the sandbox worker."""
+    assert literal_assignments(script, {"manager_of"}) is None
 
 
 def test_overwriting_a_function_is_refused() -> None:
