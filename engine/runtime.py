@@ -48,6 +48,7 @@ from engine.models import (
     TaskCandidate,
 )
 from engine.parsing import ElementMeta
+from engine.pruning import prune_finished
 from engine.scripting import SandboxEnvironment, SandboxScriptEngine, ScriptLimits
 from engine.serialization import dump_state, load_state
 from engine.services import ServiceCall, ServiceRegistry
@@ -564,6 +565,7 @@ class Engine(ApproverActions):
             ctx.notify([inst.started_by or ""], "outcome",
                        f"{ctx.loaded.name or inst.process_key} #{inst.id} "
                        + (f"{outcome}" if outcome else "completed"))
+        prune_finished(wf)  # finished loop iterations leave the state (the history table keeps them)
         inst.state = dump_state(wf)
         inst.variables = _visible_variables(wf)
         waiting = self._tasks(wf, TaskState.WAITING)
