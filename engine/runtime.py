@@ -206,20 +206,34 @@ def begin_write(session: Session) -> None:
     """
     real = session() if isinstance(session, scoped_session) else session
     if real.in_transaction():
-        wrote = real.info.get(_WROTE_KEY) is real.get_transaction()
+        wrote = real.info.get(_WROTE_KEY, False)
         if not (_is_sqlite(real) or wrote or real.new or real.dirty or real.deleted):
             return
         real.commit()
     real.connection(execution_options={"oaflow_write": True})
 
 
-_WROTE_KEY = "oaflow.wrote_in"
+_WROTE_KEY = "oaflow.wrote"
 
 
 @sa_event.listens_for(Session, "after_flush")
 def _note_write(session: Session, _flush_context: Any) -> None:
-    """Remember which transaction has flushed writes (begin_write commits those before a command)."""
-    session.info[_WROTE_KEY] = session.get_transaction()
+    """Remember that the current transaction has written (begin_write commits that before a command)."""
+    session.info[_WROTE_KEY] = True
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _note_statement_write(state: Any) -> None:
+    """The same for INSERT/UPDATE/DELETE statements run through the session without the unit of work."""
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE_KEY] = True
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_write(session: Session, transaction: Any) -> None:
+    """A new transaction starts clean."""
+    if transaction.parent is None:
+        session.info.pop(_WROTE_KEY, None)
 
 
 def _is_lock_error(err: OperationalError) -> bool:
