@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import HistoryEvent, InstanceViewer, ProcessInstance, Task
+from engine.serialization import load_state
 from store.base import utcnow
 from store.errors import Conflict, DomainError, Forbidden, InvalidData, NotFound
 
@@ -153,7 +154,13 @@ class ApproverActions:
         seen: dict[str, str | None] = {}
         for element_id, name in done:
             seen.setdefault(element_id, name)
-        return [{"element_id": e, "name": n} for e, n in seen.items()]
+        # only steps whose run is still in the state (a return that went back a round may have undone the
+        # last run of a step whose earlier runs were pruned as finished loop iterations)
+        inst = session.get(ProcessInstance, row.instance_id)
+        loaded = self.specs.for_id(session, inst.definition_id)  # type: ignore[attr-defined]
+        workflow = load_state(inst.state, loaded.spec, loaded.subprocess_specs)
+        in_state = {t.task_spec.bpmn_id for t in self._tasks(workflow, TaskState.COMPLETED)}  # type: ignore[attr-defined]
+        return [{"element_id": e, "name": n} for e, n in seen.items() if e in in_state]
 
     def return_to(self, session: Session, task_id: str, actor: Actor, target_element_id: str,
                   comment: str | None = None) -> ProcessInstance:

@@ -287,3 +287,77 @@ def test_webhooks_are_signed_and_sent_after_commit(api, app) -> None:  # noqa: A
         assert kinds == ["task_assigned", "urge"]
     finally:
         server.shutdown()
+
+
+RETURN_LOOP = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs_rl" targetNamespace="http://oaflow.example/t">
+  <bpmn:process id="return_loop" name="Return in a loop" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:exclusiveGateway id="loop"><bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>f6</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing></bpmn:exclusiveGateway>
+    <bpmn:scriptTask id="prepare" name="Prepare" scriptFormat="python">
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f2b</bpmn:outgoing><bpmn:script>prepared = True</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:userTask id="submit" name="Submit" camunda:assignee="alice">
+      <bpmn:incoming>f2b</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+    <bpmn:userTask id="review" name="Review" camunda:assignee="alice">
+      <bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f3b</bpmn:outgoing></bpmn:userTask>
+    <bpmn:scriptTask id="note" name="Note" scriptFormat="python">
+      <bpmn:incoming>f3b</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing><bpmn:script>noted = True</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:userTask id="approve" name="Approve" camunda:assignee="alice">
+      <bpmn:incoming>f4</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing></bpmn:userTask>
+    <bpmn:exclusiveGateway id="decide" default="f6"><bpmn:incoming>f5</bpmn:incoming>
+      <bpmn:outgoing>f6</bpmn:outgoing><bpmn:outgoing>f7</bpmn:outgoing></bpmn:exclusiveGateway>
+    <bpmn:endEvent id="end"><bpmn:incoming>f7</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="loop" />
+    <bpmn:sequenceFlow id="f2" sourceRef="loop" targetRef="prepare" />
+    <bpmn:sequenceFlow id="f2b" sourceRef="prepare" targetRef="submit" />
+    <bpmn:sequenceFlow id="f3" sourceRef="submit" targetRef="review" />
+    <bpmn:sequenceFlow id="f3b" sourceRef="review" targetRef="note" />
+    <bpmn:sequenceFlow id="f4" sourceRef="note" targetRef="approve" />
+    <bpmn:sequenceFlow id="f5" sourceRef="approve" targetRef="decide" />
+    <bpmn:sequenceFlow id="f6" sourceRef="decide" targetRef="loop" />
+    <bpmn:sequenceFlow id="f7" sourceRef="decide" targetRef="end">
+      <bpmn:conditionExpression>approved</bpmn:conditionExpression></bpmn:sequenceFlow>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_return_targets_in_a_loop_name_only_steps_that_can_still_be_returned_to(api) -> None:  # noqa: ANN001
+    """Finished loop rounds are pruned from the state; a return that went back a round leaves some steps with
+    no run to go back to, and the targets say so instead of offering a step that would answer 409."""
+    assert deploy_files(api, "grace", {"return_loop.bpmn": RETURN_LOOP}).status_code == 201
+    inst = api.post("/api/v1/process-definitions/return_loop/start", "alice", json={"variables": {}}).get_json()
+
+    def open_task() -> dict:
+        [task] = api.tasks("alice", assignee="me", instance_id=inst["id"])
+        return task
+
+    def complete(**variables: object) -> None:
+        assert api.post(f"/api/v1/tasks/{open_task()['id']}/complete", "alice",
+                        json={"variables": variables}).status_code == 200
+
+    for round_ in range(3):  # three rejected rounds, then submit and review of round four
+        complete(text=f"draft {round_}")
+        complete()
+        complete(approved=False)
+    complete(text="draft 3")
+    complete()
+    approve = open_task()
+    assert approve["element_id"] == "approve"
+    back = api.post(f"/api/v1/tasks/{approve['id']}/return", "alice", json={"target_element_id": "submit"})
+    assert back.status_code == 200, back.get_json()
+    submit = open_task()
+    targets = api.get(f"/api/v1/tasks/{submit['id']}/return-targets", "alice").get_json()["items"]
+    for target in targets:  # every step offered can be returned to
+        assert target["element_id"] in ("review", "approve")
+    offered = {t["element_id"] for t in targets}
+    assert "approve" in offered  # approve's run of round three is still in the state
+    for element_id in ("review", "approve"):
+        resp = api.post(f"/api/v1/tasks/{submit['id']}/return", "alice", json={"target_element_id": element_id})
+        if element_id in offered:
+            assert resp.status_code == 200, resp.get_json()
+            break
+        assert resp.status_code == 422, resp.get_json()
