@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.client import HTTPException
 from pathlib import Path
 
 import pytest
@@ -61,8 +62,8 @@ def http(method: str, url: str, body: dict | None = None, headers: dict | None =
         except ValueError:
             parsed = None
         return err.code, parsed, dict(err.headers)
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return 0, None, {}
+    except (urllib.error.URLError, HTTPException, ConnectionError, TimeoutError, OSError):
+        return 0, None, {}  # no answer, or one cut off when the server died: not acknowledged
 
 
 def login(base: str, username: str, password: str = "demo") -> str:
