@@ -61,6 +61,8 @@ T = TypeVar("T")
 RESERVED_VARIABLES = frozenset({"initiator", "business_key", "manager_of", "dept_head_of",
                                 "nth_manager_of", "groups_of", "members_of"})
 GATEWAY_KINDS = ("ExclusiveGateway", "InclusiveGateway", "EventBasedGateway")
+# a state of fewer tasks is saved as it is: pruning finished loop rounds pays only for instances that loop
+PRUNE_ABOVE_TASKS = 60
 
 
 @dataclass(frozen=True)
@@ -579,7 +581,8 @@ class Engine(ApproverActions):
             ctx.notify([inst.started_by or ""], "outcome",
                        f"{ctx.loaded.name or inst.process_key} #{inst.id} "
                        + (f"{outcome}" if outcome else "completed"))
-        prune_finished(wf)  # finished loop iterations leave the state (the history table keeps them)
+        if len(wf.tasks) + sum(len(sub.tasks) for sub in wf.subprocesses.values()) > PRUNE_ABOVE_TASKS:
+            prune_finished(wf)  # finished loop iterations leave the state (the history table keeps them)
         inst.state = dump_state(wf)
         inst.variables = _visible_variables(wf)
         waiting = self._tasks(wf, TaskState.WAITING)
