@@ -76,5 +76,5 @@ def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
     if filters.get("customer_id") is not None:
         query = query.where(Contact.customer_id == filters["customer_id"])
     if filters.get("q"):
-        query = query.where(Contact.name.ilike(f"%{filters['q']}%"))
+        query = query.where(Contact.name.icontains(filters["q"], autoescape=True))
     return query.order_by(Contact.id)

@@ -133,8 +133,7 @@ def list_query(viewer: Viewer, *, pool: bool = False, filters: dict[str, Any] | 
         if filters.get(name):
             query = query.where(getattr(Customer, name) == filters[name])
     if filters.get("q"):
-        like = f"%{filters['q'].strip().casefold()}%"
-        query = query.where(Customer.name_key.like(like))
+        query = query.where(Customer.name_key.contains(filters["q"].strip().casefold(), autoescape=True))
     return query.order_by(Customer.id)
 
 

@@ -126,7 +126,7 @@ def documents_query(user: User, folder_id: int | None = None, q: str | None = No
     if folder_id is not None:
         query = query.where(Document.folder_id == folder_id)
     if q:
-        query = query.where(func.lower(Document.title).like(f"%{q.lower()}%"))
+        query = query.where(func.lower(Document.title).contains(q.lower(), autoescape=True))
     return query.order_by(Document.updated_at.desc(), Document.id.desc())
 
 

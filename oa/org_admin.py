@@ -167,8 +167,9 @@ def users_query(*, include_inactive: bool = False, q: str | None = None, departm
     if not include_inactive:
         query = query.where(User.active.is_(True))
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(User.username).like(like), func.lower(User.display_name).like(like)))
+        needle = q.lower()
+        query = query.where(or_(func.lower(User.username).contains(needle, autoescape=True),
+                                func.lower(User.display_name).contains(needle, autoescape=True)))
     if department_id is not None:
         query = query.where(User.department_id == department_id)
     return query

@@ -7,7 +7,6 @@ v1 API does: another rep's customer is 404, a read-only share may not add follow
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
@@ -71,21 +70,19 @@ class CustomerSearch(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
 
 
-def _like(text: str) -> str:
-    return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
-
-
 def search_customers(viewer: Viewer, text: str | None, level: str | None) -> Any:
     """Customers in the viewer's scope whose name, phone, industry or region contains `text`."""
     query = customers_svc.list_query(viewer, filters={"level": level or None})
     text = (text or "").strip()
     if text:
-        like = _like(text.casefold())
-        conds = [Customer.name_key.like(like, escape="\\"), func.lower(Customer.industry).like(like, escape="\\"),
-                 func.lower(Customer.region).like(like, escape="\\"), Customer.phone.like(_like(text), escape="\\")]
+        folded = text.casefold()
+        conds = [Customer.name_key.contains(folded, autoescape=True),
+                 func.lower(Customer.industry).contains(folded, autoescape=True),
+                 func.lower(Customer.region).contains(folded, autoescape=True),
+                 Customer.phone.contains(text, autoescape=True)]
         digits = customers_svc.phone_key(text)
         if digits and len(digits) >= 3:
-            conds.append(Customer.phone_key.like(_like(digits), escape="\\"))
+            conds.append(Customer.phone_key.contains(digits, autoescape=True))
         query = query.where(or_(*conds))
     return query
 

@@ -24,6 +24,19 @@ def test_create_and_read_customer_in_scope(api, crm) -> None:  # noqa: ANN001
     assert api.get(f"{C}/{bobs['id']}", "alice").status_code == 404
 
 
+def test_search_takes_percent_and_underscore_literally(api, crm) -> None:  # noqa: ANN001
+    """`q` is text to find, not a LIKE pattern: '%' and '_' match only themselves."""
+    plain, percent, underscore = (crm.customer("alice", name=n)["id"] for n in ("Acme Ltd", "100% Tea", "Big_Co"))
+
+    def found(q: str) -> set[int]:
+        return {i["id"] for i in api.get(C, "alice", query_string={"q": q}).get_json()["items"]}
+
+    assert found("%") == {percent}
+    assert found("_") == {underscore}
+    assert found("acme") == {plain}
+    assert found("a%e") == set()
+
+
 def test_bad_input_names_the_field(api) -> None:  # noqa: ANN001
     resp = api.post(C, "alice", json={"name": "", "level": "Z"})
     assert resp.status_code == 422 and resp.mimetype == "application/problem+json"

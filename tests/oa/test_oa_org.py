@@ -57,6 +57,7 @@ def test_directory_for_everyone_without_secrets(api) -> None:  # noqa: ANN001
                               "department": {"id": users["alice"]["department"]["id"], "name": "Sales"},
                               "manager": "bob"}
     assert "hash" not in resp.get_data(as_text=True) and "roles" not in resp.get_data(as_text=True)
+    assert api.get("/api/v1/users", "admin", query_string={"q": "%"}).get_json()["items"] == []  # literal, not LIKE
     admin_view = api.get("/api/v1/users", "admin", query_string={"q": "ali"}).get_json()["items"]
     assert [u["username"] for u in admin_view] == ["alice"] and admin_view[0]["roles"] == ["employee"]
     assert "password_hash" not in admin_view[0]
