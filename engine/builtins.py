@@ -36,7 +36,10 @@ def register_builtins(registry: ServiceRegistry, engine: Engine) -> None:
         else:
             call.session.add(HistoryEvent(instance_id=call.instance_id, type="cc", user=None, data={"users": added}))
         title = str(call.params.get("title") or f"For your information: request #{call.instance_id}")
-        engine.deliver_notices(call.session, [(u, "cc", title, "") for u in added], call.instance_id)
+        if call.notify is not None:  # with the step's other notifications
+            call.notify(added, "cc", title, "")
+        else:
+            engine.deliver_notices(call.session, [(u, "cc", title, "") for u in added], call.instance_id)
         return {"cc": added}
 
     def webhook_post(call: ServiceCall) -> dict[str, Any]:

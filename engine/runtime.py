@@ -148,10 +148,12 @@ class _ScriptEngine(SandboxScriptEngine):
             raise WorkflowTaskException(f"unknown service operation '{operation_name}'", task=task)
         ctx: _Context = self.ctx_getter()
         params = {k: v.get("value") for k, v in (operation_params or {}).items()}
+        notices: list[tuple[list[str], str, str, str]] = []
         call = ServiceCall(params=params, instance_id=ctx.instance.id, business_key=ctx.instance.business_key,
                            started_by=ctx.instance.started_by, session=ctx.session, task_data=task.data,
                            record=lambda type_, **kw: ctx.record(type_, user=None,
-                                                                 element_id=task.task_spec.bpmn_id, **kw))
+                                                                 element_id=task.task_spec.bpmn_id, **kw),
+                           notify=lambda users, kind, title, body="": notices.append((users, kind, title, body)))
         try:
             with ctx.session.begin_nested():  # an operation that fails leaves none of its writes behind
                 result = op.func(call)
@@ -164,6 +166,8 @@ class _ScriptEngine(SandboxScriptEngine):
             detail = str(getattr(err, "orig", None) or err).strip().splitlines()[0][:500]
             raise WorkflowTaskException(f"service operation '{operation_name}' failed: {detail}",
                                         task=task, exception=err) from err
+        for users, kind, title, body in notices:
+            ctx.notify(users, kind, title, body)
         ctx.record("service_called", element_id=task.task_spec.bpmn_id,
                    data={"operation": operation_name, "params": _jsonable(params)})
         return json.dumps(_jsonable(result))

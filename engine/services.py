@@ -21,6 +21,9 @@ class ServiceCall:
     task_data: dict[str, Any] = field(default_factory=dict)
     # record(type, data=...) appends to the instance history in order with the step's other events
     record: Callable[..., None] | None = None
+    # notify(users, kind, title, body) queues in-app notifications, written with the step's others if the
+    # operation succeeds
+    notify: Callable[[list[str], str, str, str], None] | None = None
 
 
 Operation = Callable[[ServiceCall], Any]
