@@ -100,3 +100,23 @@ def message_start_process(key: str, message: str = "order_placed") -> bytes:
   <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="handle" />
   <bpmn:sequenceFlow id="f2" sourceRef="handle" targetRef="end" />""",
                    messages=f'<bpmn:message id="msg_start" name="{message}" />\n')
+
+
+def service_process(key: str, operation: str, params: dict[str, str]) -> bytes:
+    """start -> one service task calling `operation` with params (Python expressions) -> end."""
+    from xml.sax.saxutils import quoteattr
+    rendered = "".join(f'<spiffworkflow:parameter id="{name}" type="str" value={quoteattr(expr)} />'
+                       for name, expr in params.items())
+    return process(key, f"""
+  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:serviceTask id="call" name="Call">
+    <bpmn:extensionElements>
+      <spiffworkflow:serviceTaskOperator id="{operation}" resultVariable="result">
+        <spiffworkflow:parameters>{rendered}</spiffworkflow:parameters>
+      </spiffworkflow:serviceTaskOperator>
+    </bpmn:extensionElements>
+    <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+  </bpmn:serviceTask>
+  <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call" />
+  <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="end" />""")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.models import HistoryEvent, ProcessInstance, Task
-from tests.bpmn_samples import script_process
+from tests.bpmn_samples import script_process, service_process
 from tests.conftest import deploy_files
 from tests.faults.conftest import count_rows
 
@@ -88,29 +88,6 @@ def test_variables_endpoint_guards(api, app) -> None:  # noqa: ANN001
         assert db.session.query(Task).filter_by(instance_id=inst["id"]).count() == 0
 
 
-NOTIFY_THEN_FAIL = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs_nf"
-  targetNamespace="http://oaflow.example/t">
-  <bpmn:process id="notify_then_fail" name="Notify then fail" isExecutable="true">
-    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:serviceTask id="tell" name="Tell and fail">
-      <bpmn:extensionElements>
-        <spiffworkflow:serviceTaskOperator id="test.notify_then_fail" resultVariable="told">
-          <spiffworkflow:parameters>
-            <spiffworkflow:parameter id="fail" type="bool" value="fail" />
-          </spiffworkflow:parameters>
-        </spiffworkflow:serviceTaskOperator>
-      </bpmn:extensionElements>
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-    </bpmn:serviceTask>
-    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="tell" />
-    <bpmn:sequenceFlow id="f2" sourceRef="tell" targetRef="end" />
-  </bpmn:process>
-</bpmn:definitions>"""
-
-
 def test_a_failed_operation_sends_none_of_its_notifications(api, app) -> None:  # noqa: ANN001
     """Notifications an operation queues go out with its step only if the operation succeeds."""
     def notify_then_fail(call) -> dict:  # noqa: ANN001
@@ -120,7 +97,8 @@ def test_a_failed_operation_sends_none_of_its_notifications(api, app) -> None:  
         return {"ok": True}
 
     app.extensions["oaflow_engine"].services.register("test.notify_then_fail", notify_then_fail, params={"fail"})
-    assert deploy_files(api, "grace", {"notify_then_fail.bpmn": NOTIFY_THEN_FAIL}).status_code == 201
+    model = service_process("notify_then_fail", "test.notify_then_fail", {"fail": "fail"})
+    assert deploy_files(api, "grace", {"notify_then_fail.bpmn": model}).status_code == 201
     start = "/api/v1/process-definitions/notify_then_fail/start"
     failed = api.post(start, "alice", json={"variables": {"fail": True}}).get_json()
     assert failed["status"] == "error" and "broke" in failed["error"]["message"]

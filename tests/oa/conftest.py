@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.extensions import db
 from oa.models import User
+from tests.bpmn_samples import service_process
 
 
 @contextmanager
@@ -39,28 +40,6 @@ def problem_fields(resp) -> set[str]:  # noqa: ANN001
     """The field names a problem+json response complains about."""
     assert resp.mimetype == "application/problem+json", (resp.status_code, resp.get_data(as_text=True))
     return {e["field"] for e in resp.get_json().get("errors", [])}
-
-
-def service_process(key: str, operation: str, params: dict[str, str]) -> bytes:
-    """start -> one service task calling `operation` with params (Python expressions) -> end."""
-    from xml.sax.saxutils import quoteattr
-
-    from tests.bpmn_samples import process
-    rendered = "".join(f'<spiffworkflow:parameter id="{name}" type="str" value={quoteattr(expr)} />'
-                       for name, expr in params.items())
-    return process(key, f"""
-  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-  <bpmn:serviceTask id="call" name="Call">
-    <bpmn:extensionElements>
-      <spiffworkflow:serviceTaskOperator id="{operation}" resultVariable="result">
-        <spiffworkflow:parameters>{rendered}</spiffworkflow:parameters>
-      </spiffworkflow:serviceTaskOperator>
-    </bpmn:extensionElements>
-    <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-  </bpmn:serviceTask>
-  <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call" />
-  <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="end" />""")
 
 
 def run_service(api, operation: str, params: dict[str, str], key: str = "svc_test"):  # noqa: ANN001, ANN201

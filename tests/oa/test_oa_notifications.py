@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from oa.notifications import notify
 from oa.record_models import Notification
+from tests.bpmn_samples import service_process
 from tests.conftest import deploy_files
-from tests.oa.conftest import problem_fields, run_service, service_process
+from tests.oa.conftest import problem_fields, run_service
 
 
 def test_inbox_lists_own_only_and_marks_read(api, dbs) -> None:  # noqa: ANN001
