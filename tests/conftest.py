@@ -13,6 +13,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,8 +46,18 @@ def _prepare(url: str, upload_dir: str) -> None:
         db.engine.dispose()
 
 
-def _pg_admin(url: str):  # noqa: ANN202
-    return create_engine(url, isolation_level="AUTOCOMMIT")
+@contextmanager
+def pg_database(name: str, template: str | None = None) -> Iterator[str]:
+    """A new database on the test PostgreSQL server (a copy of `template` if given); dropped afterwards."""
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -54,16 +65,9 @@ def db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a migrated, seeded, deployed template database."""
     base = tmp_path_factory.mktemp("db")
     if PG_URL:
-        name = f"oaflow_tmpl_{uuid.uuid4().hex[:8]}"
-        admin = _pg_admin(PG_URL)
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-        _prepare(url, str(base / "uploads"))
-        yield url
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with pg_database(f"oaflow_tmpl_{uuid.uuid4().hex[:8]}") as url:
+            _prepare(url, str(base / "uploads"))
+            yield url
     else:
         path = base / "template.db"
         _prepare(f"sqlite:///{path}", str(base / "uploads"))
@@ -74,15 +78,8 @@ def db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def database_url(db_template: str, tmp_path: Path) -> Iterator[str]:
     """A fresh copy of the template database for one test."""
     if PG_URL:
-        name = f"oaflow_t_{os.getpid()}_{next(_counter)}"
-        template = make_url(db_template).database
-        admin = _pg_admin(PG_URL)
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with pg_database(f"oaflow_t_{os.getpid()}_{next(_counter)}", make_url(db_template).database) as url:
+            yield url
     else:
         path = tmp_path / "test.db"
         shutil.copy(db_template[len("sqlite:///"):], path)

@@ -13,29 +13,22 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, inspect
 
 import crm.models  # noqa: F401  (every table, as migrations/env.py registers them)
 import engine.models  # noqa: F401
 import oa.models  # noqa: F401
 from api.config import ROOT
 from store.base import Base
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, pg_database
 
 
 @pytest.fixture
 def empty_database(tmp_path: Path) -> Iterator[str]:
     """URL of a brand-new empty database (a file on SQLite, a new database on PostgreSQL)."""
     if PG_URL:
-        name = f"oaflow_mig_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with pg_database(f"oaflow_mig_{uuid.uuid4().hex[:8]}") as url:
+            yield url
     else:
         yield f"sqlite:///{tmp_path / 'empty.db'}"
 
