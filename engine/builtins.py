@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from engine import webhooks
 from engine.models import HistoryEvent, InstanceViewer
 from engine.services import ServiceCall, ServiceRegistry
+from store.base import insert_on_conflict, utcnow
 
 if TYPE_CHECKING:
     from engine.runtime import Engine
@@ -24,13 +23,13 @@ def register_builtins(registry: ServiceRegistry, engine: Engine) -> None:
         for group in _names(call.params.get("groups")):
             users |= directory.members_of(group)
         users.discard(call.started_by or "")
-        viewing = set(call.session.scalars(select(InstanceViewer.username).where(
-            InstanceViewer.instance_id == call.instance_id,
-            InstanceViewer.username.in_(sorted(users))))) if users else set()
         added = []
-        for user in sorted(users - viewing):
-            call.session.add(InstanceViewer(instance_id=call.instance_id, username=user, added_by=None))
-            added.append(user)
+        if users:  # one statement: the users not yet viewing are added, and only they come back
+            added = sorted(call.session.scalars(
+                insert_on_conflict(call.session, InstanceViewer.__table__, ["instance_id", "username"])
+                .returning(InstanceViewer.__table__.c.username),
+                [{"instance_id": call.instance_id, "username": u, "added_by": None, "added_at": utcnow()}
+                 for u in sorted(users)]))
         if call.record is not None:
             call.record("cc", data={"users": added})
         else:

@@ -53,7 +53,7 @@ from engine.scripting import SandboxEnvironment, SandboxScriptEngine, ScriptLimi
 from engine.serialization import dump_state, load_state
 from engine.services import ServiceCall, ServiceRegistry
 from forms.validation import validate_data
-from store.base import transaction_cache, utcnow
+from store.base import DIRECTORY_CACHE_KEY, transaction_cache, utcnow
 
 log = logging.getLogger("oaflow.engine")
 T = TypeVar("T")
@@ -309,7 +309,7 @@ class Engine(ApproverActions):
 
     def directory(self, session: Session) -> assignment.Directory:
         """The org chart for the current transaction: every step of a command shares its look-ups."""
-        return transaction_cache(session, "oaflow.directory", lambda: self.directory_factory(session))
+        return transaction_cache(session, DIRECTORY_CACHE_KEY, lambda: self.directory_factory(session))
 
     def _script_engine(self, session: Session, instance: ProcessInstance, ctx_box: list) -> _ScriptEngine:
         directory = self.directory(session)

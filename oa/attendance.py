@@ -20,9 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oa.models import Department, User
-from oa.org import OrgDirectory
+from oa.org import OrgDirectory, directory_for
 from oa.record_models import AttendanceRecord, LeaveRecord, ShiftRule
-from store.base import utcnow
+from store.base import insert_on_conflict, utcnow
 from store.errors import Conflict, Forbidden, InvalidData, NotFound
 
 MAX_LEAVE_SPAN_DAYS = 366
@@ -72,13 +72,6 @@ def rule_for(session: Session, user: User | None) -> ShiftRule:
     return default if default is not None else default_rule(session)
 
 
-def _user(session: Session, username: Any, field_name: str = "user") -> User:
-    user = session.scalar(select(User).where(User.username == username)) if isinstance(username, str) else None
-    if user is None:
-        raise InvalidData(f"no user {username!r}", errors=[{"field": field_name, "message": "unknown user"}])
-    return user
-
-
 def _as_date(value: Any, field_name: str) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -126,9 +119,12 @@ def clock_out(session: Session, username: str, now: datetime | None = None) -> A
 
 # --------------------------------------------------------------------------- leave
 def record_leave(session: Session, username: str, start_date: Any, end_date: Any, leave_type: str,
-                 instance_id: int | None = None) -> list[LeaveRecord]:
-    """Record approved leave as one LeaveRecord per work day in [start_date, end_date]; re-recording updates."""
-    user = _user(session, username)
+                 instance_id: int | None = None) -> list[date]:
+    """Record approved leave as one LeaveRecord per work day in [start_date, end_date]; re-recording a day
+    updates its type and instance. Returns the days recorded."""
+    user = directory_for(session).user(username) if isinstance(username, str) else None
+    if user is None:
+        raise InvalidData(f"no user {username!r}", errors=[{"field": "user", "message": "unknown user"}])
     start, end = _as_date(start_date, "start_date"), _as_date(end_date, "end_date")
     if end < start:
         raise InvalidData("the leave ends before it starts",
@@ -140,19 +136,14 @@ def record_leave(session: Session, username: str, start_date: Any, end_date: Any
         raise InvalidData("a leave type is required", errors=[{"field": "leave_type", "message": "required"}])
     leave_type = leave_type.strip()[:LEAVE_TYPE_MAX]
     work_days = set(rule_for(session, user).work_days or [])
-    existing = {r.date: r for r in session.scalars(select(LeaveRecord).where(
-        LeaveRecord.user == user.username, LeaveRecord.date >= start, LeaveRecord.date <= end))}
-    rows = []
-    day = start
-    while day <= end:
-        if day.weekday() in work_days:
-            row = existing.get(day) or LeaveRecord(user=user.username, date=day)
-            row.leave_type, row.instance_id = leave_type, instance_id
-            session.add(row)
-            rows.append(row)
-        day += timedelta(days=1)
-    session.flush()
-    return rows
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)
+            if (start + timedelta(days=n)).weekday() in work_days]
+    if days:  # one statement: new days inserted, days already recorded take the new type and instance
+        session.execute(insert_on_conflict(session, LeaveRecord.__table__, ["user", "date"],
+                                           ["leave_type", "instance_id"]),
+                        [{"user": user.username, "date": day, "leave_type": leave_type, "instance_id": instance_id}
+                         for day in days])
+    return days
 
 
 # --------------------------------------------------------------------------- who may see whom

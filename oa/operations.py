@@ -50,9 +50,9 @@ def record_leave(call: ServiceCall) -> dict[str, Any]:
     """Record approved leave days for a user (never counted as absence)."""
     from oa.attendance import record_leave as write_leave
     p = call.params
-    rows = write_leave(call.session, p.get("user"), p.get("start_date"), p.get("end_date"), p.get("leave_type"),
+    days = write_leave(call.session, p.get("user"), p.get("start_date"), p.get("end_date"), p.get("leave_type"),
                        instance_id=call.instance_id)
-    return {"user": p.get("user"), "leave_days": len(rows)}
+    return {"user": p.get("user"), "leave_days": len(days)}
 
 
 @_as_incident

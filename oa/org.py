@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from oa.models import Department, Group, User
+from store.base import DIRECTORY_CACHE_KEY, transaction_cache
 
 
 def department_chain(user: User) -> set[int]:
@@ -37,6 +38,10 @@ class OrgDirectory:
             self._users[username] = self.session.scalar(
                 select(User).options(joinedload(User.manager)).where(User.username == username))
         return self._users[username]
+
+    def user(self, username: str | None) -> User | None:
+        """The user of that name (active or not), or None."""
+        return self._user(username)
 
     def user_exists(self, username: str) -> bool:
         """True if an active user of that name exists."""
@@ -101,3 +106,10 @@ class OrgDirectory:
             if name.lower() == label.strip().lower():
                 return name
         return None
+
+
+def directory_for(session: Session) -> OrgDirectory:
+    """The org chart of the session's current transaction, shared with the engine's look-ups in the same
+    step (a service task asking about the applicant finds what the assignment rules already read)."""
+    found = transaction_cache(session, DIRECTORY_CACHE_KEY, lambda: OrgDirectory(session))
+    return found if isinstance(found, OrgDirectory) else OrgDirectory(session)

@@ -6,11 +6,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import JSON, MetaData
+from sqlalchemy import JSON, MetaData, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy.sql.dml import Insert
 
 T = TypeVar("T")
+
+# transaction_cache key of the org chart the engine and the OA operations share within one transaction
+DIRECTORY_CACHE_KEY = "oaflow.directory"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -51,3 +56,18 @@ def transaction_cache(session: Session, key: str, build: Callable[[], T]) -> T:
     value = build()
     real.info[key] = (real.get_transaction(), value)
     return value
+
+
+def insert_on_conflict(session: Session, table: Table, conflict: list[str], update: list[str] = ()) -> Insert:
+    """INSERT into `table` that skips rows whose `conflict` columns already exist, or, with `update`,
+    overwrites those columns of the existing row (ON CONFLICT on PostgreSQL and SQLite alike).
+
+    One statement instead of a SELECT for what exists and an INSERT for what does not; add
+    `.returning(...)` to learn which rows it wrote.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    if update:
+        return stmt.on_conflict_do_update(index_elements=conflict,
+                                          set_={name: stmt.excluded[name] for name in update})
+    return stmt.on_conflict_do_nothing(index_elements=conflict)

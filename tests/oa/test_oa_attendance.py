@@ -108,7 +108,9 @@ def test_record_leave_counts_work_days_and_the_operation(api, dbs) -> None:  # n
         # Fri 9th, Mon 12th, Tue 13th: the weekend is not leave
         assert [r.date.day for r in rows] == [9, 12, 13] and {r.instance_id for r in rows} == {instance_id}
         again = record_leave(s, "carol", "2026-10-13", "2026-10-13", "annual")
-        assert len(again) == 1 and again[0].leave_type == "annual"
+        assert again == [date(2026, 10, 13)]  # recorded again: the day takes the new type, no second row
+        assert s.execute(select(LeaveRecord.leave_type, LeaveRecord.instance_id).where(
+            LeaveRecord.user == "carol", LeaveRecord.date == date(2026, 10, 13))).all() == [("annual", None)]
     bad = run_service(api, "oa.record_leave", {"user": "'carol'", "start_date": "'2026-10-13'",
                                                "end_date": "'2026-10-09'", "leave_type": "'sick'"}, key="svc_bad")
     assert bad.status_code == 201 and bad.get_json()["status"] == "error"
