@@ -37,11 +37,12 @@ class ApproverActions:
         self.check_task_access(session, row, actor)  # type: ignore[attr-defined]
 
         def action(ctx: _Context) -> Task:
-            fresh = self._open_task(session, task_id, fresh=True)  # type: ignore[attr-defined]
+            fresh = ctx.task
             if fresh.status != "open":
                 raise Conflict(f"task {task_id} is already {fresh.status}")
             return act(ctx, fresh)
-        return self._command(session, row.instance_id, actor, action)  # type: ignore[attr-defined]
+        return self._command(session, row.instance_id, actor, action,  # type: ignore[attr-defined]
+                             task_id=task_id)
 
     def _require_user(self, session: Session, username: Any, field: str) -> str:
         if not isinstance(username, str) or not self.directory(session).user_exists(username):  # type: ignore[attr-defined]

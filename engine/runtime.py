@@ -25,6 +25,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, insert, select
 from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
@@ -119,7 +120,9 @@ class _Context:
     auto_complete: list[tuple[str, str]] = field(default_factory=list)  # (task id, reason)
     subscribed: set[str] = field(default_factory=set)  # message names the saved state waits for
     new: bool = False  # the instance was created in this transaction (no rows of its own exist yet)
-    open_ids: set[str] = field(default_factory=set)  # ids of the task rows left open by the last sync
+    open_ids: set[str] = field(default_factory=set)  # ids of the task rows open (those the state has waiting)
+    task: Task | None = None  # the task row a task command acts on, read under the instance lock
+    open_rows: dict[str, Task] | None = None  # the open rows as the last sync left them (None: not yet synced)
 
     def notify(self, users: list[str] | set[str], kind: str, title: str, body: str = "") -> None:
         """Queue an in-app notification for each user (written in this transaction)."""
@@ -324,7 +327,8 @@ class Engine(ApproverActions):
         box: list = []
         workflow.script_engine = self._script_engine(session, instance, box)
         subscribed = _message_names(workflow) if instance.status == "running" else set()
-        ctx = _Context(session, instance, workflow, loaded, actor, subscribed=subscribed)
+        ctx = _Context(session, instance, workflow, loaded, actor, subscribed=subscribed,
+                       open_ids=self._waiting_ids(instance, workflow))
         box.append(ctx)
         return ctx
 
@@ -334,13 +338,32 @@ class Engine(ApproverActions):
             raise NotFound(f"no process instance {instance_id}")
         return inst
 
+    def _locked_instance_and_task(self, session: Session, instance_id: int,
+                                  task_id: str) -> tuple[ProcessInstance, Task]:
+        """Lock the instance and re-read one of its task rows in the same statement (a row read before the
+        lock may be stale: only what is read under the lock is trusted)."""
+        found = session.execute(
+            select(ProcessInstance, Task).join(Task, Task.instance_id == ProcessInstance.id)
+            .where(ProcessInstance.id == instance_id, Task.id == task_id)
+            .with_for_update(of=ProcessInstance).execution_options(populate_existing=True)).one_or_none()
+        if found is None:
+            return self._locked_instance(session, instance_id), self._open_task(session, task_id, fresh=True)
+        return found[0], found[1]
+
     def _command(self, session: Session, instance_id: int, actor: Actor | None,
-                 action: Callable[[_Context], T], *, require_running: bool = True) -> T:
+                 action: Callable[[_Context], T], *, require_running: bool = True, task_id: str | None = None) -> T:
+        """Lock the instance, run `action` on its loaded state, run to the next wait state and save.
+        With `task_id`, that task row is read fresh under the lock as `ctx.task` (commands on a task)."""
         def work() -> T:
-            inst = self._locked_instance(session, instance_id)
+            task = None
+            if task_id is None:
+                inst = self._locked_instance(session, instance_id)
+            else:
+                inst, task = self._locked_instance_and_task(session, instance_id, task_id)
             if require_running and inst.status != "running":
                 raise Conflict(f"process instance {instance_id} is {inst.status}")
             ctx = self._load(session, inst, actor)
+            ctx.task = task
             result = action(ctx)
             self._advance_and_save(ctx)
             return result
@@ -442,13 +465,41 @@ class Engine(ApproverActions):
         log.warning("instance %s error at %s: %s", ctx.instance.id, element_id, message)
 
     # ------------------------------------------------------------------ projection
+    def _waiting_ids(self, inst: ProcessInstance, wf: BpmnWorkflow) -> set[str]:
+        """Ids of the tasks that wait for people: exactly the instance's open task rows once synced."""
+        if inst.status not in ("running", "error"):
+            return set()
+        return {str(t.id) for t in self._tasks(wf, TaskState.READY) if t.task_spec.manual}
+
+    def _open_rows(self, ctx: _Context) -> dict[str, Task]:
+        """The instance's open task rows before this sync.
+
+        Every save leaves the open rows equal to the tasks the saved state has waiting, so a loaded
+        instance's open rows are those of `ctx.open_ids`: taken from the session when the command has
+        already read them (the task being completed), else read by id. Later syncs of the same step
+        reuse what the previous one left.
+        """
+        if ctx.open_rows is not None:
+            return dict(ctx.open_rows)
+        rows: dict[str, Task] = {}
+        unread = []
+        for task_id in ctx.open_ids:
+            row = ctx.session.identity_map.get(sa_inspect(Task).identity_key_from_primary_key((task_id,)))
+            if row is None:
+                unread.append(task_id)
+            elif row.status == "open":
+                rows[task_id] = row
+        if unread:
+            rows.update({r.id: r for r in ctx.session.scalars(select(Task).where(
+                Task.id.in_(sorted(unread)), Task.instance_id == ctx.instance.id, Task.status == "open"))})
+        return rows
+
     def _sync_tasks(self, ctx: _Context) -> None:
         session, inst, wf = ctx.session, ctx.instance, ctx.workflow
         ready = {}
         if inst.status in ("running", "error"):
             ready = {str(t.id): t for t in self._tasks(wf, TaskState.READY) if t.task_spec.manual}
-        open_rows = {} if ctx.new and not ctx.open_ids else {r.id: r for r in session.scalars(
-            select(Task).where(Task.instance_id == inst.id, Task.status == "open"))}
+        open_rows = self._open_rows(ctx)
         now = utcnow()
         for task_id, row in open_rows.items():
             if task_id in ready:
@@ -474,6 +525,7 @@ class Engine(ApproverActions):
                 session.add(row)
                 still_open.append(row)
         ctx.open_ids = set(ready)
+        ctx.open_rows = {row.id: row for row in still_open}
         inst.open_task_rows = still_open
 
     def _fill_task(self, ctx: _Context, row: Task, spiff_task: Any, directory: assignment.Directory,
@@ -738,7 +790,7 @@ class Engine(ApproverActions):
         self.check_task_access(session, row, actor)
 
         def action(ctx: _Context) -> Task:
-            fresh = self._open_task(session, task_id, fresh=True)
+            fresh = ctx.task
             if fresh.status != "open":
                 raise Conflict(f"task {task_id} is already {fresh.status}")
             self._check_may_work(fresh, actor)
@@ -764,14 +816,14 @@ class Engine(ApproverActions):
                        comment=comment, data={"variables": variables})
             return fresh
 
-        return self._command(session, row.instance_id, actor, action)
+        return self._command(session, row.instance_id, actor, action, task_id=task_id)
 
     def claim(self, session: Session, task_id: str, actor: Actor) -> Task:
         """Take an unassigned task the actor is a candidate for."""
         row = self._open_task(session, task_id)
 
         def action(ctx: _Context) -> Task:
-            fresh = self._open_task(session, task_id, fresh=True)
+            fresh = ctx.task
             if fresh.status != "open":
                 raise Conflict(f"task {task_id} is already {fresh.status}")
             if fresh.assignee == actor.username:
@@ -785,14 +837,14 @@ class Engine(ApproverActions):
             ctx.record("task_claimed", task_id=task_id, element_id=fresh.element_id)
             return fresh
 
-        return self._command(session, row.instance_id, actor, action)
+        return self._command(session, row.instance_id, actor, action, task_id=task_id)
 
     def unclaim(self, session: Session, task_id: str, actor: Actor) -> Task:
         """Give a claimed task back to its candidates."""
         row = self._open_task(session, task_id)
 
         def action(ctx: _Context) -> Task:
-            fresh = self._open_task(session, task_id, fresh=True)
+            fresh = ctx.task
             if fresh.status != "open":
                 raise Conflict(f"task {task_id} is already {fresh.status}")
             if fresh.assignee != actor.username:
@@ -803,7 +855,7 @@ class Engine(ApproverActions):
             ctx.record("task_unclaimed", task_id=task_id, element_id=fresh.element_id)
             return fresh
 
-        return self._command(session, row.instance_id, actor, action)
+        return self._command(session, row.instance_id, actor, action, task_id=task_id)
 
     def cancel(self, session: Session, instance_id: int, actor: Actor, reason: str | None = None) -> ProcessInstance:
         """Cancel a running instance (its starter or an admin)."""
