@@ -338,22 +338,26 @@ class Engine(ApproverActions):
             raise NotFound(f"no process instance {instance_id}")
         return inst
 
-    def _locked_instance_and_task(self, session: Session, instance_id: int,
+    def _locked_instance_and_task(self, session: Session, instance_id: int | None,
                                   task_id: str) -> tuple[ProcessInstance, Task]:
-        """Lock the instance and re-read one of its task rows in the same statement (a row read before the
-        lock may be stale: only what is read under the lock is trusted)."""
-        found = session.execute(
-            select(ProcessInstance, Task).join(Task, Task.instance_id == ProcessInstance.id)
-            .where(ProcessInstance.id == instance_id, Task.id == task_id)
-            .with_for_update(of=ProcessInstance).execution_options(populate_existing=True)).one_or_none()
-        if found is None:
-            return self._locked_instance(session, instance_id), self._open_task(session, task_id, fresh=True)
-        return found[0], found[1]
+        """Lock the task's instance (found through the task when `instance_id` is None), then read the task
+        row again: a row read before the lock may be stale, and on PostgreSQL only a statement that starts
+        after the lock is granted sees what the previous holder committed."""
+        if instance_id is None:
+            inst = session.scalars(select(ProcessInstance).where(
+                ProcessInstance.id == select(Task.instance_id).where(Task.id == task_id).scalar_subquery())
+                .with_for_update().execution_options(populate_existing=True)).one_or_none()
+            if inst is None:
+                raise NotFound(f"no task {task_id}")
+        else:
+            inst = self._locked_instance(session, instance_id)
+        return inst, self._open_task(session, task_id, fresh=True)
 
-    def _command(self, session: Session, instance_id: int, actor: Actor | None,
+    def _command(self, session: Session, instance_id: int | None, actor: Actor | None,
                  action: Callable[[_Context], T], *, require_running: bool = True, task_id: str | None = None) -> T:
         """Lock the instance, run `action` on its loaded state, run to the next wait state and save.
-        With `task_id`, that task row is read fresh under the lock as `ctx.task` (commands on a task)."""
+        With `task_id`, that task row is read fresh under the lock as `ctx.task` (commands on a task; the
+        instance may then be given as None: the task's own)."""
         def work() -> T:
             task = None
             if task_id is None:
@@ -786,11 +790,12 @@ class Engine(ApproverActions):
                  comment: str | None = None) -> Task:
         """Complete a task with form data, run to the next wait state and save everything at once."""
         variables = variables if variables is not None else {}
-        row = self._open_task(session, task_id)
-        self.check_task_access(session, row, actor)
 
         def action(ctx: _Context) -> Task:
             fresh = ctx.task
+            self.check_task_access(session, fresh, actor)  # 404 for a task the actor may not even read
+            if ctx.instance.status != "running":
+                raise Conflict(f"process instance {ctx.instance.id} is {ctx.instance.status}")
             if fresh.status != "open":
                 raise Conflict(f"task {task_id} is already {fresh.status}")
             self._check_may_work(fresh, actor)
@@ -816,7 +821,7 @@ class Engine(ApproverActions):
                        comment=comment, data={"variables": variables})
             return fresh
 
-        return self._command(session, row.instance_id, actor, action, task_id=task_id)
+        return self._command(session, None, actor, action, require_running=False, task_id=task_id)
 
     def claim(self, session: Session, task_id: str, actor: Actor) -> Task:
         """Take an unassigned task the actor is a candidate for."""

@@ -112,7 +112,6 @@ def unclaim(task_id: str) -> dict:
 def complete(task_id: str) -> dict:
     """Complete a task with form data; the instance runs to its next wait state."""
     body = json_body(CompleteRequest())
-    _held = _readable_task(task_id)  # kept referenced: the engine finds it in the identity map
     row = get_engine().complete(db.session, task_id, current_actor(), body["variables"], body["comment"])
     return TaskOut().dump(row)
 
