@@ -168,7 +168,7 @@ def _request_logging(app: Flask) -> None:
     @app.after_request
     def log_request(response):  # noqa: ANN001, ANN202
         duration = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        user = g.get("user")
+        user = g.get("principal") or g.get("user")  # API requests: the principal; web pages: the user
         access.info("%s %s %s", request.method, request.path, response.status_code, extra={
             "method": request.method, "path": request.path, "status": response.status_code,
             "duration_ms": round(duration, 1), "user": user.username if user else None,

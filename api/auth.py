@@ -6,19 +6,19 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from api.errors import ApiError
 from api.extensions import db
 from engine.runtime import Actor
-from oa.models import ApiKey, User
+from oa.models import ApiKey, Group, User, user_group
 from store.base import utcnow
 
 API_KEY_PREFIX = "oak_"
@@ -71,36 +71,79 @@ def _user_from_api_key(raw: str) -> User | None:
     return row.user if row.user.active else None
 
 
-def _user_from_token(raw: str) -> User | None:
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: what every request needs of its user, read without building the ORM object."""
+
+    id: int
+    username: str
+    roles: frozenset[str]
+    groups: frozenset[str]
+
+    def has_role(self, *roles: str) -> bool:
+        """True if the user holds any of `roles`."""
+        return any(r in self.roles for r in roles)
+
+
+_users, _groups = User.__table__, Group.__table__
+# the user's row and group names in one statement (a row per group; one row with no group name if none)
+_PRINCIPAL_BY_ID = (
+    select(_users.c.username, _users.c.roles, _users.c.active, _users.c.token_version, _groups.c.name)
+    .select_from(_users.outerjoin(user_group, user_group.c.user_id == _users.c.id)
+                 .outerjoin(_groups, _groups.c.id == user_group.c.group_id))
+    .where(_users.c.id == bindparam("uid")))
+
+
+def _principal_from_token(raw: str) -> Principal | None:
     try:
         payload = _serializer().loads(raw, max_age=int(current_app.config["OAFLOW_TOKEN_TTL"]))
     except SignatureExpired as err:
         raise ApiError(401, "Unauthorized", "the access token has expired; log in again") from err
     except BadSignature:
         return None
-    if not isinstance(payload, dict):
+    uid = payload.get("uid") if isinstance(payload, dict) else None
+    if not isinstance(uid, int) or isinstance(uid, bool):
         return None
-    uid = payload.get("uid")
-    user = db.session.get(User, uid, options=[joinedload(User.groups)]) if isinstance(uid, int) else None
-    if user is None or not user.active or user.token_version != payload.get("tv"):
+    rows = db.session.connection().execute(_PRINCIPAL_BY_ID, {"uid": uid}).all()
+    if not rows or not rows[0].active or rows[0].token_version != payload.get("tv"):
         return None
-    return user
+    return Principal(uid, rows[0].username, frozenset(rows[0].roles or []),
+                     frozenset(r.name for r in rows if r.name is not None))
 
 
-def current_user() -> User:
-    """The authenticated user of this request; 401 if there is none."""
-    if "user" in g:
-        return g.user
+def _principal_of(user: User) -> Principal:
+    return Principal(user.id, user.username, frozenset(user.roles or []), frozenset(gr.name for gr in user.groups))
+
+
+def current_principal() -> Principal:
+    """Who is asking (401 without valid credentials): a bearer token or an integrator's API key."""
+    if "principal" in g:
+        return g.principal
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise ApiError(401, "Unauthorized", "send 'Authorization: Bearer <token or API key>'")
     raw = raw.strip()
-    user = _user_from_api_key(raw) if raw.startswith(API_KEY_PREFIX) else _user_from_token(raw)
-    if user is None:
+    principal = None
+    if raw.startswith(API_KEY_PREFIX):
+        user = _user_from_api_key(raw)
+        if user is not None:
+            g.user = user
+            principal = _principal_of(user)
+    else:
+        principal = _principal_from_token(raw)
+    if principal is None:
         raise ApiError(401, "Unauthorized", "the token or API key is not valid")
-    g.user = user
-    return user
+    g.principal = principal
+    return principal
+
+
+def current_user() -> User:
+    """The authenticated user of this request as a database object; 401 if there is none."""
+    if "user" not in g:
+        principal = current_principal()
+        g.user = db.session.get(User, principal.id)
+    return g.user
 
 
 def actor_of(user: User) -> Actor:
@@ -111,14 +154,14 @@ def actor_of(user: User) -> Actor:
 def current_actor() -> Actor:
     """The engine actor of the authenticated user."""
     if "actor" not in g:
-        g.actor = actor_of(current_user())
+        principal = current_principal()
+        g.actor = Actor(principal.username, principal.roles, principal.groups)
     return g.actor
 
 
 def require_roles(*roles: str) -> None:
     """403 unless the current user holds one of `roles`."""
-    user = current_user()
-    if not user.has_role(*roles):
+    if not current_principal().has_role(*roles):
         raise ApiError(403, "Forbidden", f"this needs one of the roles: {', '.join(roles)}")
 
 
@@ -126,6 +169,6 @@ def login_required(func: Callable[..., Any]) -> Callable[..., Any]:
     """Route decorator: 401 without valid credentials."""
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        current_user()
+        current_principal()
         return func(*args, **kwargs)
     return wrapper
