@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -91,6 +92,37 @@ class _EngineLoop(IncidentError):
     pass
 
 
+class _OperationFailed(BaseException):
+    """A service operation failed: the command's transaction is rolled back and the command runs again,
+    with this run of the operation recorded as failed. (A BaseException, so that no handler of ordinary
+    errors on the way takes it for the incident itself.)
+
+    Operations run without a savepoint of their own: a failure is rare, and a SAVEPOINT with its
+    RELEASE around every operation costs two statements on every step that calls one.
+    """
+
+    def __init__(self, key: tuple[str, int], message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+class _RecordedFailure(Exception):
+    """The operation that failed in an earlier attempt of the command: now the instance's incident."""
+
+    def __init__(self, message: str, task: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.task = task
+
+
+# (element id, nth run of it in the command) -> incident message, for the attempts of the current command
+_FAILED_OPERATIONS: ContextVar[dict[tuple[str, int], str] | None] = ContextVar("oaflow_failed_operations",
+                                                                               default=None)
+# a command whose operations keep failing differently on every attempt gives up after this many
+MAX_COMMAND_ATTEMPTS = 5
+
+
 @dataclass
 class _Event:
     """A history event recorded during a step; written with the others in one INSERT when the step saves."""
@@ -123,6 +155,7 @@ class _Context:
     open_ids: set[str] = field(default_factory=set)  # ids of the task rows open (those the state has waiting)
     task: Task | None = None  # the task row a task command acts on, read under the instance lock
     open_rows: dict[str, Task] | None = None  # the open rows as the last sync left them (None: not yet synced)
+    operation_runs: dict[str, int] = field(default_factory=dict)  # element id -> service calls made so far
 
     def notify(self, users: list[str] | set[str], kind: str, title: str, body: str = "") -> None:
         """Queue an in-app notification for each user (written in this transaction)."""
@@ -157,23 +190,45 @@ class _ScriptEngine(SandboxScriptEngine):
                            record=lambda type_, **kw: ctx.record(type_, user=None,
                                                                  element_id=task.task_spec.bpmn_id, **kw),
                            notify=lambda users, kind, title, body="": notices.append((users, kind, title, body)))
+        element = task.task_spec.bpmn_id or task.task_spec.name
+        ctx.operation_runs[element] = run = ctx.operation_runs.get(element, 0) + 1
+        failed = _FAILED_OPERATIONS.get()
+        if failed is not None and (element, run) in failed:  # it failed in an earlier attempt of this command
+            raise _RecordedFailure(failed[(element, run)], task)
         try:
-            with ctx.session.begin_nested():  # an operation that fails leaves none of its writes behind
-                result = op.func(call)
+            result = op.func(call)
         except OperationalError:
             raise  # the database itself is unreachable: the whole step fails (503), nothing is saved
         except EngineError as err:  # the operation refused the data the model gave it
-            raise WorkflowTaskException(f"service operation '{operation_name}' refused: {err.detail}",
-                                        task=task, exception=err) from err
+            failure = WorkflowTaskException(f"service operation '{operation_name}' refused: {err.detail}",
+                                            task=task, exception=err)
         except Exception as err:  # an operation's own failure (or a constraint it broke) is an incident
             detail = str(getattr(err, "orig", None) or err).strip().splitlines()[0][:500]
-            raise WorkflowTaskException(f"service operation '{operation_name}' failed: {detail}",
-                                        task=task, exception=err) from err
+            failure = WorkflowTaskException(f"service operation '{operation_name}' failed: {detail}",
+                                            task=task, exception=err)
+        else:
+            failure = None
+        if failure is not None:
+            # Its writes (and on PostgreSQL the transaction itself) are spoilt: the command runs again
+            # from the start in a new transaction, where this run of the operation is the incident.
+            raise _OperationFailed((element, run), _incident_message(failure))
         for users, kind, title, body in notices:
             ctx.notify(users, kind, title, body)
         ctx.record("service_called", element_id=task.task_spec.bpmn_id,
                    data={"operation": operation_name, "params": _jsonable(params)})
         return json.dumps(_jsonable(result))
+
+
+def _incident_message(err: BaseException) -> str:
+    """What an instance's incident says about the error that stopped it."""
+    if isinstance(err, _RecordedFailure):
+        return err.message
+    message = str(err) or type(err).__name__
+    if isinstance(err, WorkflowException) and getattr(err, "exception", None) is not None:
+        inner = err.exception
+        if str(inner) and str(inner) not in message:
+            message = f"{message}: {inner}"
+    return message
 
 
 def _jsonable(value: Any) -> Any:
@@ -292,7 +347,28 @@ class Engine(ApproverActions):
 
     # ------------------------------------------------------------------ executor
     def _transaction(self, session: Session, work: Callable[[], T]) -> T:
-        """Run `work` in one write transaction; map concurrency failures to Conflict."""
+        """Run `work` in one write transaction; map concurrency failures to Conflict.
+
+        When a service operation fails, everything is rolled back and `work` runs once more, the
+        operation's run now recorded as failed (the instance's incident, saved with the rest).
+        """
+        failed: dict[tuple[str, int], str] = {}
+        token = _FAILED_OPERATIONS.set(failed)
+        try:
+            for _attempt in range(MAX_COMMAND_ATTEMPTS):
+                try:
+                    return self._attempt(session, work)
+                except _OperationFailed as failure:
+                    if failure.key in failed:  # cannot happen: a recorded failure is never run again
+                        raise RuntimeError(f"operation {failure.key} failed twice") from None
+                    failed[failure.key] = failure.message
+            raise RuntimeError(f"gave up after {MAX_COMMAND_ATTEMPTS} attempts: service operations kept "
+                               f"failing ({', '.join(f'{e} #{n}' for e, n in failed)})")
+        finally:
+            _FAILED_OPERATIONS.reset(token)
+
+    @staticmethod
+    def _attempt(session: Session, work: Callable[[], T]) -> T:
         begin_write(session)
         try:
             result = work()
@@ -457,11 +533,7 @@ class Engine(ApproverActions):
         task = getattr(err, "task", None)
         if task is not None:
             element_id = getattr(task.task_spec, "bpmn_id", None)
-        message = str(err) or type(err).__name__
-        if isinstance(err, WorkflowException) and getattr(err, "exception", None) is not None:
-            inner = err.exception
-            if str(inner) and str(inner) not in message:
-                message = f"{message}: {inner}"
+        message = _incident_message(err)
         ctx.instance.status = "error"
         ctx.instance.error_message = message[:4000]
         ctx.instance.error_element_id = element_id

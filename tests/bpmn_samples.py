@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
   xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
@@ -103,20 +105,29 @@ def message_start_process(key: str, message: str = "order_placed") -> bytes:
 
 
 def service_process(key: str, operation: str, params: dict[str, str]) -> bytes:
-    """start -> one service task calling `operation` with params (Python expressions) -> end."""
+    """start -> one service task `call` calling `operation` with params (Python expressions) -> end."""
+    return service_chain_process(key, [("call", operation, params)])
+
+
+def service_chain_process(key: str, calls: list[tuple[str, str, dict[str, str]]]) -> bytes:
+    """start -> a service task per (element id, operation, params) in order -> end."""
     from xml.sax.saxutils import quoteattr
-    rendered = "".join(f'<spiffworkflow:parameter id="{name}" type="str" value={quoteattr(expr)} />'
-                       for name, expr in params.items())
-    return process(key, f"""
-  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-  <bpmn:serviceTask id="call" name="Call">
+    ids = ["start", *(element for element, _, _ in calls), "end"]
+    tasks = []
+    for n, (element, operation, params) in enumerate(calls, start=1):
+        rendered = "".join(f'<spiffworkflow:parameter id="{name}" type="str" value={quoteattr(expr)} />'
+                           for name, expr in params.items())
+        tasks.append(f"""
+  <bpmn:serviceTask id="{element}" name="Call {element}">
     <bpmn:extensionElements>
-      <spiffworkflow:serviceTaskOperator id="{operation}" resultVariable="result">
+      <spiffworkflow:serviceTaskOperator id="{operation}" resultVariable="result_{element}">
         <spiffworkflow:parameters>{rendered}</spiffworkflow:parameters>
       </spiffworkflow:serviceTaskOperator>
     </bpmn:extensionElements>
-    <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-  </bpmn:serviceTask>
-  <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call" />
-  <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="end" />""")
+    <bpmn:incoming>f{n}</bpmn:incoming><bpmn:outgoing>f{n + 1}</bpmn:outgoing>
+  </bpmn:serviceTask>""")
+    flows = "".join(f'\n  <bpmn:sequenceFlow id="f{n}" sourceRef="{a}" targetRef="{b}" />'
+                    for n, (a, b) in enumerate(itertools.pairwise(ids), start=1))
+    return process(key, f"""
+  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>{"".join(tasks)}
+  <bpmn:endEvent id="end"><bpmn:incoming>f{len(calls) + 1}</bpmn:incoming></bpmn:endEvent>{flows}""")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.models import HistoryEvent, ProcessInstance, Task
-from tests.bpmn_samples import script_process, service_process
+from tests.bpmn_samples import script_process, service_chain_process, service_process
 from tests.conftest import deploy_files
 from tests.faults.conftest import count_rows
 
@@ -106,3 +106,42 @@ def test_a_failed_operation_sends_none_of_its_notifications(api, app) -> None:  
     assert done["status"] == "completed"
     titles = [n["title"] for n in api.get("/api/v1/notifications", "dave").get_json()["items"]]
     assert "from the operation (fail=False)" in titles and "from the operation (fail=True)" not in titles
+
+
+def test_a_failed_operation_leaves_none_of_its_writes_and_the_step_before_it_stands(api, app) -> None:  # noqa: ANN001
+    """Three operations in one step: the first writes and succeeds; the second writes, then breaks a unique
+    constraint (on PostgreSQL that spoils the whole transaction). The instance stops in `error` at the second,
+    with the first one's record and history saved and nothing of the second's; the third never runs."""
+    from sqlalchemy import insert
+
+    from oa.models import User
+    from oa.notifications import notify
+
+    def write(call) -> dict:  # noqa: ANN001
+        notify(call.session, "dave", "info", f"written by {call.params['tag']}")
+        call.session.flush()
+        if call.params["tag"] == "second":
+            call.session.execute(insert(User.__table__).values(username="alice", display_name="twin"))
+        return {"ok": True}
+
+    app.extensions["oaflow_engine"].services.register("test.write", write, params={"tag"})
+    model = service_chain_process("write_chain", [("first", "test.write", {"tag": "'first'"}),
+                                                  ("second", "test.write", {"tag": "'second'"}),
+                                                  ("third", "test.write", {"tag": "'third'"})])
+    assert deploy_files(api, "grace", {"write_chain.bpmn": model}).status_code == 201
+    users = count_rows(app, User)
+    resp = api.post("/api/v1/process-definitions/write_chain/start", "alice", json={"variables": {}})
+    assert resp.status_code == 201, resp.get_json()
+    inst = resp.get_json()
+    assert inst["status"] == "error" and inst["error"]["element_id"] == "second", inst
+    assert "test.write" in inst["error"]["message"] and "failed" in inst["error"]["message"]
+    assert inst["variables"]["result_first"] == {"ok": True} and "result_second" not in inst["variables"]
+    titles = [n["title"] for n in api.get("/api/v1/notifications", "dave").get_json()["items"]]
+    assert "written by first" in titles
+    assert "written by second" not in titles and "written by third" not in titles
+    assert count_rows(app, User) == users
+    history = api.get(f"/api/v1/process-instances/{inst['id']}/history", "alice").get_json()["items"]
+    called = [h["element_id"] for h in history if h["type"] == "service_called"]
+    assert called == ["first"]
+    assert [h["element_id"] for h in history if h["type"] == "error"] == ["second"]
+    assert [h["type"] for h in history].count("started") == 1  # the re-run left no trace of the first attempt
