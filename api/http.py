@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from flask import request
@@ -13,8 +14,15 @@ from api.errors import ApiError, marshmallow_errors
 from api.extensions import db
 
 
-def json_body(schema: Schema) -> dict:
-    """The request's JSON body loaded through `schema`: 400 if malformed, 422 naming bad fields."""
+@cache
+def schema(cls: type[Schema], many: bool = False) -> Schema:
+    """The one shared instance of a schema class: building a schema copies all its fields, while an
+    instance may load and dump any number of times, from any thread."""
+    return cls(many=many)
+
+
+def json_body(cls: type[Schema]) -> dict:
+    """The request's JSON body loaded through schema `cls`: 400 if malformed, 422 naming bad fields."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         data: Any = {}
@@ -31,7 +39,7 @@ def json_body(schema: Schema) -> dict:
     if bad is not None:
         raise ApiError(422, "Validation failed", "text may not contain NUL characters",
                        [{"field": bad, "message": "contains a NUL (\\u0000) character"}])
-    return schema.load(data)
+    return schema(cls).load(data)
 
 
 def _nul_path(value: Any, path: str = "") -> str | None:
@@ -54,15 +62,15 @@ def _nul_path(value: Any, path: str = "") -> str | None:
     return None
 
 
-def query_args(schema: Schema) -> dict:
-    """Query-string arguments loaded through `schema` (422 naming bad arguments)."""
+def query_args(cls: type[Schema]) -> dict:
+    """Query-string arguments loaded through schema `cls` (422 naming bad arguments)."""
     args = request.args.to_dict()
     bad = _nul_path(args)
     if bad is not None:
         raise ApiError(422, "Invalid query", "query arguments may not contain NUL characters",
                        [{"field": bad, "message": "contains a NUL (\\u0000) character"}])
     try:
-        return schema.load(args)
+        return schema(cls).load(args)
     except ValidationError as err:
         raise ApiError(422, "Invalid query", "some query arguments are invalid",
                        marshmallow_errors(err.messages)) from err

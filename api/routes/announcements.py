@@ -48,7 +48,7 @@ def _dump_for(rows: list) -> list[dict]:
 @login_required
 def list_announcements() -> dict:
     """Announcements visible to me now (?unread=true: not yet read); ?mine=true: the ones I wrote."""
-    args = query_args(AnnouncementArgs())
+    args = query_args(AnnouncementArgs)
     user = current_user()
     query = (announcements.authored_query(user) if args["mine"]
              else announcements.visible_query(user, unread_only=args["unread"]))
@@ -59,7 +59,7 @@ def list_announcements() -> dict:
 @login_required
 def create_announcement() -> tuple[dict, int]:
     """Publish an announcement (admins: anyone; department heads: their departments)."""
-    body = json_body(AnnouncementCreate())
+    body = json_body(AnnouncementCreate)
     for key in ("publish_at", "expire_at"):
         if body[key] is not None:
             body[key] = parse_moment(body[key], key)

@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from api.auth import current_actor, login_required
 from api.errors import ApiError
 from api.extensions import db
-from api.http import json_body
+from api.http import json_body, schema
 from api.routes.instances import instance_dict, readable_instance
 from api.schemas import Strict, TaskOut
 from api.state import get_engine
@@ -53,24 +53,26 @@ class Withdraw(Strict):
 @login_required
 def transfer(task_id: str) -> dict:
     """转交: hand the task to another user."""
-    body = json_body(HandOver())
-    return TaskOut().dump(get_engine().transfer(db.session, task_id, current_actor(), body["to"], body["comment"]))
+    body = json_body(HandOver)
+    row = get_engine().transfer(db.session, task_id, current_actor(), body["to"], body["comment"])
+    return schema(TaskOut).dump(row)
 
 
 @bp.post("/tasks/<task_id>/delegate")
 @login_required
 def delegate(task_id: str) -> dict:
     """委派: another user works it, then it comes back to you to finish."""
-    body = json_body(HandOver())
-    return TaskOut().dump(get_engine().delegate(db.session, task_id, current_actor(), body["to"], body["comment"]))
+    body = json_body(HandOver)
+    row = get_engine().delegate(db.session, task_id, current_actor(), body["to"], body["comment"])
+    return schema(TaskOut).dump(row)
 
 
 @bp.post("/tasks/<task_id>/add-signer")
 @login_required
 def add_signer(task_id: str) -> dict:
     """加签: someone signs before you (then it returns to you) or after you."""
-    body = json_body(AddSigner())
-    return TaskOut().dump(get_engine().add_signer(db.session, task_id, current_actor(), body["user"],
+    body = json_body(AddSigner)
+    return schema(TaskOut).dump(get_engine().add_signer(db.session, task_id, current_actor(), body["user"],
                                                   body["position"]))
 
 
@@ -86,7 +88,7 @@ def return_targets(task_id: str) -> dict:
 @login_required
 def return_task(task_id: str) -> dict:
     """退回: send the instance back to an earlier step."""
-    body = json_body(ReturnTo())
+    body = json_body(ReturnTo)
     inst = get_engine().return_to(db.session, task_id, current_actor(), body["target_element_id"], body["comment"])
     return instance_dict(inst)
 
@@ -95,7 +97,7 @@ def return_task(task_id: str) -> dict:
 @login_required
 def cc_task(task_id: str) -> dict:
     """抄送: let people read this task's instance."""
-    body = json_body(CarbonCopy())
+    body = json_body(CarbonCopy)
     from engine.models import Task
     row = db.session.get(Task, task_id)
     if row is None:
@@ -109,7 +111,7 @@ def cc_task(task_id: str) -> dict:
 @login_required
 def cc_instance(instance_id: int) -> dict:
     """抄送: let people read an instance you can read."""
-    body = json_body(CarbonCopy())
+    body = json_body(CarbonCopy)
     readable_instance(instance_id)
     return {"instance_id": instance_id, "added": get_engine().cc(db.session, instance_id, current_actor(),
                                                                  body["users"])}
@@ -119,14 +121,14 @@ def cc_instance(instance_id: int) -> dict:
 @login_required
 def urge(task_id: str) -> dict:
     """催办: remind the current approvers."""
-    return TaskOut().dump(get_engine().urge(db.session, task_id, current_actor()))
+    return schema(TaskOut).dump(get_engine().urge(db.session, task_id, current_actor()))
 
 
 @bp.post("/tasks/batch-complete")
 @login_required
 def batch_complete() -> dict:
     """Complete several tasks with the same data; each succeeds or fails on its own."""
-    body = json_body(Batch())
+    body = json_body(Batch)
     results = get_engine().batch_complete(db.session, body["task_ids"], current_actor(), body["variables"],
                                           body["comment"])
     return {"results": results, "succeeded": sum(r["status"] == 200 for r in results), "total": len(results)}
@@ -136,7 +138,7 @@ def batch_complete() -> dict:
 @login_required
 def withdraw(instance_id: int) -> dict:
     """撤回: take your request back while no approver has acted."""
-    body = json_body(Withdraw())
+    body = json_body(Withdraw)
     readable_instance(instance_id)
     return instance_dict(get_engine().withdraw(db.session, instance_id, current_actor(), body["reason"]))
 

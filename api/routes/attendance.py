@@ -74,7 +74,7 @@ def clock_out() -> dict:
 @login_required
 def list_records() -> dict:
     """Attendance records of `user` (default: me) between from and to; managers may read their reports'."""
-    args = query_args(RecordArgs())
+    args = query_args(RecordArgs)
     viewer = current_user()
     start, end = args.get("from_"), args.get("to")
     if start and end and end < start:
@@ -88,7 +88,7 @@ def list_records() -> dict:
 @login_required
 def report() -> Response | dict:
     """Monthly attendance per user and per department; ?format=csv|xlsx downloads the per-user table."""
-    args = query_args(ReportArgs())
+    args = query_args(ReportArgs)
     data = attendance.monthly_report(db.session, current_user(), args["month"], args.get("department"))
     if args["format"] == "json":
         return data

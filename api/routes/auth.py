@@ -72,7 +72,7 @@ def _setup(state: BlueprintSetupState) -> None:
 @limiter.limit(_login_rate, key_func=_login_key)
 def token() -> tuple[dict, int]:
     """Exchange username and password for a bearer token."""
-    body = json_body(TokenRequest())
+    body = json_body(TokenRequest)
     user = authenticate(body["username"], body["password"])
     outcome = register_attempt(db.session, body["username"], user, current_app.config["OAFLOW_LOCKOUT"],
                                ip=_client_ip())

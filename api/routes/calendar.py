@@ -63,7 +63,7 @@ def dump_event(e) -> dict:  # noqa: ANN001
 @login_required
 def list_events() -> dict:
     """Events I own or attend overlapping [from, to)."""
-    args = query_args(RangeArgs())
+    args = query_args(RangeArgs)
     query = calendar.events_query(current_user().username, _naive(args.get("from_")), _naive(args.get("to")))
     return paginate(query, args["page"], args["per_page"], lambda rows: [dump_event(e) for e in rows])
 
@@ -72,7 +72,7 @@ def list_events() -> dict:
 @login_required
 def create_event() -> tuple[dict, int]:
     """Create an event in my calendar; attendees are notified and reminded."""
-    body = json_body(EventCreate())
+    body = json_body(EventCreate)
     me = current_user().username
     begin_write(db.session)
     event = calendar.add_calendar_event(db.session, me, body["title"], body["start"], body["end"],
@@ -108,7 +108,7 @@ def delete_event(event_id: int) -> tuple[str, int]:
 @login_required
 def free_busy() -> dict:
     """A colleague's busy intervals between from and to (at most 92 days), without titles."""
-    args = query_args(FreeBusyArgs())
+    args = query_args(FreeBusyArgs)
     start, end = _naive(args["from_"]), _naive(args["to"])
     if end <= start:
         raise InvalidData("the range ends before it starts", errors=[{"field": "to", "message": "must be after from"}])

@@ -45,7 +45,7 @@ class ContactListArgs(ListArgs):
 @login_required
 def list_contacts():  # noqa: ANN201
     """Contacts of customers the caller sees."""
-    args = query_args(ContactListArgs())
+    args = query_args(ContactListArgs)
     return list_response("contacts", svc.list_query(viewer(), args), args, svc.contact_dict, COLUMNS)
 
 
@@ -53,7 +53,7 @@ def list_contacts():  # noqa: ANN201
 @login_required
 def create():  # noqa: ANN201
     """Add a contact to a customer the caller may edit."""
-    body = json_body(ContactIn())
+    body = json_body(ContactIn)
     return done(svc.contact_dict(svc.create_contact(db.session, viewer(), body)), 201)
 
 
@@ -68,7 +68,7 @@ def get_one(contact_id: int) -> dict:
 @login_required
 def update(contact_id: int):  # noqa: ANN201
     """Change a contact (audited)."""
-    body = json_body(ContactPatch())
+    body = json_body(ContactPatch)
     return done(svc.contact_dict(svc.update_contact(db.session, viewer(), contact_id, body)))
 
 

@@ -51,7 +51,7 @@ class ContractListArgs(ListArgs):
 @login_required
 def list_contracts():  # noqa: ANN201
     """Contracts the caller sees."""
-    args = query_args(ContractListArgs())
+    args = query_args(ContractListArgs)
     return list_response("contracts", svc.list_query(viewer(), args), args, svc.contract_dict, COLUMNS)
 
 
@@ -59,7 +59,7 @@ def list_contracts():  # noqa: ANN201
 @login_required
 def create():  # noqa: ANN201
     """Create a contract for a customer the caller may edit."""
-    body = json_body(ContractIn())
+    body = json_body(ContractIn)
     return done(svc.contract_dict(svc.create_contract(db.session, viewer(), body)), 201)
 
 
@@ -77,7 +77,7 @@ def get_one(contract_id: int) -> dict:
 @login_required
 def update(contract_id: int):  # noqa: ANN201
     """Change a contract (audited)."""
-    body = json_body(ContractPatch())
+    body = json_body(ContractPatch)
     return done(svc.contract_dict(svc.update_contract(db.session, viewer(), contract_id, body)))
 
 
@@ -85,5 +85,5 @@ def update(contract_id: int):  # noqa: ANN201
 @login_required
 def pay(contract_id: int):  # noqa: ANN201
     """Record a payment (409 if it exceeds what is outstanding); earns loyalty points."""
-    body = json_body(PaymentIn())
+    body = json_body(PaymentIn)
     return done(svc.payment_dict(svc.record_payment(db.session, viewer(), contract_id, body)), 201)

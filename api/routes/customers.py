@@ -80,7 +80,7 @@ class ImportArgs(Strict):
 @login_required
 def list_customers():  # noqa: ANN201
     """Customers in the caller's scope (or `?pool=public`), as JSON pages or `?format=csv|xlsx`."""
-    args = query_args(CustomerListArgs())
+    args = query_args(CustomerListArgs)
     query = svc.list_query(viewer(), pool=args.get("pool") == "public", filters=args)
     return list_response("customers", query, args, svc.customer_dict, COLUMNS)
 
@@ -89,7 +89,7 @@ def list_customers():  # noqa: ANN201
 @login_required
 def create_customer():  # noqa: ANN201
     """Create a customer owned by the caller; 409 naming an existing duplicate."""
-    body = json_body(CustomerIn())
+    body = json_body(CustomerIn)
     return done(svc.customer_dict(svc.create_customer(db.session, viewer(), body)), 201)
 
 
@@ -106,7 +106,7 @@ def get_one(customer_id: int) -> dict:
 @login_required
 def update(customer_id: int):  # noqa: ANN201
     """Change fields of a customer the caller may edit (audited)."""
-    body = json_body(CustomerPatch())
+    body = json_body(CustomerPatch)
     return done(svc.customer_dict(svc.update_customer(db.session, viewer(), customer_id, body)))
 
 
@@ -121,7 +121,7 @@ def claim(customer_id: int):  # noqa: ANN201
 @login_required
 def share(customer_id: int):  # noqa: ANN201
     """Share a customer with a colleague for read or edit."""
-    body = json_body(ShareIn())
+    body = json_body(ShareIn)
     row = svc.share_customer(db.session, viewer(), customer_id, body["user"], body["access"])
     return done({"customer_id": row.customer_id, "user": row.username, "access": row.access}, 201)
 
@@ -146,7 +146,7 @@ def points(customer_id: int) -> dict:
 @login_required
 def redeem(customer_id: int):  # noqa: ANN201
     """Redeem points for a reward (409 if the balance is too small)."""
-    body = json_body(RedeemIn())
+    body = json_body(RedeemIn)
     svc.redeem_points(db.session, viewer(), customer_id, body["points"], body["reward"])
     db.session.commit()
     return svc.points_ledger(db.session, viewer(), customer_id), 201
@@ -163,7 +163,7 @@ def satisfaction(customer_id: int) -> dict:
 @login_required
 def import_file():  # noqa: ANN201
     """Import customers (or `?kind=contacts`) from a CSV/XLSX part named `file`; all rows or none."""
-    args = query_args(ImportArgs())
+    args = query_args(ImportArgs)
     upload = request.files.get("file")
     if upload is None:
         raise InvalidData("send the file as a multipart part named 'file'",
@@ -182,7 +182,7 @@ def import_file():  # noqa: ANN201
 @login_required
 def audit() -> dict:
     """The audit trail of one CRM record: `?entity=customer&id=7`."""
-    args = query_args(AuditArgs())
+    args = query_args(AuditArgs)
     items = audit_trail(db.session, viewer(), args["entity"], args["id"])
     return {"items": items, "total": len(items)}
 
@@ -200,5 +200,5 @@ def get_settings() -> dict:
 def put_settings():  # noqa: ANN201
     """Change CRM settings (administrators)."""
     require_roles("admin")
-    body = json_body(SettingsIn())
+    body = json_body(SettingsIn)
     return done(set_settings(db.session, body))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from api.auth import current_actor, login_required
 from api.errors import ApiError
 from api.extensions import db
-from api.http import json_body, query_args
+from api.http import json_body, query_args, schema
 from api.routes.instances import instance_dict
 from api.schemas import DefinitionArgs, DefinitionOut, StartRequest
 from api.state import get_engine
@@ -21,7 +21,7 @@ bp = Blueprint("definitions", __name__)
 
 
 def _definition_dict(d: object) -> dict:
-    out = DefinitionOut().dump(d)
+    out = schema(DefinitionOut).dump(d)
     metas = [ElementMeta.from_dict(m) for m in d.elements.values()]
     out["start_form"] = next((m.form for m in metas if m.kind == "startEvent" and m.form), None)
     out["message_starts"] = d.message_starts
@@ -40,7 +40,7 @@ def list_definitions() -> dict:
 @login_required
 def get_definition(key: str) -> dict:
     """The latest version of `key`, or ?version=N."""
-    args = query_args(DefinitionArgs())
+    args = query_args(DefinitionArgs)
     return _definition_dict(definitions.get_definition(db.session, key, args.get("version")))
 
 
@@ -48,7 +48,7 @@ def get_definition(key: str) -> dict:
 @login_required
 def definition_xml(key: str) -> Response:
     """The BPMN XML the definition was deployed from."""
-    args = query_args(DefinitionArgs())
+    args = query_args(DefinitionArgs)
     d = definitions.get_definition(db.session, key, args.get("version"))
     content = db.session.scalar(select(DeploymentFile.content).where(
         DeploymentFile.deployment_id == d.deployment_id, DeploymentFile.name == d.bpmn_file))
@@ -61,7 +61,7 @@ def definition_xml(key: str) -> Response:
 @login_required
 def start_form(key: str) -> dict:
     """The JSON Schema (and UI schema) a start must satisfy; empty schema if the process has no form."""
-    args = query_args(DefinitionArgs())
+    args = query_args(DefinitionArgs)
     d = definitions.get_definition(db.session, key, args.get("version"))
     for raw in d.elements.values():
         meta = ElementMeta.from_dict(raw)
@@ -75,7 +75,7 @@ def start_form(key: str) -> dict:
 @login_required
 def start(key: str) -> tuple[dict, int]:
     """Start the latest version of `key`; an Idempotency-Key header makes retries safe."""
-    body = json_body(StartRequest())
+    body = json_body(StartRequest)
     idem = request.headers.get("Idempotency-Key")
     if idem is not None and not (1 <= len(idem) <= 255):
         raise ApiError(400, "Malformed request", "Idempotency-Key must be 1 to 255 characters")

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, request
 from api.auth import current_user, require_roles
 from api.errors import ApiError
 from api.extensions import db
+from api.http import schema
 from api.schemas import DefinitionOut
 from api.state import get_engine
 from engine import definitions
@@ -60,7 +61,7 @@ def deploy() -> tuple[dict, int]:
     except Exception:
         db.session.rollback()
         raise
-    out = DefinitionOut()
+    out = schema(DefinitionOut)
     return {
         "id": result.deployment_id,
         "definitions": [{**out.dump(d), "created": c} for d, c in zip(result.definitions, result.created,

@@ -134,7 +134,7 @@ def upload() -> tuple[dict, int]:
 @login_required
 def list_documents() -> dict:
     """Documents I may see (?folder_id=, ?q= in the title)."""
-    args = query_args(DocumentArgs())
+    args = query_args(DocumentArgs)
     query = documents.documents_query(current_user(), args.get("folder_id"), args.get("q"))
     return paginate(query, args["page"], args["per_page"], lambda rows: [dump_document(d) for d in rows])
 
@@ -168,7 +168,7 @@ def new_version(document_id: int) -> tuple[dict, int]:
 @login_required
 def download(document_id: int) -> Response:
     """The latest (or ?version=N) file, if I may see the document; always as an attachment."""
-    args = query_args(DownloadArgs())
+    args = query_args(DownloadArgs)
     version = documents.version_for_download(db.session, current_user(), document_id, args.get("version"))
     path = documents.stored_path(_upload_dir(), version)
     if not path.is_file():
@@ -184,7 +184,7 @@ def download(document_id: int) -> Response:
 @login_required
 def list_folders() -> dict:
     """All folders."""
-    args = query_args(PageArgs())
+    args = query_args(PageArgs)
     return paginate(documents.folders_query(), args["page"], args["per_page"],
                     lambda rows: [{"id": f.id, "name": f.name, "parent_id": f.parent_id, "created_by": f.created_by}
                                   for f in rows])
@@ -194,7 +194,7 @@ def list_folders() -> dict:
 @login_required
 def create_folder() -> tuple[dict, int]:
     """Create a folder."""
-    body = json_body(FolderCreate())
+    body = json_body(FolderCreate)
     user = current_user()
     begin_write(db.session)
     folder = documents.create_folder(db.session, user, body["name"], body["parent_id"])

@@ -38,7 +38,7 @@ class FollowUpListArgs(ListArgs):
 @login_required
 def list_follow_ups():  # noqa: ANN201
     """Follow-ups on customers the caller sees, newest first."""
-    args = query_args(FollowUpListArgs())
+    args = query_args(FollowUpListArgs)
     return list_response("follow-ups", svc.list_query(viewer(), args), args, svc.follow_up_dict, COLUMNS)
 
 
@@ -46,5 +46,5 @@ def list_follow_ups():  # noqa: ANN201
 @login_required
 def create():  # noqa: ANN201
     """Record a follow-up; a next date schedules a reminder."""
-    body = json_body(FollowUpIn())
+    body = json_body(FollowUpIn)
     return done(svc.follow_up_dict(svc.add_follow_up(db.session, viewer(), body)), 201)

@@ -59,7 +59,7 @@ def dump_post(p) -> dict:  # noqa: ANN001
 @login_required
 def list_boards() -> dict:
     """All boards."""
-    args = query_args(PageArgs())
+    args = query_args(PageArgs)
     return paginate(forum.boards_query(), args["page"], args["per_page"], lambda rows: [dump_board(b) for b in rows])
 
 
@@ -67,7 +67,7 @@ def list_boards() -> dict:
 @login_required
 def create_board() -> tuple[dict, int]:
     """Create a board (admin)."""
-    body = json_body(BoardCreate())
+    body = json_body(BoardCreate)
     user = current_user()
     begin_write(db.session)
     board = forum.create_board(db.session, user, body["name"], body["description"])
@@ -79,7 +79,7 @@ def create_board() -> tuple[dict, int]:
 @login_required
 def list_threads(board_id: int) -> dict:
     """Threads of a board, latest activity first."""
-    args = query_args(PageArgs())
+    args = query_args(PageArgs)
     query = forum.threads_query(db.session, current_user(), board_id)
     return paginate(query, args["page"], args["per_page"], lambda rows: [dump_thread(t) for t in rows])
 
@@ -88,7 +88,7 @@ def list_threads(board_id: int) -> dict:
 @login_required
 def create_thread(board_id: int) -> tuple[dict, int]:
     """Open a thread; people @mentioned in the body are notified."""
-    body = json_body(ThreadCreate())
+    body = json_body(ThreadCreate)
     user = current_user()
     begin_write(db.session)
     thread, mentioned = forum.create_thread(db.session, user, board_id, body["title"], body["body"])
@@ -109,7 +109,7 @@ def get_thread(thread_id: int) -> dict:
 @login_required
 def reply(thread_id: int) -> tuple[dict, int]:
     """Reply (409 if the thread is locked); people @mentioned are notified."""
-    body = json_body(ReplyCreate())
+    body = json_body(ReplyCreate)
     user = current_user()
     begin_write(db.session)
     post, mentioned = forum.reply(db.session, user, thread_id, body["body"])
@@ -121,7 +121,7 @@ def reply(thread_id: int) -> tuple[dict, int]:
 @login_required
 def moderate_thread(thread_id: int) -> dict:
     """Lock/unlock, hide/unhide a thread (admin)."""
-    body = json_body(ThreadModeration())
+    body = json_body(ThreadModeration)
     user = current_user()
     begin_write(db.session)
     thread = forum.moderate_thread(db.session, user, thread_id, locked=body.get("locked"), hidden=body.get("hidden"))
@@ -133,7 +133,7 @@ def moderate_thread(thread_id: int) -> dict:
 @login_required
 def moderate_post(post_id: int) -> dict:
     """Hide/unhide a post (admin)."""
-    body = json_body(PostModeration())
+    body = json_body(PostModeration)
     user = current_user()
     begin_write(db.session)
     post = forum.moderate_post(db.session, user, post_id, body["hidden"])

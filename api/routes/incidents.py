@@ -26,6 +26,6 @@ class VariablesRequest(Strict):
 def put_variables(instance_id: int) -> dict:
     """Merge variables into the failed step of an instance in `error` (admin); then POST .../retry."""
     require_roles("admin")
-    body = json_body(VariablesRequest())
+    body = json_body(VariablesRequest)
     inst = set_incident_variables(db.session, get_engine().specs, instance_id, current_actor(), body["variables"])
     return instance_dict(inst)

@@ -7,7 +7,7 @@ from sqlalchemy import or_, select
 
 from api.auth import current_actor, login_required
 from api.extensions import db
-from api.http import json_body, paginate, query_args
+from api.http import json_body, paginate, query_args, schema
 from api.schemas import CancelRequest, CommentRequest, HistoryOut, InstanceListArgs, InstanceOut, TaskOut
 from api.state import get_engine
 from engine.errors import NotFound
@@ -26,12 +26,12 @@ def readable_instance(instance_id: int) -> ProcessInstance:
 
 def instance_dict(inst: ProcessInstance) -> dict:
     """An instance with its open tasks."""
-    out = InstanceOut().dump(inst)
+    out = schema(InstanceOut).dump(inst)
     tasks = inst.open_task_rows  # known when the engine just ran a command on it
     if tasks is None:
         tasks = db.session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")).all()
     tasks = [t for t in tasks if t.status == "open"]
-    out["active_tasks"] = TaskOut(many=True).dump(tasks)
+    out["active_tasks"] = schema(TaskOut, many=True).dump(tasks)
     return out
 
 
@@ -39,7 +39,7 @@ def instance_dict(inst: ProcessInstance) -> dict:
 @login_required
 def list_instances() -> dict:
     """Instances the caller may read, filtered by key, status, business key, starter."""
-    args = query_args(InstanceListArgs())
+    args = query_args(InstanceListArgs)
     actor = current_actor()
     query = select(ProcessInstance).order_by(ProcessInstance.id.desc())
     for name, column in (("key", ProcessInstance.process_key), ("status", ProcessInstance.status),
@@ -54,7 +54,7 @@ def list_instances() -> dict:
                 (TaskCandidate.kind == "user") & (TaskCandidate.value == actor.username),
                 (TaskCandidate.kind == "group") & (TaskCandidate.value.in_(sorted(actor.groups))))))))
         query = query.where(or_(ProcessInstance.started_by == actor.username, ProcessInstance.id.in_(involved)))
-    return paginate(query, args["page"], args["per_page"], InstanceOut(many=True).dump)
+    return paginate(query, args["page"], args["per_page"], schema(InstanceOut, many=True).dump)
 
 
 @bp.get("/process-instances/<int:instance_id>")
@@ -71,7 +71,7 @@ def history(instance_id: int) -> dict:
     readable_instance(instance_id)
     rows = db.session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
                               .order_by(HistoryEvent.id)).all()
-    return {"items": HistoryOut(many=True).dump(rows), "total": len(rows)}
+    return {"items": schema(HistoryOut, many=True).dump(rows), "total": len(rows)}
 
 
 @bp.get("/process-instances/<int:instance_id>/comments")
@@ -81,24 +81,24 @@ def comments(instance_id: int) -> dict:
     readable_instance(instance_id)
     rows = db.session.scalars(select(HistoryEvent).where(
         HistoryEvent.instance_id == instance_id, HistoryEvent.comment.is_not(None)).order_by(HistoryEvent.id)).all()
-    return {"items": HistoryOut(many=True).dump(rows), "total": len(rows)}
+    return {"items": schema(HistoryOut, many=True).dump(rows), "total": len(rows)}
 
 
 @bp.post("/process-instances/<int:instance_id>/comments")
 @login_required
 def add_comment(instance_id: int) -> tuple[dict, int]:
     """Comment on an instance the caller may read."""
-    body = json_body(CommentRequest())
+    body = json_body(CommentRequest)
     readable_instance(instance_id)
     event = get_engine().comment(db.session, instance_id, current_actor(), body["text"])
-    return HistoryOut().dump(event), 201
+    return schema(HistoryOut).dump(event), 201
 
 
 @bp.post("/process-instances/<int:instance_id>/cancel")
 @login_required
 def cancel(instance_id: int) -> dict:
     """Cancel a running instance (its starter or an admin)."""
-    body = json_body(CancelRequest())
+    body = json_body(CancelRequest)
     readable_instance(instance_id)
     inst = get_engine().cancel(db.session, instance_id, current_actor(), body["reason"])
     return instance_dict(inst)

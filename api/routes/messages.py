@@ -18,7 +18,7 @@ bp = Blueprint("messages", __name__)
 def correlate() -> tuple[dict, int]:
     """Deliver a message: 200 with the resumed instance, or 201 with the instance it started."""
     require_roles("integrator", "admin")
-    body = json_body(MessageRequest())
+    body = json_body(MessageRequest)
     inst, started = get_engine().correlate(db.session, current_actor(), body["name"], body["business_key"],
                                            body["variables"])
     return {"started": started, "instance": instance_dict(inst)}, 201 if started else 200

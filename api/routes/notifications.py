@@ -30,7 +30,7 @@ def dump_notification(row) -> dict:  # noqa: ANN001
 @login_required
 def list_notifications() -> dict:
     """My notifications, newest first; ?unread=true for unread only. Adds `unread_count`."""
-    args = query_args(NotificationListArgs())
+    args = query_args(NotificationListArgs)
     me = current_user().username
     result = paginate(notifications.inbox_query(me, args["unread"]), args["page"], args["per_page"],
                       lambda rows: [dump_notification(r) for r in rows])

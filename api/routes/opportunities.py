@@ -59,7 +59,7 @@ class OpportunityListArgs(ListArgs):
 @login_required
 def list_opportunities():  # noqa: ANN201
     """Opportunities the caller sees."""
-    args = query_args(OpportunityListArgs())
+    args = query_args(OpportunityListArgs)
     return list_response("opportunities", svc.list_query(viewer(), args), args, svc.opportunity_dict, COLUMNS)
 
 
@@ -74,7 +74,7 @@ def stages() -> dict:
 @login_required
 def create():  # noqa: ANN201
     """Open an opportunity on a customer the caller may edit."""
-    body = json_body(OpportunityIn())
+    body = json_body(OpportunityIn)
     return done(svc.opportunity_dict(svc.create_opportunity(db.session, viewer(), body)), 201)
 
 
@@ -89,7 +89,7 @@ def get_one(opp_id: int) -> dict:
 @login_required
 def update(opp_id: int):  # noqa: ANN201
     """Move an open opportunity along the pipeline (audited)."""
-    body = json_body(OpportunityPatch())
+    body = json_body(OpportunityPatch)
     return done(svc.opportunity_dict(svc.update_opportunity(db.session, viewer(), opp_id, body)))
 
 
@@ -97,7 +97,7 @@ def update(opp_id: int):  # noqa: ANN201
 @login_required
 def win(opp_id: int):  # noqa: ANN201
     """Mark won with a reason; creates (or activates) the contract."""
-    body = json_body(WinIn())
+    body = json_body(WinIn)
     opp, contract = svc.win_opportunity(db.session, viewer(), opp_id, body["reason"], body.get("contract_title"),
                                         body.get("amount"))
     return done(svc.opportunity_dict(opp) | {"contract": contract_dict(contract)})
@@ -107,5 +107,5 @@ def win(opp_id: int):  # noqa: ANN201
 @login_required
 def lose(opp_id: int):  # noqa: ANN201
     """Mark lost with a reason."""
-    body = json_body(LoseIn())
+    body = json_body(LoseIn)
     return done(svc.opportunity_dict(svc.lose_opportunity(db.session, viewer(), opp_id, body["reason"])))

@@ -102,7 +102,7 @@ def _commit_write() -> None:
 @login_required
 def list_departments() -> dict:
     """Departments (a tree via parent_id), for everyone; admins may include inactive ones."""
-    args = query_args(DepartmentListArgs())
+    args = query_args(DepartmentListArgs)
     include_inactive = args["include_inactive"] and current_user().has_role("admin")
     return paginate(org_admin.departments_query(include_inactive), args["page"], args["per_page"],
                     lambda rows: [dump_department(d) for d in rows])
@@ -113,7 +113,7 @@ def list_departments() -> dict:
 def create_department() -> tuple[dict, int]:
     """Create a department (admin)."""
     require_roles("admin")
-    body = json_body(DepartmentCreate())
+    body = json_body(DepartmentCreate)
     _commit_write()
     dept = org_admin.create_department(db.session, body["name"], body["parent_id"], body["head"])
     db.session.commit()
@@ -132,7 +132,7 @@ def get_department(dept_id: int) -> dict:
 def update_department(dept_id: int) -> dict:
     """Rename, move (no cycles), set the head, (de)activate (admin)."""
     require_roles("admin")
-    body = json_body(DepartmentUpdate())
+    body = json_body(DepartmentUpdate)
     _commit_write()
     dept = org_admin.update_department(db.session, dept_id, body)
     db.session.commit()
@@ -155,7 +155,7 @@ def deactivate_department(dept_id: int) -> dict:
 @login_required
 def list_groups() -> dict:
     """Groups with their members."""
-    args = query_args(PageArgs())
+    args = query_args(PageArgs)
     return paginate(org_admin.groups_query(), args["page"], args["per_page"],
                     lambda rows: [{"id": g.id, "name": g.name,
                                    "members": sorted(u.username for u in g.members if u.active)} for g in rows])
@@ -166,7 +166,7 @@ def list_groups() -> dict:
 def create_group() -> tuple[dict, int]:
     """Create a group (admin)."""
     require_roles("admin")
-    body = json_body(GroupCreate())
+    body = json_body(GroupCreate)
     _commit_write()
     group = org_admin.create_group(db.session, body["name"])
     db.session.commit()
@@ -178,7 +178,7 @@ def create_group() -> tuple[dict, int]:
 @login_required
 def list_users() -> dict:
     """The directory: everyone sees id, username, display name, department and manager; admins see more."""
-    args = query_args(UserListArgs())
+    args = query_args(UserListArgs)
     admin = current_user().has_role("admin")
     query = org_admin.users_query(include_inactive=args["include_inactive"] and admin, q=args.get("q"),
                                   department_id=args.get("department"))
@@ -211,7 +211,7 @@ def get_user(user_id: int) -> dict:
 def create_user() -> tuple[dict, int]:
     """Create a user (admin)."""
     require_roles("admin")
-    body = json_body(UserCreate())
+    body = json_body(UserCreate)
     _commit_write()
     user = org_admin.create_user(db.session, body)
     db.session.commit()
@@ -223,7 +223,7 @@ def create_user() -> tuple[dict, int]:
 def update_user(user_id: int) -> dict:
     """Set display name, email, roles, department, manager (no cycles), groups, active (admin)."""
     require_roles("admin")
-    body = json_body(UserUpdate())
+    body = json_body(UserUpdate)
     acting = current_user()
     _commit_write()
     user = org_admin.update_user(db.session, user_id, body, acting=db.session.get(User, acting.id))
@@ -248,7 +248,7 @@ def deactivate_user(user_id: int) -> dict:
 def reset_password(user_id: int) -> dict:
     """Set a new password (admin); the user's existing tokens stop working."""
     require_roles("admin")
-    body = json_body(PasswordReset())
+    body = json_body(PasswordReset)
     _commit_write()
     user = org_admin.reset_password(db.session, user_id, body["password"])
     db.session.commit()

@@ -35,7 +35,7 @@ class PlanListArgs(ListArgs):
 @login_required
 def list_plans():  # noqa: ANN201
     """Receivable plans of contracts the caller sees (`?overdue=true` for unpaid ones past due)."""
-    args = query_args(PlanListArgs())
+    args = query_args(PlanListArgs)
     today = utcnow().date()
     return list_response("receivables", svc.plans_query(viewer(), args, today), args,
                          lambda p: svc.plan_dict(p, today), COLUMNS)
@@ -45,5 +45,5 @@ def list_plans():  # noqa: ANN201
 @login_required
 def create():  # noqa: ANN201
     """Plan an instalment; all plans of a contract may not exceed its amount."""
-    body = json_body(PlanIn())
+    body = json_body(PlanIn)
     return done(svc.plan_dict(svc.add_plan(db.session, viewer(), body)), 201)

@@ -53,7 +53,7 @@ def _out(name: str, rows: list[dict], fmt: str, columns: tuple[str, ...]):  # no
 @login_required
 def pipeline():  # noqa: ANN201
     """Pipeline funnel: count and amount per stage."""
-    args = query_args(FormatArgs())
+    args = query_args(FormatArgs)
     return _out("pipeline", reports.pipeline(db.session, viewer()), args["format"],
                 ("stage", "probability", "count", "amount"))
 
@@ -62,7 +62,7 @@ def pipeline():  # noqa: ANN201
 @login_required
 def forecast():  # noqa: ANN201
     """Weighted forecast by expected close month."""
-    args = query_args(FormatArgs())
+    args = query_args(FormatArgs)
     return _out("forecast", reports.forecast(db.session, viewer()), args["format"],
                 ("month", "count", "amount", "weighted_amount"))
 
@@ -71,7 +71,7 @@ def forecast():  # noqa: ANN201
 @login_required
 def sales_by_rep():  # noqa: ANN201
     """Won amount and payments per rep in `?period=` (YYYY-MM or YYYY-Qn; this month by default) vs target."""
-    args = query_args(PeriodArgs())
+    args = query_args(PeriodArgs)
     period = args.get("period") or utcnow().strftime("%Y-%m")
     return _out("sales-by-rep", reports.sales_by_rep(db.session, viewer(), period), args["format"],
                 ("rep", "period", "won_count", "won_amount", "collected", "target", "attainment_pct"))
@@ -81,7 +81,7 @@ def sales_by_rep():  # noqa: ANN201
 @login_required
 def customer_distribution():  # noqa: ANN201
     """Customers by industry, region and level (CSV/XLSX: one row per dimension and value)."""
-    args = query_args(FormatArgs())
+    args = query_args(FormatArgs)
     dist = reports.customer_distribution(db.session, viewer())
     if args["format"] == "json":
         return dist
@@ -93,7 +93,7 @@ def customer_distribution():  # noqa: ANN201
 @login_required
 def segments():  # noqa: ANN201
     """RFM-style segments (high value, potential, at risk, lost); rules in crm.reports."""
-    args = query_args(FormatArgs())
+    args = query_args(FormatArgs)
     result = reports.segments(db.session, viewer(), utcnow())
     if args["format"] == "json":
         return result
@@ -106,7 +106,7 @@ def segments():  # noqa: ANN201
 def approval():  # noqa: ANN201
     """Median and p90 task cycle time per process and per approver, and overdue open tasks.
     `?from=&to=` bound the completion dates; CSV/XLSX export the table named by `?group=`."""
-    args = query_args(RangeArgs())
+    args = query_args(RangeArgs)
     v = viewer()
     since = datetime.combine(args["from_"], time.min) if args.get("from_") else None
     until = datetime.combine(args["to"], time.max) if args.get("to") else None
@@ -128,7 +128,7 @@ def approval():  # noqa: ANN201
 @login_required
 def attendance_vs_sales():  # noqa: ANN201
     """Per rep: the month's attendance beside follow-ups, wins and payments (`?month=YYYY-MM`)."""
-    args = query_args(MonthArgs())
+    args = query_args(MonthArgs)
     month = args.get("month") or utcnow().strftime("%Y-%m")
     return _out("attendance-vs-sales", reports.attendance_vs_sales(db.session, viewer(), month, utcnow()),
                 args["format"], ("user", "month", "work_days", "present_days", "late", "absent", "leave_days",

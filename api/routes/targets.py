@@ -36,7 +36,7 @@ class TargetListArgs(ListArgs):
 @login_required
 def list_targets():  # noqa: ANN201
     """Targets the caller sees."""
-    args = query_args(TargetListArgs())
+    args = query_args(TargetListArgs)
     return list_response("targets", svc.list_query(viewer(), args), args, svc.target_dict, COLUMNS)
 
 
@@ -44,6 +44,6 @@ def list_targets():  # noqa: ANN201
 @login_required
 def put_target():  # noqa: ANN201
     """Create or change the target of (period, scope, owner)."""
-    body = json_body(TargetIn())
+    body = json_body(TargetIn)
     target = svc.set_target(db.session, viewer(), body["period"], body["scope"], body.get("owner"), body["amount"])
     return done(svc.target_dict(target))

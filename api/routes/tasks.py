@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from api.auth import current_actor, login_required
 from api.errors import ApiError
 from api.extensions import db
-from api.http import json_body, paginate, query_args
+from api.http import json_body, paginate, query_args, schema
 from api.schemas import CommentRequest, CompleteRequest, HistoryOut, TaskListArgs, TaskOut
 from api.state import get_engine
 from engine.errors import NotFound
@@ -37,7 +37,7 @@ def _candidate_filter(username: str, groups: list[str]):  # noqa: ANN202
 @login_required
 def list_tasks() -> dict:
     """?assignee=me: tasks assigned to me; ?candidate=me: unclaimed tasks offered to me; neither: both."""
-    args = query_args(TaskListArgs())
+    args = query_args(TaskListArgs)
     actor = current_actor()
     assignee, candidate = _who(args.get("assignee")), _who(args.get("candidate"))
     query = select(Task).order_by(Task.created_at.desc(), Task.id)
@@ -63,7 +63,7 @@ def list_tasks() -> dict:
     elif args.get("instance_id") is None or not actor.is_admin:
         query = query.where(or_(Task.assignee == actor.username,
                                 Task.assignee.is_(None) & _candidate_filter(actor.username, groups)))
-    return paginate(query, args["page"], args["per_page"], TaskOut(many=True).dump)
+    return paginate(query, args["page"], args["per_page"], schema(TaskOut, many=True).dump)
 
 
 def _readable_task(task_id: str) -> Task:
@@ -83,7 +83,7 @@ def get_task(task_id: str) -> dict:
     row = _readable_task(task_id)
     inst = db.session.get(ProcessInstance, row.instance_id)
     forms = inst.definition.forms
-    out = TaskOut().dump(row)
+    out = schema(TaskOut).dump(row)
     out["form"] = {"name": row.form, "schema": forms.get(row.form or ""), "ui_schema": forms.get(row.ui_form or "")}
     out["variables"] = inst.variables
     out["business_key"] = inst.business_key
@@ -96,7 +96,7 @@ def get_task(task_id: str) -> dict:
 def claim(task_id: str) -> dict:
     """Take an unclaimed task offered to you."""
     _held = _readable_task(task_id)  # kept referenced: the engine finds it in the identity map
-    return TaskOut().dump(get_engine().claim(db.session, task_id, current_actor()))
+    return schema(TaskOut).dump(get_engine().claim(db.session, task_id, current_actor()))
 
 
 @bp.post("/tasks/<task_id>/unclaim")
@@ -104,16 +104,16 @@ def claim(task_id: str) -> dict:
 def unclaim(task_id: str) -> dict:
     """Give a task you claimed back to its candidates."""
     _held = _readable_task(task_id)  # kept referenced: the engine finds it in the identity map
-    return TaskOut().dump(get_engine().unclaim(db.session, task_id, current_actor()))
+    return schema(TaskOut).dump(get_engine().unclaim(db.session, task_id, current_actor()))
 
 
 @bp.post("/tasks/<task_id>/complete")
 @login_required
 def complete(task_id: str) -> dict:
     """Complete a task with form data; the instance runs to its next wait state."""
-    body = json_body(CompleteRequest())
+    body = json_body(CompleteRequest)
     row = get_engine().complete(db.session, task_id, current_actor(), body["variables"], body["comment"])
-    return TaskOut().dump(row)
+    return schema(TaskOut).dump(row)
 
 
 @bp.get("/tasks/<task_id>/comments")
@@ -123,14 +123,14 @@ def task_comments(task_id: str) -> dict:
     _held = _readable_task(task_id)  # kept referenced: the engine finds it in the identity map
     rows = db.session.scalars(select(HistoryEvent).where(
         HistoryEvent.task_id == task_id, HistoryEvent.comment.is_not(None)).order_by(HistoryEvent.id)).all()
-    return {"items": HistoryOut(many=True).dump(rows), "total": len(rows)}
+    return {"items": schema(HistoryOut, many=True).dump(rows), "total": len(rows)}
 
 
 @bp.post("/tasks/<task_id>/comments")
 @login_required
 def add_task_comment(task_id: str) -> tuple[dict, int]:
     """Comment on a task you can see."""
-    body = json_body(CommentRequest())
+    body = json_body(CommentRequest)
     row = _readable_task(task_id)
     event = get_engine().comment(db.session, row.instance_id, current_actor(), body["text"], task_id=task_id)
-    return HistoryOut().dump(event), 201
+    return schema(HistoryOut).dump(event), 201

@@ -58,7 +58,7 @@ class TicketListArgs(ListArgs):
 @login_required
 def list_tickets():  # noqa: ANN201
     """Tickets the caller sees, newest first."""
-    args = query_args(TicketListArgs())
+    args = query_args(TicketListArgs)
     return list_response("tickets", svc.list_query(viewer(), args), args, svc.ticket_dict, COLUMNS)
 
 
@@ -66,7 +66,7 @@ def list_tickets():  # noqa: ANN201
 @login_required
 def create():  # noqa: ANN201
     """Open a ticket; its SLA due time follows from the priority."""
-    body = json_body(TicketIn())
+    body = json_body(TicketIn)
     return done(svc.ticket_dict(svc.create_ticket(db.session, viewer(), body)), 201)
 
 
@@ -83,7 +83,7 @@ def get_one(ticket_id: int) -> dict:
 @login_required
 def update(ticket_id: int):  # noqa: ANN201
     """Change status, priority (re-computes the SLA) or assignee."""
-    body = json_body(TicketPatch())
+    body = json_body(TicketPatch)
     return done(svc.ticket_dict(svc.update_ticket(db.session, viewer(), ticket_id, body)))
 
 
@@ -91,7 +91,7 @@ def update(ticket_id: int):  # noqa: ANN201
 @login_required
 def handoff(ticket_id: int):  # noqa: ANN201
     """Hand a ticket to another team (sales -> service) with its history."""
-    body = json_body(HandoffIn())
+    body = json_body(HandoffIn)
     ticket = svc.hand_off(db.session, viewer(), ticket_id, body["team"], body.get("assignee"), body.get("note"))
     return done(svc.ticket_dict(ticket))
 
@@ -100,6 +100,6 @@ def handoff(ticket_id: int):  # noqa: ANN201
 @login_required
 def close(ticket_id: int):  # noqa: ANN201
     """Close with an outcome and, optionally, the customer's satisfaction (1-5)."""
-    body = json_body(CloseIn())
+    body = json_body(CloseIn)
     return done(svc.ticket_dict(svc.close_ticket(db.session, viewer(), ticket_id, body["outcome"],
                                                  body.get("satisfaction"))))

@@ -38,7 +38,7 @@ def _out(hook: Webhook) -> dict:
 def create() -> tuple[dict, int]:
     """Register a webhook; the signing secret is returned once."""
     require_roles("integrator", "admin")
-    body = json_body(WebhookRequest())
+    body = json_body(WebhookRequest)
     hook = Webhook(url=body["url"], events=body["events"], secret=secrets.token_hex(24),
                    created_by=current_user().username)
     db.session.add(hook)

@@ -90,7 +90,7 @@ def search_customers(viewer: Viewer, text: str | None, level: str | None) -> Any
 @bp.get("/customers")
 def customers() -> str:
     """My customers (and my team's and those shared with me), searchable by name, phone, industry, region."""
-    args = query_args(CustomerSearch())
+    args = query_args(CustomerSearch)
     query = search_customers(crm_viewer(), args.get("q"), args.get("level"))
     total = db.session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
     rows = db.session.scalars(query.limit(PER_PAGE).offset((args["page"] - 1) * PER_PAGE)).all()

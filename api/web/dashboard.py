@@ -31,7 +31,7 @@ class DashboardArgs(Schema):
 @bp.get("/dashboard")
 def dashboard() -> str:
     """Pipeline, forecast, approval cycle times and attendance charts."""
-    args = query_args(DashboardArgs())
+    args = query_args(DashboardArgs)
     now = utcnow()
     month = args.get("month") or now.strftime("%Y-%m")
     v = crm_viewer()

@@ -41,7 +41,7 @@ def _this_month() -> str:
 @bp.get("/attendance")
 def my_attendance() -> str:
     """Clock in/out buttons, and my records and totals for the month."""
-    args = query_args(MonthArgs())
+    args = query_args(MonthArgs)
     me = user()
     month = args.get("month") or _this_month()
     first, last = attendance.parse_month(month)
@@ -100,7 +100,7 @@ def _page(query: Any, page: int) -> tuple[list, int, int]:
 @bp.get("/announcements")
 def announcements() -> str:
     """Announcements published to me, newest first, with what I have read."""
-    args = query_args(UnreadPageArgs())
+    args = query_args(UnreadPageArgs)
     me = user()
     query = ann.visible_query(me, unread_only=args["unread"])
     rows, total, pages = _page(query, args["page"])
@@ -132,7 +132,7 @@ class WeekArgs(Schema):
 @bp.get("/calendar")
 def calendar_week() -> str:
     """My events (owned or attending) Monday to Sunday, with links to the previous and next week."""
-    args = query_args(WeekArgs())
+    args = query_args(WeekArgs)
     day = args.get("week") or utcnow().date()
     monday = day - timedelta(days=day.weekday())
     start = datetime.combine(monday, time.min)
@@ -151,7 +151,7 @@ def calendar_week() -> str:
 @bp.get("/notifications")
 def inbox() -> str:
     """My notifications, newest first."""
-    args = query_args(UnreadPageArgs())
+    args = query_args(UnreadPageArgs)
     name = user().username
     query = notifications.inbox_query(name, unread_only=args["unread"])
     rows, total, pages = _page(query, args["page"])

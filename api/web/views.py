@@ -213,7 +213,7 @@ PER_PAGE = 25
 @bp.get("/tasks")
 def tasks() -> str:
     """My open tasks with filters by process and due date."""
-    args = query_args(TaskFilter())
+    args = query_args(TaskFilter)
     query = q.my_tasks_query(actor(), args.get("key") or None, args.get("due") or None)
     total = q.count(db.session, query)
     rows = db.session.scalars(query.limit(PER_PAGE).offset((args["page"] - 1) * PER_PAGE)).all()
@@ -511,7 +511,7 @@ class RequestFilter(Schema):
 @bp.get("/requests")
 def my_requests() -> str:
     """The requests I started, with their status."""
-    args = query_args(RequestFilter())
+    args = query_args(RequestFilter)
     query = q.my_requests_query(actor(), args.get("status") or None)
     total = q.count(db.session, query)
     rows = db.session.scalars(query.limit(PER_PAGE).offset((args["page"] - 1) * PER_PAGE)).all()
@@ -658,7 +658,7 @@ class DiffArgs(Schema):
 def diff(key: str) -> str:
     """Which elements changed between versions a and b (ids, names, attributes, scripts)."""
     _require_designer()
-    args = query_args(DiffArgs())
+    args = query_args(DiffArgs)
     old = definitions.get_definition(db.session, key[:255], args["a"])
     new = definitions.get_definition(db.session, key[:255], args["b"])
     changes = q.diff_versions(q.definition_xml(db.session, old), q.definition_xml(db.session, new))
