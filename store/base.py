@@ -45,7 +45,7 @@ def utcnow() -> datetime:
 def transaction_cache(session: Session, key: str, build: Callable[[], T]) -> T:
     """`build()` once per database transaction of `session`; rebuilt after a commit or rollback.
 
-    For look-ups that many steps of one command repeat (the org chart, the active webhooks) and that
+    For look-ups that many steps of one command repeat (the org chart) and that
     must not outlive the transaction that read them.
     """
     real = session() if isinstance(session, scoped_session) else session
