@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oa.models import Department, User
-from oa.org import OrgDirectory, directory_for
+from oa.org import OrgDirectory, Person, directory_for
 from oa.record_models import AttendanceRecord, LeaveRecord, ShiftRule
 from store.base import insert_on_conflict, utcnow
 from store.errors import Conflict, Forbidden, InvalidData, NotFound
@@ -54,14 +54,15 @@ def default_rule(session: Session) -> ShiftRule:
     return rule
 
 
-def rule_for(session: Session, user: User | None) -> ShiftRule:
+def rule_for(session: Session, user: User | Person | None) -> ShiftRule:
     """The shift rule of the user's department (or the nearest ancestor with one), else the default."""
     rules = session.scalars(select(ShiftRule).order_by(ShiftRule.id)).all()  # a handful: read them at once
     by_department: dict[int, ShiftRule] = {}
     for rule in rules:
         if rule.department_id is not None:
             by_department.setdefault(rule.department_id, rule)
-    dept = user.department if user is not None and by_department else None
+    dept = (session.get(Department, user.department_id)
+            if user is not None and user.department_id is not None and by_department else None)
     seen: set[int] = set()
     while dept is not None and dept.id not in seen:
         seen.add(dept.id)
@@ -122,7 +123,7 @@ def record_leave(session: Session, username: str, start_date: Any, end_date: Any
                  instance_id: int | None = None) -> list[date]:
     """Record approved leave as one LeaveRecord per work day in [start_date, end_date]; re-recording a day
     updates its type and instance. Returns the days recorded."""
-    user = directory_for(session).user(username) if isinstance(username, str) else None
+    user = directory_for(session).person(username) if isinstance(username, str) else None
     if user is None:
         raise InvalidData(f"no user {username!r}", errors=[{"field": "user", "message": "unknown user"}])
     start, end = _as_date(start_date, "start_date"), _as_date(end_date, "end_date")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from typing import NamedTuple
 
-from oa.models import Department, Group, User
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, aliased
+
+from oa.models import Department, Group, User, user_group
 from store.base import DIRECTORY_CACHE_KEY, transaction_cache
 
 
@@ -19,6 +21,24 @@ def department_chain(user: User) -> set[int]:
     return found
 
 
+class Person(NamedTuple):
+    """What the org chart needs of a user, read in one lean statement (no ORM object)."""
+
+    id: int
+    username: str
+    active: bool
+    department_id: int | None
+    manager: str | None  # the manager's username
+
+
+_users, _managers = User.__table__, aliased(User.__table__)
+_PERSON_BY_NAME = (
+    select(_users.c.id, _users.c.username, _users.c.active, _users.c.department_id,
+           _managers.c.username.label("manager"))
+    .select_from(_users.outerjoin(_managers, _managers.c.id == _users.c.manager_id))
+    .where(_users.c.username == bindparam("username")))
+
+
 class OrgDirectory:
     """Answers org-chart questions from the database; plugged into the engine by the app factory.
 
@@ -28,30 +48,32 @@ class OrgDirectory:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._users: dict[str, User | None] = {}
+        self._people: dict[str, Person | None] = {}
         self._members: dict[str, set[str]] = {}
 
-    def _user(self, username: str | None) -> User | None:
+    def person(self, username: str | None) -> Person | None:
+        """The user of that name (active or not) as the org chart sees them, or None."""
         if not username or not isinstance(username, str):
             return None
-        if username not in self._users:
-            self._users[username] = self.session.scalar(
-                select(User).options(joinedload(User.manager)).where(User.username == username))
-        return self._users[username]
+        if username not in self._people:
+            row = self.session.execute(_PERSON_BY_NAME, {"username": username}).first()
+            self._people[username] = Person(*row) if row is not None else None
+        return self._people[username]
 
     def user(self, username: str | None) -> User | None:
-        """The user of that name (active or not), or None."""
-        return self._user(username)
+        """The user of that name (active or not) as a database object, or None."""
+        person = self.person(username)
+        return self.session.get(User, person.id) if person is not None else None
 
     def user_exists(self, username: str) -> bool:
         """True if an active user of that name exists."""
-        user = self._user(username)
-        return user is not None and user.active
+        person = self.person(username)
+        return person is not None and person.active
 
     def manager_of(self, username: str | None) -> str | None:
         """The user's direct manager, or None."""
-        user = self._user(username)
-        return user.manager.username if user and user.manager else None
+        person = self.person(username)
+        return person.manager if person else None
 
     def nth_manager_of(self, username: str | None, n: int = 1) -> str | None:
         """The manager `n` levels up (1 = direct manager); None past the top of the chart."""
@@ -64,8 +86,8 @@ class OrgDirectory:
 
     def dept_head_of(self, username: str | None) -> str | None:
         """Head of the user's department; if the user heads it, the head of the parent department."""
-        user = self._user(username)
-        dept: Department | None = user.department if user else None
+        person = self.person(username)
+        dept = self.session.get(Department, person.department_id) if person and person.department_id else None
         while dept is not None:
             if dept.head is not None and dept.head.username != username:
                 return dept.head.username
@@ -74,24 +96,27 @@ class OrgDirectory:
 
     def reports_of(self, username: str | None, recursive: bool = True) -> set[str]:
         """Usernames of the people who report to `username` (directly, or anywhere below if recursive)."""
-        user = self._user(username)
-        if user is None:
+        person = self.person(username)
+        if person is None:
             return set()
         found: set[str] = set()
-        frontier = [user.id]
+        frontier = [person.id]
         while frontier:
             rows = self.session.execute(select(User.id, User.username).where(User.manager_id.in_(frontier))).all()
             frontier = [r.id for r in rows if r.username not in found]
             found.update(r.username for r in rows)
             if not recursive:
                 break
-        found.discard(user.username)
+        found.discard(person.username)
         return found
 
     def groups_of(self, username: str | None) -> set[str]:
         """Names of the groups the user belongs to."""
-        user = self._user(username)
-        return {g.name for g in user.groups} if user else set()
+        person = self.person(username)
+        if person is None:
+            return set()
+        return set(self.session.scalars(select(Group.name).join(user_group, user_group.c.group_id == Group.id)
+                                        .where(user_group.c.user_id == person.id)))
 
     def members_of(self, group: str) -> set[str]:
         """Usernames of the active members of a group."""
