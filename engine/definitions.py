@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine.errors import DeploymentInvalid, NotFound
 from engine.models import Deployment, DeploymentFile, ProcessDefinition
@@ -153,21 +153,25 @@ def deploy(session: Session, files: Mapping[str, bytes], operations: Mapping[str
     return DeployResult(deployment.id if deployment.id else None, definitions, created)
 
 
-def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
-    """Highest version of `key`, or None."""
-    return session.scalar(
-        select(ProcessDefinition).where(ProcessDefinition.key == key)
-        .order_by(ProcessDefinition.version.desc()).limit(1)
-    )
+# what callers that take elements and forms from the spec cache read of a definition row
+_LEAN = (defer(ProcessDefinition.elements), defer(ProcessDefinition.forms), defer(ProcessDefinition.message_starts))
 
 
-def get_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
-    """The definition `key` at `version` (latest if None); NotFound otherwise."""
+def latest_definition(session: Session, key: str, *, lean: bool = False) -> ProcessDefinition | None:
+    """Highest version of `key`, or None. `lean` leaves the element, form and message columns unread
+    until used (for callers that take them from the spec cache)."""
+    query = select(ProcessDefinition).where(ProcessDefinition.key == key)
+    return session.scalar((query.options(*_LEAN) if lean else query)
+                          .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
+def get_definition(session: Session, key: str, version: int | None = None, *, lean: bool = False) -> ProcessDefinition:
+    """The definition `key` at `version` (latest if None); NotFound otherwise. `lean`: as latest_definition."""
     if version is None:
-        found = latest_definition(session, key)
+        found = latest_definition(session, key, lean=lean)
     else:
-        found = session.scalar(select(ProcessDefinition).where(
-            ProcessDefinition.key == key, ProcessDefinition.version == version))
+        query = select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version)
+        found = session.scalar(query.options(*_LEAN) if lean else query)
     if found is None:
         raise NotFound(f"no process definition '{key}'" + (f" version {version}" if version else ""))
     return found

@@ -773,20 +773,20 @@ class Engine(ApproverActions):
         """Start the latest version of `key`. Returns (instance, created); a repeated idempotency key
         returns the instance it first created."""
         variables = variables if variables is not None else {}
-        definition = get_definition(session, key)
+        definition = get_definition(session, key, lean=True)  # elements and forms: from the spec cache
         if idempotency_key:
             existing = self._idempotent(session, actor, idempotency_key)
             if existing is not None:
                 return existing, False
-        start_meta = _start_meta(definition)
-        schema = definition.forms.get(start_meta.form) if start_meta and start_meta.form else None
+        loaded = self.specs.get(session, definition)
+        start_meta = _start_meta(loaded)
+        schema = loaded.forms.get(start_meta.form) if start_meta and start_meta.form else None
         errors = validate_data(variables, schema, RESERVED_VARIABLES)
         if errors:
             raise InvalidData("the start variables do not match the start form",
                               errors=[e.to_dict() for e in errors])
 
         def work() -> ProcessInstance:
-            loaded = self.specs.get(session, definition)
             inst = ProcessInstance(definition_id=definition.id, process_key=definition.key, status="running",
                                    business_key=business_key, started_by=actor.username, state="{}")
             inst.definition = definition
@@ -1119,9 +1119,8 @@ def _visible_variables(wf: BpmnWorkflow) -> dict:
     return _jsonable(clean)
 
 
-def _start_meta(definition: ProcessDefinition) -> ElementMeta | None:
-    for raw in definition.elements.values():
-        meta = ElementMeta.from_dict(raw)
+def _start_meta(loaded: LoadedSpec) -> ElementMeta | None:
+    for meta in loaded.elements.values():
         if meta.kind == "startEvent" and meta.form:
             return meta
     return None
