@@ -156,6 +156,14 @@ class _Context:
     task: Task | None = None  # the task row a task command acts on, read under the instance lock
     open_rows: dict[str, Task] | None = None  # the open rows as the last sync left them (None: not yet synced)
     operation_runs: dict[str, int] = field(default_factory=dict)  # element id -> service calls made so far
+    announce: list[Task] = field(default_factory=list)  # new task rows whose people are told when the step saves
+
+    def instance_id(self) -> int:
+        """The instance's id. A new instance's row is written only when its step saves (one INSERT with its
+        state, no UPDATE after it), unless something needs the id sooner: then it is written now."""
+        if self.instance.id is None:
+            self.session.flush()
+        return self.instance.id
 
     def notify(self, users: list[str] | set[str], kind: str, title: str, body: str = "") -> None:
         """Queue an in-app notification for each user (written in this transaction)."""
@@ -185,7 +193,7 @@ class _ScriptEngine(SandboxScriptEngine):
         ctx: _Context = self.ctx_getter()
         params = {k: v.get("value") for k, v in (operation_params or {}).items()}
         notices: list[tuple[list[str], str, str, str]] = []
-        call = ServiceCall(params=params, instance_id=ctx.instance.id, business_key=ctx.instance.business_key,
+        call = ServiceCall(params=params, instance_id=ctx.instance_id(), business_key=ctx.instance.business_key,
                            started_by=ctx.instance.started_by, session=ctx.session, task_data=task.data,
                            record=lambda type_, **kw: ctx.record(type_, user=None,
                                                                  element_id=task.task_spec.bpmn_id, **kw),
@@ -538,7 +546,8 @@ class Engine(ApproverActions):
         ctx.instance.error_message = message[:4000]
         ctx.instance.error_element_id = element_id
         ctx.record("error", user=None, element_id=element_id, data={"message": message[:4000]})
-        log.warning("instance %s error at %s: %s", ctx.instance.id, element_id, message)
+        log.warning("instance %s of %s error at %s: %s", ctx.instance.id or "(new)", ctx.instance.process_key,
+                    element_id, message)
 
     # ------------------------------------------------------------------ projection
     def _waiting_ids(self, inst: ProcessInstance, wf: BpmnWorkflow) -> set[str]:
@@ -596,7 +605,7 @@ class Engine(ApproverActions):
         still_open = [row for task_id, row in open_rows.items() if task_id in ready]
         with session.no_autoflush:  # write each new row once, complete, instead of INSERT then UPDATE
             for task_id in missing:
-                row = earlier.get(task_id) or Task(id=task_id, instance_id=inst.id)
+                row = earlier.get(task_id) or Task(id=task_id, instance=inst)  # its instance id comes with the flush
                 self._fill_task(ctx, row, ready[task_id], directory, now)
                 session.add(row)
                 still_open.append(row)
@@ -636,14 +645,21 @@ class Engine(ApproverActions):
         ctx.record("task_created", user=None, task_id=row.id, element_id=row.element_id,
                    data={"assignee": row.assignee, "candidate_users": row.candidate_users,
                          "candidate_groups": row.candidate_groups})
-        if any(task_id == row.id for task_id, _ in ctx.auto_complete):
-            return
-        ctx.notify(self.people_of(row, directory), "task_assigned", f"New task: {row.name}",
-                   f"{ctx.instance.process_key} #{ctx.instance.id}")
-        ctx.events.append(("task.created", {"task_id": row.id, "instance_id": ctx.instance.id,
-                                            "element_id": row.element_id, "assignee": row.assignee,
-                                            "candidate_users": row.candidate_users,
-                                            "candidate_groups": row.candidate_groups}))
+        if not any(task_id == row.id for task_id, _ in ctx.auto_complete):
+            ctx.announce.append(row)
+
+    def _announce_tasks(self, ctx: _Context) -> None:
+        """Notify the people of the task rows this step created, and queue their task.created events."""
+        directory = self.directory(ctx.session)
+        inst = ctx.instance
+        for row in ctx.announce:
+            ctx.notify(self.people_of(row, directory), "task_assigned", f"New task: {row.name}",
+                       f"{inst.process_key} #{inst.id}")
+            ctx.events.append(("task.created", {"task_id": row.id, "instance_id": inst.id,
+                                                "element_id": row.element_id, "assignee": row.assignee,
+                                                "candidate_users": row.candidate_users,
+                                                "candidate_groups": row.candidate_groups}))
+        ctx.announce.clear()
 
     @staticmethod
     def people_of(row: Task, directory: assignment.Directory) -> set[str]:
@@ -705,14 +721,11 @@ class Engine(ApproverActions):
 
     def _save(self, ctx: _Context) -> None:
         inst, wf, session = ctx.instance, ctx.workflow, ctx.session
-        if inst.status == "running" and wf.is_completed():
+        completed = inst.status == "running" and wf.is_completed()
+        if completed:
             inst.status = "completed"
             inst.ended_at = utcnow()
             ctx.record("completed", user=None, closing=True)
-            outcome = _visible_variables(wf).get("outcome")
-            ctx.notify([inst.started_by or ""], "outcome",
-                       f"{ctx.loaded.name or inst.process_key} #{inst.id} "
-                       + (f"{outcome}" if outcome else "completed"))
         if len(wf.tasks) + sum(len(sub.tasks) for sub in wf.subprocesses.values()) > PRUNE_ABOVE_TASKS:
             prune_finished(wf)  # finished loop iterations leave the state (the history table keeps them)
         inst.state = dump_state(wf)
@@ -730,6 +743,13 @@ class Engine(ApproverActions):
                         inst.next_timer_at = when
                 elif "Message" in event.event_type:
                     names.add(event.name)
+        if inst.id is None:  # a new instance: its row goes out now, state and all, with its task rows
+            session.flush()
+        self._announce_tasks(ctx)
+        if completed:
+            outcome = inst.variables.get("outcome")
+            ctx.notify([inst.started_by or ""], "outcome",
+                       f"{ctx.loaded.name or inst.process_key} #{inst.id} {outcome or 'completed'}")
         if names != ctx.subscribed:
             if ctx.subscribed:
                 session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == inst.id))
@@ -790,8 +810,7 @@ class Engine(ApproverActions):
             inst = ProcessInstance(definition_id=definition.id, process_key=definition.key, status="running",
                                    business_key=business_key, started_by=actor.username, state="{}")
             inst.definition = definition
-            session.add(inst)
-            session.flush()
+            session.add(inst)  # INSERTed when the step saves (or when an operation needs its id)
             wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs)
             box: list = []
             wf.script_engine = self._script_engine(session, inst, box)
