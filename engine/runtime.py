@@ -56,6 +56,7 @@ from engine.serialization import dump_state, load_state
 from engine.services import ServiceCall, ServiceRegistry
 from forms.validation import validate_data
 from store.base import DIRECTORY_CACHE_KEY, transaction_cache, utcnow
+from store.direct import insert_now, update_now
 
 log = logging.getLogger("oaflow.engine")
 T = TypeVar("T")
@@ -157,12 +158,14 @@ class _Context:
     open_rows: dict[str, Task] | None = None  # the open rows as the last sync left them (None: not yet synced)
     operation_runs: dict[str, int] = field(default_factory=dict)  # element id -> service calls made so far
     announce: list[Task] = field(default_factory=list)  # new task rows whose people are told when the step saves
+    filled: list[Task] = field(default_factory=list)  # rows (new or reused) given their people in this step
+    dropped_candidates: set[str] = field(default_factory=set)  # ids of closed rows whose candidate rows go
 
     def instance_id(self) -> int:
         """The instance's id. A new instance's row is written only when its step saves (one INSERT with its
         state, no UPDATE after it), unless something needs the id sooner: then it is written now."""
         if self.instance.id is None:
-            self.session.flush()
+            insert_now(self.session, [self.instance])
         return self.instance.id
 
     def notify(self, users: list[str] | set[str], kind: str, title: str, body: str = "") -> None:
@@ -596,18 +599,18 @@ class Engine(ApproverActions):
                 ctx.record("task_cancelled", user=None, task_id=task_id, element_id=row.element_id)
             row.completed_at = now
             if row.candidate_users or row.candidate_groups:  # the only source of candidate rows
-                row.candidates.clear()
+                ctx.dropped_candidates.add(task_id)
         missing = [task_id for task_id in ready if task_id not in open_rows]
         earlier: dict[str, Task] = {}
         if missing and not ctx.new:  # a task reset by 退回 keeps its id: reuse its row
             earlier = {r.id: r for r in session.scalars(select(Task).where(Task.id.in_(missing)))}
         directory = self.directory(session)
         still_open = [row for task_id, row in open_rows.items() if task_id in ready]
-        with session.no_autoflush:  # write each new row once, complete, instead of INSERT then UPDATE
+        with session.no_autoflush:  # new rows are written once, complete, when the step saves
             for task_id in missing:
-                row = earlier.get(task_id) or Task(id=task_id, instance=inst)  # its instance id comes with the flush
+                row = earlier.get(task_id) or Task(id=task_id)
                 self._fill_task(ctx, row, ready[task_id], directory, now)
-                session.add(row)
+                ctx.filled.append(row)
                 still_open.append(row)
         ctx.open_ids = set(ready)
         ctx.open_rows = {row.id: row for row in still_open}
@@ -640,8 +643,6 @@ class Engine(ApproverActions):
         row.candidate_groups = people.candidate_groups
         row.owner, row.delegation, row.signers_after, row.approvals, row.urged_at = None, None, [], [], None
         row.due_at = due
-        row.candidates = ([TaskCandidate(kind="user", value=u) for u in dict.fromkeys(people.candidate_users)]
-                          + [TaskCandidate(kind="group", value=g) for g in dict.fromkeys(people.candidate_groups)])
         ctx.record("task_created", user=None, task_id=row.id, element_id=row.element_id,
                    data={"assignee": row.assignee, "candidate_users": row.candidate_users,
                          "candidate_groups": row.candidate_groups})
@@ -743,8 +744,12 @@ class Engine(ApproverActions):
                         inst.next_timer_at = when
                 elif "Message" in event.event_type:
                     names.add(event.name)
-        if inst.id is None:  # a new instance: its row goes out now, state and all, with its task rows
-            session.flush()
+        if inst.status != "running" and inst.status != "error" and ctx.open_ids:
+            with session.no_autoflush:
+                for row in session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")):
+                    row.status, row.completed_at = "cancelled", utcnow()
+                    ctx.dropped_candidates.add(row.id)
+        self._write_rows(ctx)
         self._announce_tasks(ctx)
         if completed:
             outcome = inst.variables.get("outcome")
@@ -756,10 +761,6 @@ class Engine(ApproverActions):
             for name in sorted(names):
                 session.add(MessageSubscription(instance_id=inst.id, name=name))
             ctx.subscribed = names
-        if inst.status != "running" and inst.status != "error" and ctx.open_ids:
-            for row in session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")):
-                row.status, row.completed_at = "cancelled", utcnow()
-                row.candidates.clear()
         for event in ctx.history + ctx.closing:
             if event.type in ("completed", "cancelled", "error", "withdrawn"):
                 ctx.events.append((f"instance.{event.type}", {"instance_id": inst.id, "key": inst.process_key,
@@ -778,6 +779,33 @@ class Engine(ApproverActions):
             webhooks.enqueue(session, name, payload)
         ctx.events.clear()
         session.flush()
+
+    @staticmethod
+    def _write_rows(ctx: _Context) -> None:
+        """Write the instance row and the task rows of this step with plain statements (no unit of work):
+        the instance first (INSERT if new, else UPDATE of what changed, version-checked), then the new task
+        rows in one INSERT, the changed ones by UPDATE, and their candidate rows."""
+        session, inst = ctx.session, ctx.instance
+        if inst.id is None:
+            insert_now(session, [inst])
+        else:
+            update_now(session, inst)
+        new_rows = [row for row in ctx.filled if sa_inspect(row).transient]
+        for row in new_rows:
+            row.instance_id = inst.id
+        insert_now(session, new_rows)
+        for row in [obj for obj in session.dirty if isinstance(obj, Task)]:
+            update_now(session, row)
+        if ctx.dropped_candidates:
+            candidate = TaskCandidate.__table__
+            session.execute(delete(candidate).where(candidate.c.task_id.in_(sorted(ctx.dropped_candidates))))
+        candidates = [{"task_id": row.id, "kind": kind, "value": value} for row in ctx.filled if row.status == "open"
+                      for kind, values in (("user", row.candidate_users), ("group", row.candidate_groups))
+                      for value in dict.fromkeys(values or [])]
+        if candidates:
+            session.execute(insert(TaskCandidate.__table__), candidates)
+        ctx.filled.clear()
+        ctx.dropped_candidates.clear()
 
     def deliver_notices(self, session: Session, notices: list[tuple[str, str, str, str]],
                         instance_id: int | None) -> None:
@@ -809,8 +837,7 @@ class Engine(ApproverActions):
         def work() -> ProcessInstance:
             inst = ProcessInstance(definition_id=definition.id, process_key=definition.key, status="running",
                                    business_key=business_key, started_by=actor.username, state="{}")
-            inst.definition = definition
-            session.add(inst)  # INSERTed when the step saves (or when an operation needs its id)
+            inst.definition = definition  # INSERTed when the step saves (or when an operation needs its id)
             wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs)
             box: list = []
             wf.script_engine = self._script_engine(session, inst, box)
