@@ -17,6 +17,7 @@ from oa.models import User
 from oa.notifications import notify
 from oa.org import directory_for
 from oa.record_models import CalendarEvent, EventAttendee, EventReminder
+from store.direct import insert_now
 from store.errors import Forbidden, InvalidData, NotFound
 
 MAX_EVENT_DAYS = 366
@@ -88,16 +89,17 @@ def add_calendar_event(session: Session, owner: str, title: str, start: Any, end
     event = CalendarEvent(owner=owner, title=title.strip()[:200], description=description or "",
                           location=location, kind=(kind or "event")[:20], start_at=start_at, end_at=end_at,
                           source_instance_id=source_instance_id)
-    event.attendees = [EventAttendee(user=a) for a in people]
+    children: list[EventAttendee | EventReminder] = [EventAttendee(user=a) for a in people]
     for minutes in sorted(set(reminders or ())):
         if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 <= minutes <= MAX_REMINDER_MINUTES:
             raise InvalidData("bad reminder", errors=[{"field": "reminders",
                                                        "message": f"minutes between 0 and {MAX_REMINDER_MINUTES}"}])
-        for user in [owner, *people]:
-            event.reminders.append(EventReminder(user=user, minutes_before=minutes,
-                                                 remind_at=start_at - timedelta(minutes=minutes)))
-    session.add(event)
-    session.flush()
+        children += [EventReminder(user=user, minutes_before=minutes, remind_at=start_at - timedelta(minutes=minutes))
+                     for user in [owner, *people]]
+    insert_now(session, [event])  # one INSERT; its attendees and reminders (if any) follow with the next flush
+    for child in children:
+        child.event_id = event.id
+        session.add(child)
     return event
 
 
