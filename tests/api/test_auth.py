@@ -76,3 +76,20 @@ def test_roles_403_versus_401(api) -> None:  # noqa: ANN001
     assert resp.status_code == 403 and resp.mimetype == "application/problem+json"
     assert api.client.post("/api/v1/deployments/validate").status_code == 401
     assert api.post("/api/v1/process-instances/1/retry", "bob").status_code == 404
+
+
+def test_a_token_revoked_by_another_worker_stops_working_within_the_ttl(api, database_url, monkeypatch) -> None:  # noqa: ANN001
+    """Each worker reads a token's user at most every PRINCIPAL_TTL_SECONDS; a revocation made elsewhere (here:
+    another connection bumping token_version, as `oaflow user` on another host does) applies within that time."""
+    from sqlalchemy import create_engine, text
+
+    import api.auth as auth
+    monkeypatch.setattr(auth, "PRINCIPAL_TTL_SECONDS", 0.5)
+    headers = api.headers("alice")
+    assert api.client.get("/api/v1/users/me", headers=headers).status_code == 200
+    other = create_engine(database_url)
+    with other.begin() as conn:
+        conn.execute(text("UPDATE user_account SET token_version = token_version + 1 WHERE username = 'alice'"))
+    other.dispose()
+    time.sleep(0.6)
+    assert api.client.get("/api/v1/users/me", headers=headers).status_code == 401

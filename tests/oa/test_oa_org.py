@@ -109,6 +109,8 @@ def test_admin_creates_and_changes_users(api, app) -> None:  # noqa: ANN001
 def test_reset_password_and_deactivate_end_sessions(api, app) -> None:  # noqa: ANN001
     alice = user_id(app, "alice")
     old_token = api.token("alice")
+    # used once, so this worker holds it as valid: a change here must end it at once all the same
+    assert api.client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {old_token}"}).status_code == 200
     assert api.post(f"/api/v1/users/{alice}/reset-password", "bob", json={"password": "new-password-1"}
                     ).status_code == 403
     resp = api.post(f"/api/v1/users/{alice}/reset-password", "admin", json={"password": "tiny"})
@@ -122,6 +124,7 @@ def test_reset_password_and_deactivate_end_sessions(api, app) -> None:  # noqa: 
     assert stale.status_code == 401
     api._tokens.pop("alice")
     assert api.token("alice", "new-password-1")
+    assert api.client.get("/api/v1/users/me", headers=api.headers("alice")).status_code == 200
     admin = user_id(app, "admin")
     assert api.post(f"/api/v1/users/{admin}/deactivate", "admin").status_code == 409
     assert api.post(f"/api/v1/users/{alice}/deactivate", "alice").status_code == 403
