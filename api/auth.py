@@ -5,18 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, g, has_app_context, request
+from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from api.errors import ApiError
@@ -24,6 +20,7 @@ from api.extensions import db
 from engine.runtime import Actor
 from oa.models import ApiKey, Group, User, user_group
 from store.base import utcnow
+from store.readcache import ReadCache
 
 API_KEY_PREFIX = "oak_"
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -101,58 +98,15 @@ _PRINCIPAL_BY_ID = (
 # how long a worker trusts a user row it read for a token: deactivating a user, revoking their tokens
 # (token_version) or changing their roles and groups applies at once on the worker that made the change,
 # and within this time on every other worker (or host)
-PRINCIPAL_TTL_SECONDS = 2.0
+PRINCIPALS: ReadCache[Principal | None] = ReadCache("principals", 2.0, (User, Group, ApiKey))
 
 
-class _PrincipalCache:
-    """Principals by (user id, token version), as read in the last PRINCIPAL_TTL_SECONDS: a client's
-    burst of requests reads its user once, not once per request."""
-
-    def __init__(self, max_entries: int = 10_000) -> None:
-        self.lock = threading.Lock()
-        self.items: OrderedDict[tuple[int, Any], tuple[float, Principal | None]] = OrderedDict()
-        self.max_entries = max_entries
-        self.generation = 0  # bumped by clear(): a read that started before it is not kept
-
-    def get(self, key: tuple[int, Any]) -> tuple[bool, Principal | None]:
-        with self.lock:
-            found = self.items.get(key)
-        if found is None or time.monotonic() - found[0] >= PRINCIPAL_TTL_SECONDS:
-            return False, None
-        return True, found[1]
-
-    def put(self, key: tuple[int, Any], principal: Principal | None, read_at: float, generation: int) -> None:
-        with self.lock:
-            if generation != self.generation:
-                return
-            self.items[key] = (read_at, principal)
-            self.items.move_to_end(key)
-            while len(self.items) > self.max_entries:
-                self.items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.items.clear()
-            self.generation += 1
-
-
-def _principals(app: Flask) -> _PrincipalCache:
-    return app.extensions.setdefault("oaflow_principals", _PrincipalCache())
-
-
-_USERS_CHANGED_KEY = "oaflow.users_changed"
-
-
-@event.listens_for(Session, "after_flush")
-def _note_user_change(session: Session, _flush_context: Any) -> None:
-    if any(isinstance(obj, User | Group | ApiKey) for obj in (*session.new, *session.dirty, *session.deleted)):
-        session.info[_USERS_CHANGED_KEY] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_changed_users(session: Session) -> None:
-    if session.info.pop(_USERS_CHANGED_KEY, False) and has_app_context():
-        _principals(current_app).clear()
+def _read_principal(uid: int, token_version: Any) -> Principal | None:
+    rows = db.session.connection().execute(_PRINCIPAL_BY_ID, {"uid": uid}).all()
+    if not rows or not rows[0].active or rows[0].token_version != token_version:
+        return None
+    return Principal(uid, rows[0].username, frozenset(rows[0].roles or []),
+                     frozenset(r.name for r in rows if r.name is not None))
 
 
 def _principal_from_token(raw: str) -> Principal | None:
@@ -165,18 +119,8 @@ def _principal_from_token(raw: str) -> Principal | None:
     uid = payload.get("uid") if isinstance(payload, dict) else None
     if not isinstance(uid, int) or isinstance(uid, bool):
         return None
-    key = (uid, payload.get("tv"))
-    cache = _principals(current_app)
-    hit, principal = cache.get(key)
-    if hit:
-        return principal
-    generation, read_at = cache.generation, time.monotonic()
-    rows = db.session.connection().execute(_PRINCIPAL_BY_ID, {"uid": uid}).all()
-    if rows and rows[0].active and rows[0].token_version == payload.get("tv"):
-        principal = Principal(uid, rows[0].username, frozenset(rows[0].roles or []),
-                              frozenset(r.name for r in rows if r.name is not None))
-    cache.put(key, principal, read_at, generation)
-    return principal
+    version = payload.get("tv")
+    return PRINCIPALS.get(db.session, (uid, version), lambda: _read_principal(uid, version))
 
 
 def _principal_of(user: User) -> Principal:

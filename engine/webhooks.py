@@ -6,19 +6,17 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
-import time
 import urllib.request
-import weakref
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.models import Webhook, WebhookDelivery
 from store.base import utcnow
+from store.readcache import ReadCache
 
 log = logging.getLogger("oaflow.webhooks")
 MAX_ATTEMPTS = 8
@@ -38,70 +36,14 @@ def enqueue(session: Session, event: str, payload: dict[str, Any]) -> int:
 
 # how long a worker trusts the active webhooks it read: a webhook registered or removed through another
 # worker (or host) gets its events from there on within this time; through this worker, at once
-HOOKS_TTL_SECONDS = 2.0
-
-
-class _ActiveHooks:
-    """(id, subscribed events) of the active webhooks, as this process last read them.
-
-    Every step that queues events needs the list, and it changes rarely: reading it once every
-    HOOKS_TTL_SECONDS instead of once per transaction saves a statement on every step. A commit of
-    this process that changed a webhook drops the list at once.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.rows: list[tuple[int, list[str] | None]] | None = None
-        self.read_at = 0.0
-        self.generation = 0  # bumped by forget(): a read that started before it is not kept
-
-    def get(self, session: Session) -> list[tuple[int, list[str] | None]]:
-        with self.lock:
-            rows, read_at, generation = self.rows, self.read_at, self.generation
-        if rows is not None and time.monotonic() - read_at < HOOKS_TTL_SECONDS:
-            return rows
-        began = time.monotonic()
-        rows = [(row.id, row.events) for row in session.execute(
-            select(Webhook.id, Webhook.events).where(Webhook.active.is_(True)).order_by(Webhook.id))]
-        with self.lock:
-            if self.generation == generation:
-                self.rows, self.read_at = rows, began
-        return rows
-
-    def forget(self) -> None:
-        with self.lock:
-            self.rows, self.generation = None, self.generation + 1
-
-
-# one list per database engine (a process has one; the test suite builds many)
-_HOOKS: weakref.WeakKeyDictionary[Any, _ActiveHooks] = weakref.WeakKeyDictionary()
-_HOOKS_LOCK = threading.Lock()
-_CHANGED_KEY = "oaflow.webhooks_changed"
-
-
-def _hooks_of(session: Session) -> _ActiveHooks:
-    bind = session.get_bind()
-    with _HOOKS_LOCK:
-        found = _HOOKS.get(bind)
-        if found is None:
-            found = _HOOKS[bind] = _ActiveHooks()
-        return found
+ACTIVE_HOOKS: ReadCache[list[tuple[int, list[str] | None]]] = ReadCache("webhooks", 2.0, (Webhook,))
 
 
 def _active_hooks(session: Session) -> list[tuple[int, list[str] | None]]:
-    return _hooks_of(session).get(session)
-
-
-@event.listens_for(Session, "after_flush")
-def _note_webhook_change(session: Session, _flush_context: Any) -> None:
-    if any(isinstance(obj, Webhook) for obj in (*session.new, *session.dirty, *session.deleted)):
-        session.info[_CHANGED_KEY] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_changed_hooks(session: Session) -> None:
-    if session.info.pop(_CHANGED_KEY, False):
-        _hooks_of(session).forget()
+    """(id, subscribed events) of the active webhooks: every step that queues events needs them."""
+    return ACTIVE_HOOKS.get(session, "active", lambda: [
+        (row.id, row.events) for row in session.execute(
+            select(Webhook.id, Webhook.events).where(Webhook.active.is_(True)).order_by(Webhook.id))])
 
 
 def sign(secret: str, body: bytes) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, aliased
 
 from oa.models import Department, Group, User, user_group
 from store.base import DIRECTORY_CACHE_KEY, transaction_cache
+from store.readcache import ReadCache
 
 
 def department_chain(user: User) -> set[int]:
@@ -39,26 +40,31 @@ _PERSON_BY_NAME = (
     .where(_users.c.username == bindparam("username")))
 
 
+# The org chart as each worker last read it (see store.readcache): a change made through this worker
+# applies at once, one made elsewhere within 2 s. Every step asks it (assignment, operations, CC).
+PEOPLE: ReadCache[Person | None] = ReadCache("org chart: people", 2.0, (User,))
+MEMBERS: ReadCache[frozenset[str]] = ReadCache("org chart: group members", 2.0, (User, Group))
+GROUP_NAMES: ReadCache[tuple[str, ...]] = ReadCache("org chart: group names", 2.0, (Group,))
+
+
 class OrgDirectory:
     """Answers org-chart questions from the database; plugged into the engine by the app factory.
 
-    Users and group members it has looked up are remembered for its lifetime: make one per
-    transaction (the engine does), not one per process.
+    People, group members and group names come through the per-process caches above.
     """
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._people: dict[str, Person | None] = {}
-        self._members: dict[str, set[str]] = {}
 
     def person(self, username: str | None) -> Person | None:
         """The user of that name (active or not) as the org chart sees them, or None."""
         if not username or not isinstance(username, str):
             return None
-        if username not in self._people:
+
+        def read() -> Person | None:
             row = self.session.execute(_PERSON_BY_NAME, {"username": username}).first()
-            self._people[username] = Person(*row) if row is not None else None
-        return self._people[username]
+            return Person(*row) if row is not None else None
+        return PEOPLE.get(self.session, username, read)
 
     def user(self, username: str | None) -> User | None:
         """The user of that name (active or not) as a database object, or None."""
@@ -120,14 +126,13 @@ class OrgDirectory:
 
     def members_of(self, group: str) -> set[str]:
         """Usernames of the active members of a group."""
-        if group not in self._members:
-            self._members[group] = set(self.session.scalars(
-                select(User.username).join(User.groups).where(Group.name == group, User.active.is_(True))))
-        return set(self._members[group])
+        return set(MEMBERS.get(self.session, group, lambda: frozenset(self.session.scalars(
+            select(User.username).join(User.groups).where(Group.name == group, User.active.is_(True))))))
 
     def group_name(self, label: str) -> str | None:
         """The group a lane label names (case-insensitive), or None."""
-        for name in self.session.scalars(select(Group.name)):
+        names = GROUP_NAMES.get(self.session, "all", lambda: tuple(self.session.scalars(select(Group.name))))
+        for name in names:
             if name.lower() == label.strip().lower():
                 return name
         return None

@@ -79,12 +79,12 @@ def test_roles_403_versus_401(api) -> None:  # noqa: ANN001
 
 
 def test_a_token_revoked_by_another_worker_stops_working_within_the_ttl(api, database_url, monkeypatch) -> None:  # noqa: ANN001
-    """Each worker reads a token's user at most every PRINCIPAL_TTL_SECONDS; a revocation made elsewhere (here:
+    """Each worker reads a token's user at most every PRINCIPALS.ttl_seconds; a revocation made elsewhere (here:
     another connection bumping token_version, as `oaflow user` on another host does) applies within that time."""
     from sqlalchemy import create_engine, text
 
     import api.auth as auth
-    monkeypatch.setattr(auth, "PRINCIPAL_TTL_SECONDS", 0.5)
+    monkeypatch.setattr(auth.PRINCIPALS, "ttl_seconds", 0.5)
     headers = api.headers("alice")
     assert api.client.get("/api/v1/users/me", headers=headers).status_code == 200
     other = create_engine(database_url)

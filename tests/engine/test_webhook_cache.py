@@ -1,4 +1,4 @@
-"""The active webhooks are read once per HOOKS_TTL_SECONDS per worker, not once per step: a change made
+"""The active webhooks are read once per ACTIVE_HOOKS.ttl_seconds per worker, not once per step: a change made
 through this worker applies at once, a change made by another worker or host within the TTL."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def _deliveries(app) -> int:  # noqa: ANN001
 
 
 def test_webhooks_changed_through_this_worker_apply_at_once(api, app, monkeypatch) -> None:  # noqa: ANN001
-    monkeypatch.setattr(webhooks, "HOOKS_TTL_SECONDS", 3600.0)  # only an invalidation can make it re-read
+    monkeypatch.setattr(webhooks.ACTIVE_HOOKS, "ttl_seconds", 3600.0)  # only an invalidation can make it re-read
     assert api.start_leave("alice").status_code == 201  # the (empty) list is now cached
     api.use_api_key("erp")
     hook = api.post("/api/v1/webhooks", "erp", json={"url": "http://127.0.0.1:9/hook", "events": ["task.created"]})
@@ -34,7 +34,7 @@ def test_webhooks_changed_through_this_worker_apply_at_once(api, app, monkeypatc
 
 def test_a_webhook_registered_by_another_worker_gets_events_within_the_ttl(api, app, database_url,  # noqa: ANN001
                                                                            monkeypatch) -> None:
-    monkeypatch.setattr(webhooks, "HOOKS_TTL_SECONDS", 0.5)
+    monkeypatch.setattr(webhooks.ACTIVE_HOOKS, "ttl_seconds", 0.5)
     assert api.start_leave("alice").status_code == 201  # the (empty) list is now cached
     other = create_engine(database_url)  # another worker's connection: this process sees no commit of its own
     with other.begin() as conn:
