@@ -7,6 +7,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -60,16 +61,23 @@ def create_api_key(user: User, name: str) -> str:
     return key
 
 
-def _user_from_api_key(raw: str) -> User | None:
+def _read_api_key(raw: str, digest: str) -> tuple[Principal, datetime | None] | None:
+    """The principal of a valid, unrevoked key of an active user, with the key's expiry; None otherwise."""
     parts = raw[len(API_KEY_PREFIX):].split("_", 1)
     if len(parts) != 2:
         return None
     row = db.session.scalar(select(ApiKey).where(ApiKey.prefix == parts[0]))
-    if row is None or row.revoked or (row.expires_at and row.expires_at < utcnow()):
+    if row is None or row.revoked or not hmac.compare_digest(row.key_hash, digest):
         return None
-    if not hmac.compare_digest(row.key_hash, hashlib.sha256(raw.encode()).hexdigest()):
+    return (_principal_of(row.user), row.expires_at) if row.user.active else None
+
+
+def _principal_from_api_key(raw: str) -> Principal | None:
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    found = PRINCIPALS.get(db.session, ("api key", digest), lambda: _read_api_key(raw, digest))
+    if found is None or (found[1] is not None and found[1] < utcnow()):
         return None
-    return row.user if row.user.active else None
+    return found[0]
 
 
 @dataclass(frozen=True)
@@ -95,10 +103,11 @@ _PRINCIPAL_BY_ID = (
     .where(_users.c.id == bindparam("uid")))
 
 
-# how long a worker trusts a user row it read for a token: deactivating a user, revoking their tokens
-# (token_version) or changing their roles and groups applies at once on the worker that made the change,
-# and within this time on every other worker (or host)
-PRINCIPALS: ReadCache[Principal | None] = ReadCache("principals", 2.0, (User, Group, ApiKey))
+# The user a token or API key names, as each worker last read it (see store.readcache): deactivating a
+# user, revoking their tokens (token_version) or keys, or changing their roles and groups applies at once
+# on the worker that made the change and within 2 s on every other worker (or host). Expiry is checked
+# on every request.
+PRINCIPALS: ReadCache[Any] = ReadCache("principals", 2.0, (User, Group, ApiKey))
 
 
 def _read_principal(uid: int, token_version: Any) -> Principal | None:
@@ -138,10 +147,7 @@ def current_principal() -> Principal:
     raw = raw.strip()
     principal = None
     if raw.startswith(API_KEY_PREFIX):
-        user = _user_from_api_key(raw)
-        if user is not None:
-            g.user = user
-            principal = _principal_of(user)
+        principal = _principal_from_api_key(raw)
     else:
         principal = _principal_from_token(raw)
     if principal is None:

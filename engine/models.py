@@ -131,7 +131,7 @@ class Task(Base):
     approvals: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)  # who already approved
     urged_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan")
+    # candidate rows (TaskCandidate) are written by the engine with plain statements when a step saves
     instance: Mapped[ProcessInstance] = relationship()
 
     __table_args__ = (

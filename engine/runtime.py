@@ -210,19 +210,19 @@ class _ScriptEngine(SandboxScriptEngine):
             result = op.func(call)
         except OperationalError:
             raise  # the database itself is unreachable: the whole step fails (503), nothing is saved
-        except EngineError as err:  # the operation refused the data the model gave it
-            failure = WorkflowTaskException(f"service operation '{operation_name}' refused: {err.detail}",
-                                            task=task, exception=err)
-        except Exception as err:  # an operation's own failure (or a constraint it broke) is an incident
-            detail = str(getattr(err, "orig", None) or err).strip().splitlines()[0][:500]
-            failure = WorkflowTaskException(f"service operation '{operation_name}' failed: {detail}",
-                                            task=task, exception=err)
-        else:
-            failure = None
-        if failure is not None:
+        except Exception as err:  # refused data or the operation's own failure: an incident
+            if isinstance(err, EngineError):
+                failure = WorkflowTaskException(f"service operation '{operation_name}' refused: {err.detail}",
+                                                task=task, exception=err)
+            else:
+                detail = str(getattr(err, "orig", None) or err).strip().splitlines()[0][:500]
+                failure = WorkflowTaskException(f"service operation '{operation_name}' failed: {detail}",
+                                                task=task, exception=err)
+            log.info("service operation %s failed at %s; the command runs again with it as the incident",
+                     operation_name, element, exc_info=err)
             # Its writes (and on PostgreSQL the transaction itself) are spoilt: the command runs again
             # from the start in a new transaction, where this run of the operation is the incident.
-            raise _OperationFailed((element, run), _incident_message(failure))
+            raise _OperationFailed((element, run), _incident_message(failure)) from err
         for users, kind, title, body in notices:
             ctx.notify(users, kind, title, body)
         ctx.record("service_called", element_id=task.task_spec.bpmn_id,

@@ -93,3 +93,18 @@ def test_a_token_revoked_by_another_worker_stops_working_within_the_ttl(api, dat
     other.dispose()
     time.sleep(0.6)
     assert api.client.get("/api/v1/users/me", headers=headers).status_code == 401
+
+
+def test_an_api_key_stops_at_its_expiry_even_while_its_user_is_cached(api, app, monkeypatch) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    import api.auth as auth
+    from store.base import utcnow
+    monkeypatch.setattr(auth.PRINCIPALS, "ttl_seconds", 3600.0)
+    key = api.use_api_key("erp")
+    with app.app_context():
+        db.session.scalar(select(ApiKey).where(ApiKey.name == "erp-test")).expires_at = utcnow() + timedelta(seconds=1)
+        db.session.commit()
+    assert api.client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    time.sleep(1.2)
+    assert api.client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {key}"}).status_code == 401
