@@ -76,29 +76,44 @@ def update_now(session: Session, obj: Any) -> bool:
     if not state.persistent:
         return False
     mapper = state.mapper
-    changes = {prop: getattr(obj, prop.key) for prop in mapper.column_attrs
-               if state.attrs[prop.key].history.has_changes()}
-    if not changes:
+    columns = _columns(mapper)
+    changed = [key for key in state.committed_state if key in columns]  # attributes set since loaded
+    if not changed:
         return False
     table = mapper.local_table
+    values = {columns[key].key: state.dict[key] for key in changed}
     stmt = update(table).where(*[col == value for col, value in zip(mapper.primary_key, state.identity,
                                                                          strict=True)])
-    values = {prop.columns[0].key: value for prop, value in changes.items()}
     version = mapper.version_id_col
     if version is not None:
-        version_prop = mapper.get_property_by_column(version)
-        read = state.attrs[version_prop.key].loaded_value
+        version_key = mapper.get_property_by_column(version).key
+        read = state.dict[version_key]
         stmt = stmt.where(version == read)
-        values[version.key] = changes[version_prop] = read + 1
+        values[version.key] = read + 1
+        changed.append(version_key)
+        state.dict[version_key] = read + 1
     with session.no_autoflush:
         result = session.execute(stmt.values(values))
     if result.rowcount != 1:
+        if version is not None:
+            state.dict[version_key] = read
         raise StaleDataError(f"{table.name} {state.identity} was changed or deleted by someone else")
-    for prop, value in changes.items():
-        set_committed_value(obj, prop.key, value)
-    if not any(attr.history.has_changes() for attr in state.attrs):
+    for key in changed:
+        set_committed_value(obj, key, state.dict[key])
+    if not state.committed_state:
         state._commit_all(state.dict, session.identity_map)  # clean: no flush will look at it again
     return True
+
+
+def _columns(mapper: Any) -> dict[str, Any]:
+    """Attribute key -> column of a mapper's plain column attributes (computed once per mapper)."""
+    found = _COLUMNS.get(mapper)
+    if found is None:
+        found = _COLUMNS[mapper] = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
+    return found
+
+
+_COLUMNS: dict[Any, dict[str, Any]] = {}
 
 
 @event.listens_for(Session, "after_soft_rollback")
