@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar as _calendar
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,40 +24,67 @@ from oa.org import OrgDirectory, Person, directory_for
 from oa.record_models import AttendanceRecord, LeaveRecord, ShiftRule
 from store.base import insert_on_conflict, utcnow
 from store.errors import Conflict, Forbidden, InvalidData, NotFound
+from store.readcache import ReadCache
 
 MAX_LEAVE_SPAN_DAYS = 366
 LEAVE_TYPE_MAX = 40
 
 
 # --------------------------------------------------------------------------- rules and time
-def _tz(rule: ShiftRule) -> ZoneInfo:
+@dataclass(frozen=True)
+class Shift:
+    """A shift rule as read (a snapshot, shared between requests: see SHIFT_RULES)."""
+
+    id: int
+    name: str
+    start_time: time
+    end_time: time
+    grace_minutes: int
+    work_days: tuple[int, ...]
+    timezone: str
+    department_id: int | None
+    is_default: bool
+
+    @classmethod
+    def of(cls, rule: ShiftRule) -> Shift:
+        """The snapshot of a rule row."""
+        return cls(rule.id, rule.name, rule.start_time, rule.end_time, rule.grace_minutes or 0,
+                   tuple(rule.work_days or ()), rule.timezone or "UTC", rule.department_id, bool(rule.is_default))
+
+
+# the shift rules as each worker last read them (a handful of rows every leave and clock-in asks for; see
+# store.readcache): a change made through this worker applies at once, one made elsewhere within 2 s
+SHIFT_RULES: ReadCache[tuple[Shift, ...]] = ReadCache("shift rules", 2.0, (ShiftRule,))
+
+
+def _tz(rule: Shift) -> ZoneInfo:
     try:
         return ZoneInfo(rule.timezone or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
 
-def to_local(rule: ShiftRule, moment: datetime) -> datetime:
+def to_local(rule: Shift, moment: datetime) -> datetime:
     """A naive-UTC moment as local time of the rule's timezone."""
     return moment.replace(tzinfo=UTC).astimezone(_tz(rule))
 
 
-def default_rule(session: Session) -> ShiftRule:
+def default_rule(session: Session) -> Shift:
     """The default shift rule (created by the migration; rebuilt here if someone deleted it)."""
     rule = session.scalar(select(ShiftRule).where(ShiftRule.is_default.is_(True)).order_by(ShiftRule.id))
     if rule is None:
-        from datetime import time
         rule = ShiftRule(name="Standard office hours", start_time=time(9), end_time=time(18), grace_minutes=10,
                          work_days=[0, 1, 2, 3, 4], timezone="UTC", is_default=True)
         session.add(rule)
         session.flush()
-    return rule
+    return Shift.of(rule)
 
 
-def rule_for(session: Session, user: User | Person | None) -> ShiftRule:
+def rule_for(session: Session, user: User | Person | None) -> Shift:
     """The shift rule of the user's department (or the nearest ancestor with one), else the default."""
-    rules = session.scalars(select(ShiftRule).order_by(ShiftRule.id)).all()  # a handful: read them at once
-    by_department: dict[int, ShiftRule] = {}
+    rules = SHIFT_RULES.get(session, "all", lambda: tuple(
+        Shift.of(rule) for rule in session.scalars(select(ShiftRule).order_by(ShiftRule.id))))
+    by_department: dict[int, Shift] = {}
     for rule in rules:
         if rule.department_id is not None:
             by_department.setdefault(rule.department_id, rule)
@@ -191,7 +218,7 @@ def records_query(session: Session, viewer: User, username: str, start: date | N
     return query.order_by(AttendanceRecord.clock_in.desc(), AttendanceRecord.id.desc())
 
 
-def record_flags(session: Session, record: AttendanceRecord, rule: ShiftRule | None = None) -> dict[str, bool]:
+def record_flags(session: Session, record: AttendanceRecord, rule: Shift | None = None) -> dict[str, bool]:
     """Whether this one shift started late / ended early by the user's shift rule."""
     if rule is None:
         rule = rule_for(session, session.scalar(select(User).where(User.username == record.user)))
