@@ -443,7 +443,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"1. baseline  bare SpiffWorkflow leave lifecycle, state persisted to PostgreSQL: {persisted:.0f} "
               "lifecycles/s (one process)")
     if "http" in only:
-        workers = int(os.environ.get("OAFLOW_BENCH_WORKERS", "4"))
+        workers = int(os.environ.get("OAFLOW_BENCH_WORKERS", "2"))
         threads = int(os.environ.get("OAFLOW_BENCH_THREADS", "4"))
         clients = int(os.environ.get("OAFLOW_BENCH_CLIENTS", "8"))
         with scratch_database() as url:
