@@ -55,7 +55,7 @@ from engine.scripting import SandboxEnvironment, SandboxScriptEngine, ScriptLimi
 from engine.serialization import dump_state, load_state
 from engine.services import ServiceCall, ServiceRegistry
 from forms.validation import validate_data
-from store.base import DIRECTORY_CACHE_KEY, transaction_cache, utcnow
+from store.base import utcnow
 from store.direct import insert_now, update_now
 
 log = logging.getLogger("oaflow.engine")
@@ -398,8 +398,8 @@ class Engine(ApproverActions):
             raise
 
     def directory(self, session: Session) -> assignment.Directory:
-        """The org chart for the current transaction: every step of a command shares its look-ups."""
-        return transaction_cache(session, DIRECTORY_CACHE_KEY, lambda: self.directory_factory(session))
+        """The org chart (its look-ups are cached per process: see oa.org)."""
+        return self.directory_factory(session)
 
     def _script_engine(self, session: Session, instance: ProcessInstance, ctx_box: list) -> _ScriptEngine:
         directory = self.directory(session)

@@ -34,8 +34,8 @@ def enqueue(session: Session, event: str, payload: dict[str, Any]) -> int:
     return count
 
 
-# how long a worker trusts the active webhooks it read: a webhook registered or removed through another
-# worker (or host) gets its events from there on within this time; through this worker, at once
+# the active webhooks as each worker last read them (see store.readcache): a webhook registered or removed
+# through this worker applies at once, through another worker (or host) within 2 s
 ACTIVE_HOOKS: ReadCache[list[tuple[int, list[str] | None]]] = ReadCache("webhooks", 2.0, (Webhook,))
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oa.models import Department, User
-from oa.org import OrgDirectory, Person, directory_for
+from oa.org import OrgDirectory, Person
 from oa.record_models import AttendanceRecord, LeaveRecord, ShiftRule
 from store.base import insert_on_conflict, utcnow
 from store.errors import Conflict, Forbidden, InvalidData, NotFound
@@ -150,7 +150,7 @@ def record_leave(session: Session, username: str, start_date: Any, end_date: Any
                  instance_id: int | None = None) -> list[date]:
     """Record approved leave as one LeaveRecord per work day in [start_date, end_date]; re-recording a day
     updates its type and instance. Returns the days recorded."""
-    user = directory_for(session).person(username) if isinstance(username, str) else None
+    user = OrgDirectory(session).person(username) if isinstance(username, str) else None
     if user is None:
         raise InvalidData(f"no user {username!r}", errors=[{"field": "user", "message": "unknown user"}])
     start, end = _as_date(start_date, "start_date"), _as_date(end_date, "end_date")

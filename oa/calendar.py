@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from oa.models import User
 from oa.notifications import notify
-from oa.org import directory_for
+from oa.org import OrgDirectory
 from oa.record_models import CalendarEvent, EventAttendee, EventReminder
 from store.direct import insert_now
 from store.errors import Forbidden, InvalidData, NotFound
@@ -72,7 +72,7 @@ def add_calendar_event(session: Session, owner: str, title: str, start: Any, end
                        kind: str = "event", source_instance_id: int | None = None, *, description: str = "",
                        location: str | None = None, reminders: Iterable[int] = ()) -> CalendarEvent:
     """Create an event in `owner`'s calendar; `reminders` are minutes before the start (for owner and attendees)."""
-    if not isinstance(owner, str) or not directory_for(session).user_exists(owner.strip()):
+    if not isinstance(owner, str) or not OrgDirectory(session).user_exists(owner.strip()):
         raise InvalidData(f"unknown users: {owner}", errors=[{"field": "user", "message": f"unknown user {owner}"}])
     owner = owner.strip()
     if not isinstance(title, str) or not title.strip():

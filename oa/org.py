@@ -8,7 +8,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from oa.models import Department, Group, User, user_group
-from store.base import DIRECTORY_CACHE_KEY, transaction_cache
 from store.readcache import ReadCache
 
 
@@ -136,10 +135,3 @@ class OrgDirectory:
             if name.lower() == label.strip().lower():
                 return name
         return None
-
-
-def directory_for(session: Session) -> OrgDirectory:
-    """The org chart of the session's current transaction, shared with the engine's look-ups in the same
-    step (a service task asking about the applicant finds what the assignment rules already read)."""
-    found = transaction_cache(session, DIRECTORY_CACHE_KEY, lambda: OrgDirectory(session))
-    return found if isinstance(found, OrgDirectory) else OrgDirectory(session)

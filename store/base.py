@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from sqlalchemy import JSON, MetaData, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.sql.dml import Insert
-
-T = TypeVar("T")
-
-# transaction_cache key of the org chart the engine and the OA operations share within one transaction
-DIRECTORY_CACHE_KEY = "oaflow.directory"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -40,22 +33,6 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """Current time as a naive UTC datetime (what every timestamp column stores)."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def transaction_cache(session: Session, key: str, build: Callable[[], T]) -> T:
-    """`build()` once per database transaction of `session`; rebuilt after a commit or rollback.
-
-    For look-ups that many steps of one command repeat (the org chart) and that
-    must not outlive the transaction that read them.
-    """
-    real = session() if isinstance(session, scoped_session) else session
-    slot = real.info.get(key)
-    current = real.get_transaction()
-    if slot is not None and current is not None and slot[0] is current:
-        return slot[1]
-    value = build()
-    real.info[key] = (real.get_transaction(), value)
-    return value
 
 
 def insert_on_conflict(session: Session, table: Table, conflict: list[str], update: list[str] = ()) -> Insert:
