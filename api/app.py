@@ -16,6 +16,7 @@ from api.errors import register_error_handlers
 from api.extensions import db, migrate
 from api.logging_setup import configure_logging
 from api.web import init_web
+from api.web.security import init_security_headers
 from engine.runtime import Engine
 from engine.scripting import ScriptLimits
 from engine.services import ServiceRegistry
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(module.bp, url_prefix=getattr(module, "URL_PREFIX", API_PREFIX))
     register_error_handlers(app)
     _request_logging(app)
+    init_security_headers(app)  # CSP without inline script, no framing, nosniff
     return app
 
 

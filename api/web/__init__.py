@@ -15,6 +15,8 @@ from flask import Flask, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_wtf.csrf import CSRFProtect
 
+from api.web.labels import init_labels
+
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 csrf = CSRFProtect()
 babel = Babel()
@@ -47,3 +49,4 @@ def init_web(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(get_locale=get_locale, format_datetime=format_datetime, format_date=format_date,
                                  languages=LANGUAGES)
+    init_labels(app)  # data values are translated by the `label` filter, which never marks them safe
