@@ -16,7 +16,7 @@ def label(value: object) -> str:
     """The catalog translation of `value` if there is one, else the value itself, as plain (unsafe) text."""
     if value is None:
         return ""
-    text = str(value)  # plain str: a Markup value loses its safety
+    text = str(value)  # plain str: a value marked safe loses the mark
     if not text:
         return text
     return str(get_translations().gettext(text))

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,71 @@ def crm(api) -> dict:  # noqa: ANN001
     made(api.post("/api/v1/follow-ups", "alice", json={"customer_id": mine["id"], "type": "call",
                                                         "content": "Asked for a quote"}))
     return {"mine": mine, "other": other, "opp": opp}
+
+
+# ------------------------------------------------------------------ hostile data for the escaping tests
+# Markup that would run script if a page rendered it raw, with a `%` that breaks %-formatting.
+PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script> 100% "q"'
+ESCAPED = "&lt;img src=x onerror="  # how every page must show the start of PAYLOAD
+RAW = "<img src=x"  # what no page may contain
+HOSTILE_KEY = "xss_leave"
+
+
+def hostile_process() -> dict[str, bytes]:
+    """The shipped leave request uploaded again under another key, its process name, manager task name
+    and start-form titles replaced by PAYLOAD (a designer's markup)."""
+    from xml.sax.saxutils import quoteattr
+    bpmn = (ROOT / "processes" / "leave_request.bpmn").read_text()
+    bpmn = (bpmn.replace('id="leave_request"', f'id="{HOSTILE_KEY}"')
+            .replace('bpmnElement="leave_request"', f'bpmnElement="{HOSTILE_KEY}"')
+            .replace('name="Leave request"', f"name={quoteattr(PAYLOAD)}")
+            .replace('name="Manager approval"', f"name={quoteattr(PAYLOAD)}")
+            .replace("leave_request_start.json", "xss_start.json"))
+    form = json.loads((ROOT / "forms" / "leave_request_start.json").read_text())
+    form["title"] = PAYLOAD
+    form["properties"]["reason"]["title"] = PAYLOAD
+    form["properties"]["leave_type"]["title"] = PAYLOAD
+    return {"xss_leave.bpmn": bpmn.encode(), "xss_start.json": json.dumps(form).encode()}
+
+
+@pytest.fixture
+def hostile(api) -> dict:  # noqa: ANN001
+    """PAYLOAD stored in every user-editable field a page shows, through the v1 API: a designer's process,
+    task and form names; alice's leave reason and comment; her customer (name, industry, region, source),
+    opportunity, follow-up, ticket and contract; an announcement; a calendar event; a forum thread that
+    mentions alice (a notification); and alice's display name. Bob holds the manager task."""
+    from tests.conftest import deploy_files
+
+    def made(resp) -> dict:  # noqa: ANN001
+        assert resp.status_code in (200, 201), resp.get_json()
+        return resp.get_json()
+
+    made(deploy_files(api, "grace", hostile_process()))
+    inst = made(api.post(f"/api/v1/process-definitions/{HOSTILE_KEY}/start", "alice", json={"variables": {
+        "leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-02", "days": 2,
+        "reason": PAYLOAD}}))
+    task = api.tasks("bob", instance_id=inst["id"])[0]
+    made(api.post(f"/api/v1/tasks/{task['id']}/comments", "bob", json={"text": PAYLOAD}))
+    customer = made(api.post("/api/v1/customers", "alice", json={
+        "name": PAYLOAD, "industry": PAYLOAD, "region": PAYLOAD, "source": PAYLOAD, "level": "A"}))
+    made(api.post("/api/v1/opportunities", "alice", json={"customer_id": customer["id"], "name": PAYLOAD,
+                                                          "amount": "1000", "stage": "qualified"}))
+    made(api.post("/api/v1/follow-ups", "alice", json={"customer_id": customer["id"], "type": "call",
+                                                       "content": PAYLOAD}))
+    made(api.post("/api/v1/tickets", "alice", json={"customer_id": customer["id"], "title": PAYLOAD,
+                                                    "priority": "low"}))
+    made(api.post("/api/v1/contracts", "alice", json={"customer_id": customer["id"], "title": PAYLOAD,
+                                                      "amount": "1000"}))
+    made(api.post("/api/v1/announcements", "admin", json={"title": PAYLOAD, "body": PAYLOAD}))
+    today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0, tzinfo=None)
+    made(api.post("/api/v1/calendar/events", "alice", json={
+        "title": PAYLOAD, "location": PAYLOAD, "start": today.isoformat(),
+        "end": (today + timedelta(hours=1)).isoformat()}))
+    board = made(api.post("/api/v1/forum/boards", "admin", json={"name": "General"}))
+    made(api.post(f"/api/v1/forum/boards/{board['id']}/threads", "bob", json={
+        "title": PAYLOAD, "body": f"@alice {PAYLOAD}"}))
+    alice = next(u for u in made(api.get("/api/v1/users", "admin", query_string={"per_page": 100}))["items"]
+                 if u["username"] == "alice")
+    made(api.client.patch(f"/api/v1/users/{alice['id']}", json={"display_name": PAYLOAD},
+                          headers=api.headers("admin")))
+    return {"instance": inst["id"], "task": task["id"], "customer": customer["id"]}

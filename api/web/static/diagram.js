@@ -8,7 +8,7 @@
   }
 
   function fail(el, message) {
-    el.innerHTML = '';
+    el.replaceChildren();
     var p = document.createElement('p');
     p.className = 'diagram-error';
     p.textContent = message;
@@ -46,7 +46,7 @@
   }
 
   function render(el, xml) {
-    el.innerHTML = '';
+    el.replaceChildren();
     var viewer = new window.BpmnJS({ container: el });
     viewer.importXML(xml).then(function () { mark(viewer, el); })
       .catch(function (err) { fail(el, 'The diagram could not be drawn: ' + (err && err.message || err)); });
