@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -92,6 +93,73 @@ def crm(api) -> dict:  # noqa: ANN001
     made(api.post("/api/v1/follow-ups", "alice", json={"customer_id": mine["id"], "type": "call",
                                                         "content": "Asked for a quote"}))
     return {"mine": mine, "other": other, "opp": opp}
+
+
+# ------------------------------------------------------------------ the browser (Playwright on Debian's chromium)
+# Records every Content-Security-Policy violation of the page (init scripts are exempt from the policy).
+CSP_WATCH = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', function (e) {
+  window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' ' + e.sourceFile + ':' + e.lineNumber);
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """One headless chromium for the module."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); "
+                    "the browser tests need it and must not be skipped")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server: str) -> Iterator:  # noqa: ANN001
+    """A fresh browser context (no cookies) on the live server. Every console message about the
+    Content-Security-Policy and every uncaught script error is collected in `pg.problems`; the test
+    fails if any is left at the end (inline script anywhere on a visited page fails it)."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15_000)
+    context.add_init_script(CSP_WATCH)
+    pg = context.new_page()
+    pg.problems = []
+    pg.on("console", lambda msg: pg.problems.append(f"{pg.url}: {msg.text}")
+          if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
+    pg.on("pageerror", lambda err: pg.problems.append(f"{pg.url}: {err}"))
+    yield pg
+    context.close()
+    assert not pg.problems, pg.problems
+
+
+def page_problems(pg) -> list[str]:  # noqa: ANN001
+    """CSP violations seen by the open page plus console CSP errors and script errors so far."""
+    return list(pg.problems) + [f"{pg.url}: {v}" for v in (pg.evaluate("window.__csp || []") or [])]
+
+
+def shot(pg, name: str, full: bool = True) -> None:  # noqa: ANN001
+    """Save a screenshot into test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full)
+
+
+def login(pg, username: str) -> None:  # noqa: ANN001
+    """Log in through the login form."""
+    pg.goto("/login")
+    pg.fill("input[name=username]", username)
+    pg.fill("input[name=password]", "demo")
+    pg.click("button[type=submit]")
+    pg.wait_for_url(lambda url: "/login" not in url)
+
+
+def logout(pg) -> None:  # noqa: ANN001
+    """Log out through the header form."""
+    pg.click("form[action='/logout'] button")
+    pg.wait_for_url("**/login")
 
 
 # ------------------------------------------------------------------ hostile data for the escaping tests

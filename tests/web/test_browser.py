@@ -8,57 +8,10 @@ If /usr/bin/chromium is missing these tests FAIL (CI installs it with apt-get), 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
-import pytest
-
-from tests.web.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests.web.conftest import ARTIFACTS, ROOT, login, logout, shot
 
 BROKEN = (ROOT / "processes" / "leave_request.bpmn").read_bytes().replace(b'outcome = "approved"', b"outcome = (")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    """One headless chromium for the module."""
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); "
-                    "the browser tests need it and must not be skipped")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser, live_server: str) -> Iterator:  # noqa: ANN001
-    """A fresh browser context (no cookies) on the live server."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(15_000)
-    pg = context.new_page()
-    yield pg
-    context.close()
-
-
-def shot(pg, name: str, full: bool = True) -> None:  # noqa: ANN001
-    """Save a screenshot into test-artifacts/."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full)
-
-
-def login(pg, username: str) -> None:  # noqa: ANN001
-    """Log in through the login form."""
-    pg.goto("/login")
-    pg.fill("input[name=username]", username)
-    pg.fill("input[name=password]", "demo")
-    pg.click("button[type=submit]")
-    pg.wait_for_url(lambda url: "/login" not in url)
-
-
-def logout(pg) -> None:  # noqa: ANN001
-    """Log out through the header form."""
-    pg.click("form[action='/logout'] button")
-    pg.wait_for_url("**/login")
 
 
 def test_leave_request_from_filing_to_approval_with_diagram(page) -> None:  # noqa: ANN001
