@@ -7,6 +7,7 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Response, current_app
+from markupsafe import escape
 
 from api import schemas
 
@@ -73,10 +74,11 @@ def docs() -> Response:
     """A small HTML index of the API's operations, generated from the OpenAPI document."""
     spec = build_spec()
     rows = "".join(
-        f"<tr><td><code>{m.upper()}</code></td><td><code>{p}</code></td><td>{op.get('summary', '')}</td></tr>"
+        f"<tr><td><code>{escape(m.upper())}</code></td><td><code>{escape(p)}</code></td>"
+        f"<td>{escape(op.get('summary', ''))}</td></tr>"
         for p, ops in spec["paths"].items() for m, op in ops.items())
     html = ("<!doctype html><meta charset=utf-8><title>oaflow API</title>"
-            "<style>body{font-family:sans-serif;margin:2em}td{padding:2px 10px}</style>"
+            "<link rel=stylesheet href='/static/web/apidocs.css'>"  # no inline style: the CSP allows 'self' only
             "<h1>oaflow API v1</h1><p>Machine-readable: <a href='/api/v1/openapi.json'>openapi.json</a>. "
             "Errors are application/problem+json.</p><table>" + rows + "</table>")
     return Response(html, mimetype="text/html")

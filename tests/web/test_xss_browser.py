@@ -71,6 +71,7 @@ def test_designer_pages_show_uploaded_markup_as_text(page, api, hostile, tmp_pat
 def test_the_policy_blocks_injected_handlers_and_the_watch_sees_it(page) -> None:  # noqa: ANN001
     """The control for the tests above: markup that does reach the DOM runs nothing and is reported."""
     pg = page
+    visit(pg, "/api/docs", literal=False)  # the API index keeps the policy too (its style is a file)
     visit(pg, "/login", literal=False)
     pg.evaluate("""document.body.insertAdjacentHTML('beforeend', '<img src="data:," onerror="window.__xss=1">');
                    var s = document.createElement('script'); s.textContent = 'window.__xss = 2';
