@@ -141,3 +141,17 @@ def test_static_scripts_build_no_markup_from_strings() -> None:
         text = path.read_text()
         found += [f"{path.name}: {w}" for w in HTML_SINKS if w in text]
     assert not found, found
+
+
+def test_a_notification_links_only_to_a_page_of_this_site(web, app) -> None:  # noqa: ANN001
+    from api.extensions import db
+    from oa.notifications import notify
+    links = ["/\\evil.example/x", "//evil.example/x", "javascript:alert(1)", "https://evil.example/", "/tasks"]
+    with app.app_context():
+        for i, link in enumerate(links):
+            notify(db.session, "alice", "info", f"note {i}", link=link)
+        db.session.commit()
+    web.login("alice")
+    html = web.get("/notifications").get_data(as_text=True)
+    hrefs = re.findall(r'<a href="([^"]*)">note \d', html)
+    assert hrefs == ["/tasks"]
