@@ -1,5 +1,5 @@
 """Labels of the shipped forms and processes (titles, enum values, outcomes), listed so the message
-extractor puts them into the catalogs; the templates translate such data labels with `_(label)`."""
+extractor puts them into the catalogs; the templates translate such data labels with the `label` filter."""
 
 from flask_babel import lazy_gettext as _l
 
