@@ -1,5 +1,5 @@
 """Security headers on every response: a Content-Security-Policy without inline script, no framing,
-no MIME sniffing and no referrer to other sites.
+no MIME sniffing, no referrer to other sites, and HSTS when the deployment uses secure cookies (HTTPS).
 
 The pages load script only from files under /static/web and the bpmn-js bundle (both 'self'); data
 reaches scripts through data-* attributes, never inline <script> blocks or on*= handlers. A response
@@ -8,7 +8,7 @@ that already sets its own policy (a document download's sandbox) keeps it.
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -28,12 +28,16 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+# Sent only when the deployment runs behind HTTPS (OAFLOW_SECURE_COOKIES=1), never on plain-HTTP set-ups.
+HSTS = "max-age=31536000"
 
 
 def add_security_headers(response: Response) -> Response:
     """Set the security headers that `response` does not set itself."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 

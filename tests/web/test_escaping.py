@@ -164,3 +164,19 @@ def test_the_template_gettext_escapes_even_a_data_value(app) -> None:  # noqa: A
             v=PAYLOAD)
     assert RAW not in html and html.count(ESCAPED) == 3
     assert "100% &#34;q&#34;" in html
+
+
+def test_hsts_only_behind_https(app) -> None:  # noqa: ANN001
+    assert "Strict-Transport-Security" not in app.test_client().get("/login").headers
+    app.config["SESSION_COOKIE_SECURE"] = True
+    assert app.test_client().get("/login").headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_a_response_with_its_own_policy_keeps_it(app) -> None:  # noqa: ANN001
+    from flask import Response
+
+    from api.web.security import add_security_headers
+    with app.test_request_context("/"):
+        resp = add_security_headers(Response("x", headers={"Content-Security-Policy": "default-src 'none'; sandbox"}))
+    assert resp.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert resp.headers["X-Frame-Options"] == "DENY"
