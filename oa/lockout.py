@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -49,9 +49,14 @@ def _insert(session: Session):  # noqa: ANN202
 
 def _count_failure(session: Session, username: str, client: str, policy: LockoutPolicy,
                    now: datetime) -> LoginFailure:
-    """Add one failure (a count older than the lock window starts again at 1); returns the row as stored."""
+    """Add one failure (a count older than the lock window starts again at 1); returns the row as stored.
+    Other clients' entries for this account that are past the window and not locked are dropped, so the
+    table holds only what is still in force."""
     stale = now - timedelta(minutes=policy.minutes)
     table = LoginFailure.__table__
+    session.execute(delete(LoginFailure).where(
+        LoginFailure.username == username, LoginFailure.client != client, LoginFailure.last_failure_at < stale,
+        or_(LoginFailure.locked_until.is_(None), LoginFailure.locked_until < now)))
     stmt = _insert(session)(table).values(username=username, client=client, failures=1, last_failure_at=now)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.username, table.c.client],
@@ -106,10 +111,10 @@ def locked_clients(session: Session, username: str, now: datetime | None = None)
                                                            LoginFailure.locked_until > now)))
 
 
-def unlock(session: Session, username: str) -> int:
-    """Clear every lock and failure count of `username`; returns how many client entries were removed.
-    The caller commits."""
+def unlock(session: Session, username: str, by: str | None = None) -> int:
+    """Clear every lock and failure count of `username` (`by`: who asked, for the log); returns how many
+    client entries were removed. The caller commits."""
     done = session.execute(delete(LoginFailure).where(LoginFailure.username == username))
-    log.warning("account_unlocked user=%s entries=%s", username, done.rowcount,
-                extra={"event": "account_unlocked", "user": username, "entries": done.rowcount})
+    log.warning("account_unlocked user=%s entries=%s by=%s", username, done.rowcount, by or "cli",
+                extra={"event": "account_unlocked", "user": username, "entries": done.rowcount, "by": by})
     return done.rowcount or 0

@@ -16,7 +16,7 @@ import logging
 from flask import Blueprint, Response
 from sqlalchemy import select
 
-from api.auth import issue_token, password_login, require_roles
+from api.auth import current_principal, issue_token, password_login, require_roles
 from api.errors import ApiError, problem
 from api.extensions import db
 from api.http import json_body
@@ -55,9 +55,10 @@ def token() -> tuple[dict, int] | Response:
 def unlock_user(name: str) -> dict:
     """Admin only: clear every login lockout and failure count of user `name`."""
     require_roles("admin")
+    admin = current_principal().username
     account = db.session.scalar(select(User).where(User.username == name[:100]))
     if account is None:
         raise ApiError(404, "Not found", f"no user {name[:100]!r}")
-    cleared = unlock(db.session, account.username)
+    cleared = unlock(db.session, account.username, by=admin)
     db.session.commit()
     return {"username": account.username, "cleared": cleared}

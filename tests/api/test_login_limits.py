@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from api.cli import main
 from api.extensions import db
 from api.throttle import TrustedProxies
-from oa.lockout import LockoutPolicy, locked_clients
+from oa.lockout import LockoutPolicy, locked_clients, register_attempt
 from oa.models import LoginFailure
 from store.base import utcnow
 
@@ -94,6 +94,19 @@ def test_a_success_resets_the_count_of_that_client(app) -> None:  # noqa: ANN001
     assert [_login(client, "alice", "wrong").status_code for _ in range(2)] == [401, 401]
     assert _login(client, "alice", "demo").status_code == 200  # 2 + 2 failures never made 3 in a row
     assert _locks(app, "alice") == []
+
+
+def test_entries_past_the_window_are_dropped_but_locks_stay(app) -> None:  # noqa: ANN001
+    policy = LockoutPolicy(threshold=2, minutes=15)
+    long_ago = utcnow() - timedelta(hours=1)
+    with app.app_context():
+        register_attempt(db.session, "alice", None, policy, client="10.3.0.1", now=long_ago)  # 1 failure
+        for _ in range(2):  # a lock in force
+            register_attempt(db.session, "alice", None, policy, client="10.3.0.2")
+        register_attempt(db.session, "alice", None, policy, client="10.3.0.3")
+        db.session.commit()
+        clients = set(db.session.scalars(select(LoginFailure.client).where(LoginFailure.username == "alice")))
+    assert clients == {"10.3.0.2", "10.3.0.3"}  # the stale count went; the live lock stayed
 
 
 def test_the_failing_client_is_throttled_across_usernames(app) -> None:  # noqa: ANN001
