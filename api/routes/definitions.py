@@ -79,7 +79,8 @@ def start(key: str) -> tuple[dict, int]:
     body = json_body(StartRequest)
     idem = request.headers.get("Idempotency-Key")
     if idem is not None and not (1 <= len(idem) <= 255):
-        raise ApiError(400, "Malformed request", "Idempotency-Key must be 1 to 255 characters")
+        raise ApiError(400, "Malformed request", "Idempotency-Key must be 1 to 255 characters",
+                       errors=[{"field": idempotency.HEADER, "message": "1 to 255 characters"}])
     fingerprint = idempotency.request_hash(f"start:{key}", body) if idem is not None else None
     inst, created = get_engine().start(db.session, key, current_actor(), body["variables"],
                                        body["business_key"], idem, request_hash=fingerprint)
