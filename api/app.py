@@ -15,6 +15,7 @@ from api.config import ROOT, Settings
 from api.errors import register_error_handlers
 from api.extensions import db, migrate
 from api.logging_setup import configure_logging
+from api.throttle import init_throttle
 from api.web import init_web
 from api.web.security import init_security_headers
 from engine.runtime import Engine
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _plug_crm_events(app)
 
     init_web(app)  # web pages: Babel, CSRF for the pages only, session cookie flags
+    init_throttle(app)  # login/credential rate limits, lockout policy, trusted proxies (X-Forwarded-*)
     for module in _route_modules():
         app.register_blueprint(module.bp, url_prefix=getattr(module, "URL_PREFIX", API_PREFIX))
     register_error_handlers(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,19 +12,22 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from flask import current_app, g, request
+from flask import abort, current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from api.errors import ApiError
+from api.errors import ApiError, problem
 from api.extensions import db
+from api.throttle import TooManyAttempts, check_failed_credential, check_password_attempt, client_ip, record_failure
 from engine.runtime import Actor
+from oa.lockout import register_attempt
 from oa.models import ApiKey, Group, User, user_group
 from store.base import utcnow
 from store.readcache import ReadCache
 
 API_KEY_PREFIX = "oak_"
+log = logging.getLogger("oaflow.auth")
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
@@ -39,6 +43,22 @@ def authenticate(username: str, password: str) -> User | None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+def password_login(username: str, password: str) -> User | None:
+    """Check a password under the rate limits and the lockout: the user, or None (TooManyAttempts when
+    this client may not try now). Every password check of oaflow goes through here. Commits the count."""
+    check_password_attempt(username)
+    user = authenticate(username, password)
+    outcome = register_attempt(db.session, username, user, current_app.config["OAFLOW_LOCKOUT"],
+                               client=client_ip())
+    db.session.commit()
+    if outcome.user is None:
+        record_failure()
+        log.warning("failed login for %r from %s%s", username[:100], client_ip(),
+                    " (client locked out)" if outcome.locked_until else "",
+                    extra={"user": username[:100], "ip": client_ip()})
+    return outcome.user
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -136,6 +156,15 @@ def _principal_of(user: User) -> Principal:
     return Principal(user.id, user.username, frozenset(user.roles or []), frozenset(gr.name for gr in user.groups))
 
 
+def _count_failed_credential() -> None:
+    """Count an invalid token or API key against the client: 429 once it is over its failure limit."""
+    try:
+        check_failed_credential()
+    except TooManyAttempts as err:
+        abort(problem(429, "Too many requests", f"too many invalid credentials; retry in {err.retry_after} s",
+                      headers={"Retry-After": str(err.retry_after)}))
+
+
 def current_principal() -> Principal:
     """Who is asking (401 without valid credentials): a bearer token or an integrator's API key."""
     if "principal" in g:
@@ -151,6 +180,7 @@ def current_principal() -> Principal:
     else:
         principal = _principal_from_token(raw)
     if principal is None:
+        _count_failed_credential()
         raise ApiError(401, "Unauthorized", "the token or API key is not valid")
     g.principal = principal
     return principal

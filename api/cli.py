@@ -172,6 +172,23 @@ def user_add(name: str, roles: tuple[str, ...], password_stdin: bool, manager: s
     click.echo(f"user {name} ({', '.join(sorted(set(roles)))})")
 
 
+@user.command("unlock")
+@click.argument("name")
+def user_unlock(name: str) -> None:
+    """Clear every login lockout and failure count of user NAME (all client addresses)."""
+    from api.extensions import db
+    from oa.lockout import unlock
+    from oa.models import User
+    app = _app()
+    _check_database(app)
+    with app.app_context():
+        if db.session.scalar(select(User.id).where(User.username == name)) is None:
+            raise click.ClickException(f"no user '{name}'")
+        cleared = unlock(db.session, name)
+        db.session.commit()
+    click.echo(f"user {name} unlocked ({cleared} client entr{'y' if cleared == 1 else 'ies'} cleared)")
+
+
 @main.group("api-key")
 def api_key() -> None:
     """Manage integrator API keys."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from crm import audit
 from crm.access import Viewer
 from crm.customers import count_owned
 from crm.models import Customer
 from crm.settings import get_setting
+from oa.models import User
 from store.base import utcnow
 from store.errors import Conflict, NotFound
 
@@ -39,9 +40,27 @@ def release_stale_customers(session: Session, now: datetime) -> int:
     return released
 
 
+def _lock_claimant(session: Session, username: str) -> None:
+    """Serialise one rep's claims before counting what they own. PostgreSQL: lock the rep's user row
+    (SELECT … FOR UPDATE; the count that follows sees every claim committed before the lock was granted).
+    SQLite: start a write transaction (BEGIN IMMEDIATE), which serialises all writers; a read transaction
+    cannot be upgraded safely, so one already open is committed first."""
+    if session.get_bind().dialect.name == "sqlite":
+        real = session() if isinstance(session, scoped_session) else session
+        if real.in_transaction():
+            real.commit()
+        real.connection(execution_options={"oaflow_write": True})
+        return
+    session.execute(select(User.id).where(User.username == username).with_for_update())
+
+
 def claim_customer(session: Session, viewer: Viewer, customer_id: int, now: datetime | None = None) -> Customer:
-    """Take a customer from the pool: 404 if unknown, 409 if already owned or the rep is at the claim cap."""
-    customer = session.get(Customer, customer_id)
+    """Take a customer from the pool: 404 if unknown, 409 if already owned or the rep is at the claim cap.
+
+    The rep's claims are serialised (see `_lock_claimant`), so concurrent claims never exceed the cap.
+    On SQLite this first commits what the session holds (the caller's transaction must have no pending work)."""
+    _lock_claimant(session, viewer.username)
+    customer = session.get(Customer, customer_id, populate_existing=True)
     if customer is None:
         raise NotFound(f"no customer {customer_id}")
     if customer.owner is not None:

@@ -189,6 +189,9 @@ class IdempotentStart(Base):
     key: Mapped[str] = mapped_column(String(255), nullable=False)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    # SHA-256 of the first request (operation + canonical JSON body): the same key with another request is a 422
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    started: Mapped[bool | None] = mapped_column(Boolean)  # a message's first answer: did it start the instance
 
     __table_args__ = (UniqueConstraint("caller", "key", name="uq_idempotent_start_caller_key"),)
 

@@ -33,6 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import (
     assignment,
+    idempotency,
     spiff_compat,  # noqa: F401  (on import, lifts SpiffWorkflow's task-iterator depth cap)
     webhooks,
 )
@@ -41,7 +42,6 @@ from engine.definitions import LoadedSpec, SpecCache, get_definition
 from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
 from engine.models import (
     HistoryEvent,
-    IdempotentStart,
     InstanceViewer,
     MessageSubscription,
     ProcessDefinition,
@@ -817,15 +817,16 @@ class Engine(ApproverActions):
     # ------------------------------------------------------------------ commands
     def start(self, session: Session, key: str, actor: Actor, variables: dict | None = None,
               business_key: str | None = None, idempotency_key: str | None = None,
-              *, message: tuple[str, dict] | None = None) -> tuple[ProcessInstance, bool]:
+              *, message: tuple[str, dict] | None = None,
+              request_hash: str | None = None) -> tuple[ProcessInstance, bool]:
         """Start the latest version of `key`. Returns (instance, created); a repeated idempotency key
-        returns the instance it first created."""
+        returns the instance it first created (422 if `request_hash` differs from the first request's)."""
         variables = variables if variables is not None else {}
         definition = get_definition(session, key, lean=True)  # elements and forms: from the spec cache
         if idempotency_key:
-            existing = self._idempotent(session, actor, idempotency_key)
+            existing = self._idempotent(session, actor, idempotency_key, request_hash)
             if existing is not None:
-                return existing, False
+                return existing[0], False
         loaded = self.specs.get(session, definition)
         start_meta = _start_meta(loaded)
         schema = loaded.forms.get(start_meta.form) if start_meta and start_meta.form else None
@@ -856,7 +857,7 @@ class Engine(ApproverActions):
                     raise Conflict(f"process '{key}' does not start on message '{message[0]}'") from err
             self._advance_and_save(ctx)
             if idempotency_key:
-                session.add(IdempotentStart(caller=actor.username, key=idempotency_key, instance_id=inst.id))
+                idempotency.remember(session, actor.username, idempotency_key, inst.id, request_hash, True)
                 session.flush()
             return inst
 
@@ -864,9 +865,9 @@ class Engine(ApproverActions):
             inst = self._transaction(session, work)
         except IntegrityError:
             if idempotency_key:
-                existing = self._idempotent(session, actor, idempotency_key)
+                existing = self._idempotent(session, actor, idempotency_key, request_hash)
                 if existing is not None:
-                    return existing, False
+                    return existing[0], False
             raise
         log.info("started instance %s of %s v%s by %s", inst.id, key, definition.version, actor.username)
         return inst, True
@@ -892,10 +893,10 @@ class Engine(ApproverActions):
             started.append(inst)
         return started
 
-    def _idempotent(self, session: Session, actor: Actor, key: str) -> ProcessInstance | None:
-        row = session.scalar(select(IdempotentStart).where(
-            IdempotentStart.caller == actor.username, IdempotentStart.key == key))
-        return session.get(ProcessInstance, row.instance_id) if row else None
+    def _idempotent(self, session: Session, actor: Actor, key: str,
+                    request_hash: str | None = None) -> tuple[ProcessInstance, bool] | None:
+        """What `key` first answered for `actor` (instance, started); 422 if it was another request."""
+        return idempotency.replay(session, actor.username, key, request_hash)
 
     def _open_task(self, session: Session, task_id: str, *, fresh: bool = False) -> Task:
         """The task row; `fresh` re-reads it (do so after locking its instance, before trusting its status)."""
@@ -1030,9 +1031,26 @@ class Engine(ApproverActions):
         return self._transaction(session, work)
 
     def correlate(self, session: Session, actor: Actor, name: str, business_key: str | None,
-                  variables: dict) -> tuple[ProcessInstance, bool]:
+                  variables: dict, *, idempotency_key: str | None = None,
+                  request_hash: str | None = None) -> tuple[ProcessInstance, bool]:
         """Deliver message `name`: resume the one instance waiting for it (by business key), or start
-        a process that begins with it. Returns (instance, started)."""
+        a process that begins with it. Returns (instance, started). A repeated idempotency key answers
+        what it first answered without correlating again (422 if `request_hash` differs)."""
+        if not idempotency_key:
+            return self._correlate(session, actor, name, business_key, variables, None, None)
+        first = self._idempotent(session, actor, idempotency_key, request_hash)
+        if first is not None:
+            return first
+        try:
+            return self._correlate(session, actor, name, business_key, variables, idempotency_key, request_hash)
+        except (IntegrityError, Conflict):  # the same key in a concurrent request: answer as it did
+            first = self._idempotent(session, actor, idempotency_key, request_hash)
+            if first is None:
+                raise
+            return first
+
+    def _correlate(self, session: Session, actor: Actor, name: str, business_key: str | None, variables: dict,
+                   idempotency_key: str | None, request_hash: str | None) -> tuple[ProcessInstance, bool]:
         errors = validate_data(variables, None, RESERVED_VARIABLES)
         if errors:
             raise InvalidData("invalid message variables", errors=[e.to_dict() for e in errors])
@@ -1055,11 +1073,14 @@ class Engine(ApproverActions):
                 except WorkflowException as err:
                     raise Conflict(f"instance {ctx.instance.id} no longer waits for message '{name}'") from err
                 ctx.record("message_received", data={"message": name, "variables": variables})
+                if idempotency_key:
+                    idempotency.remember(session, actor.username, idempotency_key, ctx.instance.id,
+                                         request_hash, False)
                 return ctx.instance
             return self._command(session, waiting[0], actor, action), False
         for definition in _definitions_started_by(session, name):
-            inst, _ = self.start(session, definition.key, actor, variables, business_key,
-                                 message=(name, variables))
+            inst, _ = self.start(session, definition.key, actor, variables, business_key, idempotency_key,
+                                 message=(name, variables), request_hash=request_hash)
             return inst, True
         raise NotFound(f"no instance waits for message '{name}'"
                        + (f" with business key '{business_key}'" if business_key else "")

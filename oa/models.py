@@ -61,9 +61,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
-    # login lockout (oa.lockout): consecutive failed logins, and until when logins are refused
-    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # web sessions carry this epoch; logging out bumps it, so a copied session cookie dies with the logout
+    session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     manager: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[manager_id])
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])
@@ -72,6 +71,18 @@ class User(Base):
     def has_role(self, *roles: str) -> bool:
         """True if the user holds any of `roles`."""
         return any(r in (self.roles or []) for r in roles)
+
+
+class LoginFailure(Base):
+    """Failed logins of one client address for one account (oa.lockout): a lock here stops that client only."""
+
+    __tablename__ = "login_failure"
+
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
 
 class ApiKey(Base):

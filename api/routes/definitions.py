@@ -12,7 +12,7 @@ from api.http import json_body, query_args, schema
 from api.routes.instances import instance_dict
 from api.schemas import DefinitionArgs, DefinitionOut, StartRequest
 from api.state import get_engine
-from engine import definitions
+from engine import definitions, idempotency
 from engine.errors import NotFound
 from engine.models import DeploymentFile
 from engine.parsing import ElementMeta
@@ -74,11 +74,14 @@ def start_form(key: str) -> dict:
 @bp.post("/process-definitions/<key>/start")
 @login_required
 def start(key: str) -> tuple[dict, int]:
-    """Start the latest version of `key`; an Idempotency-Key header makes retries safe."""
+    """Start the latest version of `key`; an Idempotency-Key header makes retries safe (the same key with
+    a different process or body is a 422)."""
     body = json_body(StartRequest)
     idem = request.headers.get("Idempotency-Key")
     if idem is not None and not (1 <= len(idem) <= 255):
-        raise ApiError(400, "Malformed request", "Idempotency-Key must be 1 to 255 characters")
+        raise ApiError(400, "Malformed request", "Idempotency-Key must be 1 to 255 characters",
+                       errors=[{"field": idempotency.HEADER, "message": "1 to 255 characters"}])
+    fingerprint = idempotency.request_hash(f"start:{key}", body) if idem is not None else None
     inst, created = get_engine().start(db.session, key, current_actor(), body["variables"],
-                                       body["business_key"], idem)
+                                       body["business_key"], idem, request_hash=fingerprint)
     return instance_dict(inst), 201 if created else 200

@@ -12,6 +12,7 @@ import os
 from datetime import timedelta
 
 from flask import Flask, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_wtf.csrf import CSRFProtect
 
@@ -31,13 +32,34 @@ def select_locale() -> str:
     return "zh_CN" if best and best.lower().startswith("zh") else "en"
 
 
+def secure_cookies_setting() -> bool | None:
+    """OAFLOW_SECURE_COOKIES: 1 = always Secure, 0 = never, unset/auto = Secure when OAFLOW_BASE_URL is
+    https://…, else per request when the request came over https (directly, or as X-Forwarded-Proto from
+    a trusted proxy, see api.throttle)."""
+    value = os.environ.get("OAFLOW_SECURE_COOKIES", "auto").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return True if os.environ.get("OAFLOW_BASE_URL", "").lower().startswith("https://") else None
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session whose Secure flag may follow the request's scheme (setting None = auto)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure if configured so, or (automatic mode) if this request came over https."""
+        setting = app.config.get("OAFLOW_SECURE_COOKIES")
+        return setting is True or (setting is None and bool(request) and request.is_secure)
+
+
 def init_web(app: Flask) -> None:
     """Configure Babel, CSRF (checked by the web blueprint only) and cookie flags on `app`."""
-    secure = os.environ.get("OAFLOW_SECURE_COOKIES", "0").lower() in ("1", "true", "yes")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("OAFLOW_SECURE_COOKIES", secure_cookies_setting())
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["SESSION_COOKIE_SECURE"] = app.config["OAFLOW_SECURE_COOKIES"] is True
+    app.session_interface = _SessionInterface()
     app.config["SESSION_COOKIE_NAME"] = "oaflow_session"
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
     # CSRF is checked explicitly by the web blueprint, so API blueprints are never affected.

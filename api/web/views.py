@@ -2,7 +2,8 @@
 
 Pages call the same engine and domain functions as the v1 API, with the same permission checks
 (engine.check_task_access, engine.can_read_instance, role checks). The session cookie carries only
-the user id and token version; a password change (token_version bump) logs the browser out too.
+the user id, token version and session epoch; a password change (token_version bump) logs the browser
+out too, and logging out bumps the epoch, so a copied cookie is refused after the logout.
 """
 
 from __future__ import annotations
@@ -28,14 +29,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from api.auth import actor_of, authenticate, issue_token
+from api.auth import actor_of, issue_token, password_login
 from api.config import ROOT
 from api.errors import ApiError
 from api.extensions import db
 from api.http import query_args
 from api.state import get_engine
+from api.throttle import TooManyAttempts
 from api.web import LANGUAGES, csrf  # noqa: F401
 from api.web import queries as q
 from api.web.schema_forms import build_fields, errors_by_field, parse_submission
@@ -44,7 +46,6 @@ from engine.errors import DeploymentInvalid
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task
 from engine.parsing import ElementMeta
 from engine.runtime import Actor
-from oa.lockout import LockoutPolicy, register_attempt
 from oa.models import User
 from store.errors import DomainError, Forbidden, InvalidData, NotFound
 
@@ -61,7 +62,8 @@ def _session_user() -> User | None:
     if not isinstance(uid, int):
         return None
     user = db.session.get(User, uid)
-    if user is None or not user.active or user.token_version != session.get("tv"):
+    if (user is None or not user.active or user.token_version != session.get("tv")
+            or user.session_epoch != session.get("se")):
         return None
     return user
 
@@ -129,24 +131,26 @@ def _safe_next(target: str | None) -> str:
 # ------------------------------------------------------------------ login, language, vendor assets
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    """The login form; on success a fresh session cookie (HttpOnly, SameSite=Lax)."""
+    """The login form; on success a fresh session cookie (HttpOnly, SameSite=Lax). The same rate limits
+    and per-client lockout as POST /api/v1/auth/token (api.auth.password_login)."""
     error = None
     username = ""
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()[:100]
         password = (request.form.get("password") or "")[:1000]
-        found = authenticate(username, password) if username and password else None
-        if username:  # the same account lockout as POST /api/v1/auth/token
-            policy = current_app.config.get("OAFLOW_LOCKOUT") or LockoutPolicy()
-            found = register_attempt(db.session, username, found, policy, ip=request.remote_addr).user
-            db.session.commit()
+        try:
+            found = password_login(username, password) if username and password else None
+        except TooManyAttempts as err:
+            error = _("Too many login attempts. Try again in %(seconds)s seconds.", seconds=err.retry_after)
+            return (render_template("login.html", error=error, username=username), 429,
+                    {"Retry-After": str(err.retry_after)})
         if found is None:
             error = _("Unknown user name or wrong password.")
         else:
             lang = session.get("lang")
             session.clear()
             session.permanent = True
-            session["uid"], session["tv"] = found.id, found.token_version
+            session["uid"], session["tv"], session["se"] = found.id, found.token_version, found.session_epoch
             if lang:
                 session["lang"] = lang
             return redirect(_safe_next(request.args.get("next")))
@@ -155,7 +159,11 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """End the session."""
+    """End the session on the server too: bumping the user's session epoch voids every copy of the cookie
+    (and the user's other browser sessions)."""
+    db.session.execute(update(User).where(User.id == user().id)
+                       .values(session_epoch=User.session_epoch + 1))
+    db.session.commit()
     lang = session.get("lang")
     session.clear()
     if lang:

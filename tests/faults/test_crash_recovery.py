@@ -48,6 +48,7 @@ class Load:
     lock: threading.Lock = field(default_factory=threading.Lock)
     started: dict[str, int] = field(default_factory=dict)  # idempotency key -> instance id (2xx)
     unacknowledged: list[str] = field(default_factory=list)  # keys whose start got no 2xx
+    bodies: dict[str, dict] = field(default_factory=dict)  # idempotency key -> the start's variables
     completed: set[str] = field(default_factory=set)  # task ids completed with a 200
     statuses: Counter = field(default_factory=Counter)
     bad_bodies: list = field(default_factory=list)
@@ -60,10 +61,11 @@ class Load:
 
     def starter(self) -> None:
         while not self.stop.is_set():
-            key = uuid.uuid4().hex
-            status, body, headers = http("POST", self.base + START, {"variables": leave()}, timeout=10, headers={
+            key, variables = uuid.uuid4().hex, leave()
+            status, body, headers = http("POST", self.base + START, {"variables": variables}, timeout=10, headers={
                 "Authorization": f"Bearer {self.tokens['alice']}", "Idempotency-Key": key})
             with self.lock:
+                self.bodies[key] = variables
                 self._note(status, body, headers)
                 if status in (200, 201):
                     self.started[key] = body["id"]
@@ -111,15 +113,19 @@ def check_recovered(base: str, load: Load, database_url: str, tmp: Path) -> None
     for key, instance_id in load.started.items():
         status, body, _ = http("GET", f"{base}/api/v1/process-instances/{instance_id}", headers=alice)
         assert status == 200, (instance_id, body)
-        status, body, _ = http("POST", base + START, {"variables": leave()}, headers={**alice, "Idempotency-Key": key})
+        status, body, _ = http("POST", base + START, {"variables": load.bodies[key]},
+                               headers={**alice, "Idempotency-Key": key})
         assert status == 200 and body["id"] == instance_id, (status, body)  # not started a second time
     for key in load.unacknowledged[:: max(1, len(load.unacknowledged) // 15)]:
         # unknown outcome: a replay either finds it or starts it, once (a sample; the database check
         # below covers all of them: one instance per idempotency key, one `started` event per instance)
-        status, body, _ = http("POST", base + START, {"variables": leave()}, headers={**alice, "Idempotency-Key": key})
+        status, body, _ = http("POST", base + START, {"variables": load.bodies[key]},
+                               headers={**alice, "Idempotency-Key": key})
         assert status in (200, 201), (status, body)
-        again = http("POST", base + START, {"variables": leave()}, headers={**alice, "Idempotency-Key": key})
+        again = http("POST", base + START, {"variables": load.bodies[key]}, headers={**alice, "Idempotency-Key": key})
         assert again[0] == 200 and again[1]["id"] == body["id"]
+        other = http("POST", base + START, {"variables": leave()}, headers={**alice, "Idempotency-Key": key})
+        assert other[0] == 422, other  # the same key with another request is refused, never replayed
     app = create_app(Settings(database_url=database_url, secret_key="fault-tests", testing=True, log_json=False,
                               upload_dir=str(tmp / "check-uploads")))
     with app.app_context():
