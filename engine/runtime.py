@@ -831,9 +831,12 @@ class Engine(ApproverActions):
     # ------------------------------------------------------------------ commands
     def start(self, session: Session, key: str, actor: Actor, variables: dict | None = None,
               business_key: str | None = None, idempotency_key: str | None = None,
-              *, message: tuple[str, dict] | None = None) -> tuple[ProcessInstance, bool]:
+              *, message: tuple[str, dict] | None = None,
+              acting_user: str | None = None) -> tuple[ProcessInstance, bool]:
         """Start the latest version of `key`. Returns (instance, created); a repeated idempotency key
-        returns the instance it first created."""
+        returns the instance it first created. With `acting_user` (an integrator acting for `actor`), the
+        instance is `actor`'s and history records `acting_user` starting it on their behalf; the acting
+        user may read the instance."""
         variables = variables if variables is not None else {}
         definition = get_definition(session, key, lean=True)  # elements and forms: from the spec cache
         if idempotency_key:
@@ -860,8 +863,9 @@ class Engine(ApproverActions):
             data = {**variables, "initiator": actor.username}
             for task in wf.get_tasks(state=TaskState.READY):
                 task.data.update(data)
-            ctx.record("started", data={"variables": variables, "business_key": business_key,
-                                        "version": definition.version})
+            ctx.record("started", user=acting_user or actor.username,
+                       data={"variables": variables, "business_key": business_key, "version": definition.version,
+                             **({"on_behalf_of": actor.username} if acting_user else {})})
             if message is not None:
                 try:
                     wf.do_engine_steps()
@@ -869,6 +873,9 @@ class Engine(ApproverActions):
                 except WorkflowException as err:
                     raise Conflict(f"process '{key}' does not start on message '{message[0]}'") from err
             self._advance_and_save(ctx)
+            if acting_user:
+                session.add(InstanceViewer(instance_id=inst.id, username=acting_user, added_by=acting_user))
+                session.flush()
             if idempotency_key:
                 session.add(IdempotentStart(caller=actor.username, key=idempotency_key, instance_id=inst.id))
                 session.flush()
