@@ -57,3 +57,28 @@ def test_started_by_needs_the_permission_and_a_real_employee(api) -> None:  # no
         db.session.query(User).filter_by(username="frank").one().active = False
         db.session.commit()
     assert _start(api, key, {"started_by": "frank", "variables": EXPENSE}).status_code == 422
+
+
+def test_the_erp_hears_expense_paid_for_the_claims_it_filed(api, app) -> None:  # noqa: ANN001
+    from api.scheduler import deliver_webhooks_once
+    from tests.webhook_receiver import receiver
+    app.config["OAFLOW_SETTINGS"].webhook_allow_private = True
+    key = _key(api, "erp", act_as=True)
+    auth = {"Authorization": f"Bearer {key}"}
+    with receiver() as (server, received):
+        hook = api.client.post("/api/v1/webhooks", headers=auth, json={
+            "url": f"http://127.0.0.1:{server.server_port}/paid", "events": ["expense.paid"]})
+        assert hook.status_code == 201
+        filed = _start(api, key, {"started_by": "alice", "variables": EXPENSE}).get_json()
+        own = api.post("/api/v1/process-definitions/expense_claim/start", "alice", json={"variables": EXPENSE})
+        for inst_id in (filed["id"], own.get_json()["id"]):
+            manager = next(t for t in api.tasks("bob", assignee="me") if t["instance_id"] == inst_id)
+            assert api.post(f"/api/v1/tasks/{manager['id']}/complete", "bob",
+                            json={"variables": {"approved": True}}).status_code == 200
+            pay = next(t for t in api.tasks("carol", candidate="me") if t["instance_id"] == inst_id)
+            assert api.post(f"/api/v1/tasks/{pay['id']}/complete", "carol",
+                            json={"variables": {"payment_reference": f"PAY-{inst_id}"}}).status_code == 200
+        assert deliver_webhooks_once(app) == 1
+        [(_path, body)] = received
+        assert body["event"] == "expense.paid" and body["data"]["instance_id"] == filed["id"]
+        assert body["data"]["payload"]["claimant"] == "alice"
