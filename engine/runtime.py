@@ -707,6 +707,8 @@ class Engine(ApproverActions):
                 ctx.auto_complete.append((row.id, "approved automatically: no approver could be found"))
                 return people
             fallback = rules.empty_approver.removeprefix("user:")
+            if fallback == row.excluded_user:  # the last resort filed it: better than a task nobody may work
+                row.excluded_user = None
             ctx.record("task_reassigned", user=None, task_id=row.id, element_id=row.element_id,
                        data={"from": None, "to": fallback, "rule": "no approver could be found"})
             return assignment.Assignment(assignee=fallback)

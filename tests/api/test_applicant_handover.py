@@ -160,3 +160,10 @@ def test_a_timer_escalation_to_a_queue_skips_the_applicant(api, app) -> None:  #
     assert escalated, "the escalation timer never fired"
     assert api.tasks("alice", candidate="me") == []
     assert api.post(f"/api/v1/tasks/{escalated[0]['id']}/claim", "alice").status_code == 403
+
+
+def test_the_last_resort_approver_s_own_request_is_not_stuck(api) -> None:  # noqa: ANN001
+    # nobody is above the admin: the empty-approver rule gives the admin's own request back to the admin
+    inst = api.start_leave("admin", days=1).get_json()
+    [task] = [t for t in api.tasks("admin", assignee="me") if t["instance_id"] == inst["id"]]
+    assert _approve(api, task["id"], "admin").status_code == 200
