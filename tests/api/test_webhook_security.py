@@ -159,3 +159,15 @@ def test_a_flow_s_own_event_can_be_subscribed_to(api, app) -> None:  # noqa: ANN
         [(_path, body)] = received
         assert body["event"] == "invoice.paid:v2" and body["data"]["payload"] == {"amount": 42}
         assert body["data"]["instance_id"] == inst["id"]
+
+
+def test_a_flow_posting_a_malformed_event_name_stops_with_an_incident(api) -> None:  # noqa: ANN001
+    model = CUSTOM_EVENT.replace(b'"invoice.paid:v2"', b'"Bad Name &lt;x&gt;"').replace(b"custom_event", b"bad_event")
+    assert deploy_files(api, "grace", {"bad.bpmn": model}).status_code == 201
+    resp = api.post("/api/v1/process-definitions/bad_event/start", "alice", json={})
+    assert resp.status_code == 201
+    inst = resp.get_json()
+    assert inst["status"] == "error"
+    detail = api.get(f"/api/v1/process-instances/{inst['id']}", "admin").get_json()
+    assert "must match" in json.dumps(detail) or "must match" in json.dumps(
+        api.get(f"/api/v1/process-instances/{inst['id']}/history", "alice").get_json())
