@@ -7,7 +7,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import wraps
 from typing import Any
@@ -71,13 +71,16 @@ def issue_token(user: User) -> tuple[str, int]:
     return _serializer().dumps({"uid": user.id, "tv": user.token_version}), ttl
 
 
-def create_api_key(user: User, name: str) -> str:
-    """Create an API key for a service account; returns the secret, which is never stored."""
+def create_api_key(user: User, name: str, act_as: bool = False) -> str:
+    """Create an API key for a service account; returns the secret, which is never stored.
+
+    With `act_as` the key may start flows on behalf of a named employee (`started_by`).
+    """
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = f"{API_KEY_PREFIX}{prefix}_{secret}"
     db.session.add(ApiKey(name=name, prefix=prefix, key_hash=hashlib.sha256(key.encode()).hexdigest(),
-                          user_id=user.id))
+                          user_id=user.id, act_as=act_as))
     return key
 
 
@@ -89,7 +92,9 @@ def _read_api_key(raw: str, digest: str) -> tuple[Principal, datetime | None] | 
     row = db.session.scalar(select(ApiKey).where(ApiKey.prefix == parts[0]))
     if row is None or row.revoked or not hmac.compare_digest(row.key_hash, digest):
         return None
-    return (_principal_of(row.user), row.expires_at) if row.user.active else None
+    if not row.user.active:
+        return None
+    return replace(_principal_of(row.user), act_as=row.act_as), row.expires_at
 
 
 def _principal_from_api_key(raw: str) -> Principal | None:
@@ -108,6 +113,7 @@ class Principal:
     username: str
     roles: frozenset[str]
     groups: frozenset[str]
+    act_as: bool = False  # an API key that may start flows on behalf of employees
 
     def has_role(self, *roles: str) -> bool:
         """True if the user holds any of `roles`."""

@@ -196,7 +196,8 @@ def api_key() -> None:
 
 @api_key.command("create")
 @click.argument("name")
-def api_key_create(name: str) -> None:
+@click.option("--act-as", is_flag=True, help="the key may start flows on behalf of a named employee (started_by)")
+def api_key_create(name: str, act_as: bool) -> None:
     """Create an API key for service account NAME (created with role integrator if missing).
 
     The key is printed once, alone on the last line; only its hash is stored.
@@ -212,7 +213,7 @@ def api_key_create(name: str) -> None:
             account = User(username=name, display_name=name, roles=["integrator"])
             db.session.add(account)
             db.session.flush()
-        key = create_api_key(account, name)
+        key = create_api_key(account, name, act_as=act_as)
         db.session.commit()
     click.echo(f"API key for {name} (store it now: it is not shown again):", err=True)
     click.echo(key)

@@ -29,6 +29,9 @@ class Settings:
     empty_approver: str = field(default_factory=lambda: os.environ.get("OAFLOW_EMPTY_APPROVER", "user:admin"))
     self_approval: str = field(default_factory=lambda: os.environ.get("OAFLOW_SELF_APPROVAL", "manager"))
     auto_approve_repeat: bool = field(default_factory=lambda: os.environ.get("OAFLOW_AUTO_APPROVE_REPEAT", "1") != "0")
+    # webhooks may target loopback/private/link-local addresses (tests, on-premise receivers)
+    webhook_allow_private: bool = field(default_factory=lambda: os.environ.get(
+        "OAFLOW_WEBHOOK_ALLOW_PRIVATE", "0") == "1")
 
     def approval_rules(self):  # noqa: ANN201
         """The engine's approver rules from these settings."""

@@ -79,9 +79,11 @@ def fire_timers_once(app: Flask) -> int:
 
 
 def deliver_webhooks_once(app: Flask) -> int:
-    """Send due webhook deliveries."""
+    """Send due webhook deliveries (scoped to what each webhook's owner may read)."""
+    from api.webhook_policy import delivery_policy
     from engine.webhooks import deliver_pending
-    return _run(app, "webhooks", deliver_pending)
+    policy = delivery_policy(app)
+    return _run(app, "webhooks", lambda session: deliver_pending(session, policy))
 
 
 def run_reminders_once(app: Flask) -> int:

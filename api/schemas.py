@@ -20,6 +20,8 @@ class TokenRequest(Strict):
 class StartRequest(Strict):
     business_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     variables = fields.Dict(keys=fields.String(), load_default=dict)
+    # an integrator's key with the act-as permission starts the flow for this employee
+    started_by = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100))
 
 
 class CompleteRequest(Strict):

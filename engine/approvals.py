@@ -52,6 +52,13 @@ class ApproverActions:
     def _must_work(self, row: Task, actor: Actor) -> None:
         self._check_may_work(row, actor)  # type: ignore[attr-defined]
 
+    @staticmethod
+    def _refuse_applicant(row: Task, user: str, field: str) -> None:
+        """No hand-over may give a task to the applicant of its own request (see Engine._apply_rules)."""
+        if row.excluded_user and user == row.excluded_user:
+            raise InvalidData(f"{user} is the applicant of this request and cannot work this task",
+                              errors=[{"field": field, "message": "is the applicant of this request"}])
+
     # -- transfer / delegate / add signer -----------------------------------------------------------
     def transfer(self, session: Session, task_id: str, actor: Actor, to: str, comment: str | None = None) -> Task:
         """转交: hand the task to someone else for good."""
@@ -61,6 +68,7 @@ class ApproverActions:
 
         def act(ctx: _Context, row: Task) -> Task:
             self._must_work(row, actor)
+            self._refuse_applicant(row, to, "to")
             previous = row.assignee
             row.assignee, row.owner, row.delegation = to, None, None
             ctx.record("task_transferred", task_id=row.id, element_id=row.element_id, comment=comment,
@@ -78,6 +86,7 @@ class ApproverActions:
 
         def act(ctx: _Context, row: Task) -> Task:
             self._must_work(row, actor)
+            self._refuse_applicant(row, to, "to")
             if row.delegation:
                 raise Conflict("this task is already out with someone else; wait for it to come back")
             row.owner, row.assignee, row.delegation = actor.username, to, "delegated"
@@ -98,6 +107,7 @@ class ApproverActions:
 
         def act(ctx: _Context, row: Task) -> Task:
             self._must_work(row, actor)
+            self._refuse_applicant(row, user, "user")
             if row.delegation:
                 raise Conflict("this task is already out with someone else; wait for it to come back")
             if position == "before":

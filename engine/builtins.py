@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from engine import webhooks
+from engine.errors import InvalidData
 from engine.models import HistoryEvent, InstanceViewer
 from engine.services import ServiceCall, ServiceRegistry
 from store.base import insert_on_conflict, utcnow
@@ -43,10 +44,13 @@ def register_builtins(registry: ServiceRegistry, engine: Engine) -> None:
 
     def webhook_post(call: ServiceCall) -> dict[str, Any]:
         """Queue an event for the registered webhooks (sent after the step commits)."""
+        event = str(call.params["event"])
+        if not webhooks.valid_event_name(event):
+            raise InvalidData(f"webhook event name '{event[:100]}' must match {webhooks.EVENT_NAME.pattern}")
         payload = call.params.get("payload")
         data = {"instance_id": call.instance_id, "business_key": call.business_key,
                 "payload": payload if isinstance(payload, dict) else {"value": payload}}
-        return {"queued": webhooks.enqueue(call.session, str(call.params["event"]), data)}
+        return {"queued": webhooks.enqueue(call.session, event, data)}
 
     registry.register("cc", cc, params={"users", "groups", "title"})
     registry.register("webhook.post", webhook_post, params={"payload"}, required={"event"})

@@ -130,6 +130,8 @@ class Task(Base):
     signers_after: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     approvals: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)  # who already approved
     urged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # the applicant when the model did not give this task to them: they may not claim, work or receive it
+    excluded_user: Mapped[str | None] = mapped_column(String(100))
 
     # candidate rows (TaskCandidate) are written by the engine with plain statements when a step saves
     instance: Mapped[ProcessInstance] = relationship()
@@ -244,7 +246,7 @@ class WebhookDelivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhook.id"), index=True, nullable=False)
-    event: Mapped[str] = mapped_column(String(50), nullable=False)
+    event: Mapped[str] = mapped_column(String(100), nullable=False)
     payload: Mapped[dict] = mapped_column(JSONType, nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -670,29 +670,45 @@ class Engine(ApproverActions):
         people = set(row.candidate_users or [])
         for group in row.candidate_groups or []:
             people |= directory.members_of(group)
+        people.discard(row.excluded_user)  # the applicant is offered no task of their own request
         return people
 
     def _apply_rules(self, ctx: _Context, row: Task, people: assignment.Assignment,
                      directory: assignment.Directory) -> assignment.Assignment:
-        """Empty approver, self-approval and repeated-approver rules."""
+        """Empty approver, self-approval and repeated-approver rules.
+
+        Unless self-approval is allowed, the applicant never works a task of their own request that the model
+        did not give to them directly: an approval assigned to them goes to their manager (or, with nobody
+        there, the empty-approver rule decides), and they are no candidate, neither by name nor as a group
+        member (a group left with nobody else is empty). `row.excluded_user` keeps them out for good.
+        """
         starter = ctx.instance.started_by
         rules = self.rules
-        if people.assignee and people.assignee == starter and rules.self_approval != "allow" \
-                and not people.candidate_users and not people.candidate_groups and self._is_approval(ctx, row):
+        guard = starter if rules.self_approval != "allow" and starter else None
+        if guard and guard in people.candidate_users:
+            people = assignment.Assignment(people.assignee, [u for u in people.candidate_users if u != guard],
+                                           people.candidate_groups)
+        if guard and people.assignee == guard and self._is_approval(ctx, row):
             if rules.self_approval == "skip":
                 ctx.auto_complete.append((row.id, "approved automatically: the approver is the applicant"))
+                row.excluded_user = None
                 return people
             manager = directory.manager_of(starter)
             if manager:
                 ctx.record("task_reassigned", user=None, task_id=row.id, element_id=row.element_id,
                            data={"from": starter, "to": manager, "rule": "approver is the applicant"})
                 people = assignment.Assignment(assignee=manager)
+            else:  # nobody above the applicant: whoever else is offered it, else the empty-approver rule
+                people = assignment.Assignment(None, people.candidate_users, people.candidate_groups)
+        row.excluded_user = guard if guard and people.assignee != guard else None
         if not people.assignee and not people.candidate_users and not self._groups_have_members(
-                people.candidate_groups, directory):
+                people.candidate_groups, directory, row.excluded_user):
             if rules.empty_approver == "skip":
                 ctx.auto_complete.append((row.id, "approved automatically: no approver could be found"))
                 return people
             fallback = rules.empty_approver.removeprefix("user:")
+            if fallback == row.excluded_user:  # the last resort filed it: better than a task nobody may work
+                row.excluded_user = None
             ctx.record("task_reassigned", user=None, task_id=row.id, element_id=row.element_id,
                        data={"from": None, "to": fallback, "rule": "no approver could be found"})
             return assignment.Assignment(assignee=fallback)
@@ -708,8 +724,8 @@ class Engine(ApproverActions):
         return "approved" in (schema.get("properties") or {})
 
     @staticmethod
-    def _groups_have_members(groups: list[str], directory: assignment.Directory) -> bool:
-        return any(directory.members_of(g) for g in groups)
+    def _groups_have_members(groups: list[str], directory: assignment.Directory, excluded: str | None = None) -> bool:
+        return any(directory.members_of(g) - {excluded} for g in groups)
 
     @staticmethod
     def _previous_approver(ctx: _Context) -> str | None:
@@ -818,9 +834,11 @@ class Engine(ApproverActions):
     def start(self, session: Session, key: str, actor: Actor, variables: dict | None = None,
               business_key: str | None = None, idempotency_key: str | None = None,
               *, message: tuple[str, dict] | None = None,
-              request_hash: str | None = None) -> tuple[ProcessInstance, bool]:
+              request_hash: str | None = None, acting_user: str | None = None) -> tuple[ProcessInstance, bool]:
         """Start the latest version of `key`. Returns (instance, created); a repeated idempotency key
-        returns the instance it first created (422 if `request_hash` differs from the first request's)."""
+        returns the instance it first created (422 if `request_hash` differs from the first request's).
+        With `acting_user` (an integrator acting for `actor`), the instance is `actor`'s and history records
+        `acting_user` starting it on their behalf; the acting user may read the instance."""
         variables = variables if variables is not None else {}
         definition = get_definition(session, key, lean=True)  # elements and forms: from the spec cache
         if idempotency_key:
@@ -847,8 +865,9 @@ class Engine(ApproverActions):
             data = {**variables, "initiator": actor.username}
             for task in wf.get_tasks(state=TaskState.READY):
                 task.data.update(data)
-            ctx.record("started", data={"variables": variables, "business_key": business_key,
-                                        "version": definition.version})
+            ctx.record("started", user=acting_user or actor.username,
+                       data={"variables": variables, "business_key": business_key, "version": definition.version,
+                             **({"on_behalf_of": actor.username} if acting_user else {})})
             if message is not None:
                 try:
                     wf.do_engine_steps()
@@ -856,6 +875,9 @@ class Engine(ApproverActions):
                 except WorkflowException as err:
                     raise Conflict(f"process '{key}' does not start on message '{message[0]}'") from err
             self._advance_and_save(ctx)
+            if acting_user:
+                session.add(InstanceViewer(instance_id=inst.id, username=acting_user, added_by=acting_user))
+                session.flush()
             if idempotency_key:
                 idempotency.remember(session, actor.username, idempotency_key, inst.id, request_hash, True)
                 session.flush()
@@ -954,6 +976,8 @@ class Engine(ApproverActions):
                 return fresh
             if fresh.assignee:
                 raise Conflict(f"task {task_id} is already claimed by {fresh.assignee}")
+            if fresh.excluded_user == actor.username:
+                raise Forbidden("this task belongs to your own request: someone else must work it")
             if not assignment.may_work(actor.username, set(actor.groups), None, fresh.candidate_users,
                                        fresh.candidate_groups):
                 raise Forbidden("you are not a candidate for this task")
@@ -1136,6 +1160,8 @@ class Engine(ApproverActions):
 
     @staticmethod
     def _check_may_work(row: Task, actor: Actor) -> None:
+        if row.excluded_user == actor.username:
+            raise Forbidden(f"task {row.id} belongs to your own request: someone else must work it")
         if not assignment.may_work(actor.username, set(actor.groups), row.assignee, row.candidate_users,
                                    row.candidate_groups):
             who = f"assigned to {row.assignee}" if row.assignee else "not offered to you"

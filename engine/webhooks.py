@@ -1,4 +1,8 @@
-"""Webhooks: engine events are queued in the step's transaction and POSTed after it commits, signed."""
+"""Webhooks: engine events are queued in the step's transaction and POSTed after it commits, signed.
+
+A delivery is sent only if the webhook's owner may read what the event is about (decided when it is sent,
+by the policy the app plugs in) and only to a public address (see engine.webhook_targets).
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,41 @@ import hashlib
 import hmac
 import json
 import logging
-import urllib.request
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.models import Webhook, WebhookDelivery
+from engine.webhook_targets import safe_post
 from store.base import utcnow
 from store.readcache import ReadCache
 
 log = logging.getLogger("oaflow.webhooks")
 MAX_ATTEMPTS = 8
 Poster = Callable[[str, bytes, dict[str, str]], int]
+# (session, webhook owner, event, payload) -> may the owner read what the event is about?
+Scope = Callable[[Session, str, str, dict[str, Any]], bool]
+# built-in events and the names flows post with `webhook.post` (e.g. `expense.paid`)
+EVENT_NAME = re.compile(r"[a-z0-9_.:-]{1,100}")
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """What the sender needs from the app: who may see what, and whether private targets are allowed."""
+
+    may_see: Scope
+    allow_private: bool = False
+
+
+def valid_event_name(name: str) -> bool:
+    """True for an event name webhooks may subscribe to and flows may post."""
+    return EVENT_NAME.fullmatch(name) is not None
 
 
 def enqueue(session: Session, event: str, payload: dict[str, Any]) -> int:
@@ -51,17 +75,14 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (http/https checked at creation)
-        return response.status
-
-
-def deliver_pending(session: Session, post: Poster = _post, limit: int = 50) -> int:
+def deliver_pending(session: Session, policy: DeliveryPolicy, post: Poster | None = None, limit: int = 50) -> int:
     """Send due deliveries; each is claimed with a conditional UPDATE so two senders never send one twice.
 
-    Failures back off exponentially and give up after MAX_ATTEMPTS. Returns how many were delivered.
+    A delivery about something the webhook's owner may not read is dropped (status `refused`). Failures
+    (a refused target address among them) back off exponentially and give up after MAX_ATTEMPTS.
+    Returns how many were delivered.
     """
+    post = post or partial(safe_post, allow_private=policy.allow_private)
     delivered = 0
     now = utcnow()
     due = session.scalars(select(WebhookDelivery.id).where(
@@ -74,6 +95,10 @@ def deliver_pending(session: Session, post: Poster = _post, limit: int = 50) -> 
             continue
         delivery = session.get(WebhookDelivery, delivery_id)
         hook = session.get(Webhook, delivery.webhook_id)
+        if not hook.active or not policy.may_see(session, hook.created_by, delivery.event, delivery.payload):
+            delivery.status, delivery.last_error = "refused", "the webhook's owner may not read this"
+            session.commit()
+            continue
         body = json.dumps({"event": delivery.event, "delivery_id": delivery.id, "data": delivery.payload}).encode()
         headers = {"Content-Type": "application/json", "X-Oaflow-Event": delivery.event,
                    "X-Oaflow-Signature": sign(hook.secret, body)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table, true
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, JSONType, utcnow
@@ -98,6 +98,8 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # the key may start flows on behalf of a named employee (`started_by`): `oaflow api-key create --act-as`
+    act_as: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user: Mapped[User] = relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from sqlalchemy import select
 
-from api.auth import current_actor, login_required
+from api.auth import actor_of, current_actor, current_principal, login_required
 from api.errors import ApiError
 from api.extensions import db
 from api.http import json_body, query_args, schema
@@ -16,6 +16,8 @@ from engine import definitions, idempotency
 from engine.errors import NotFound
 from engine.models import DeploymentFile
 from engine.parsing import ElementMeta
+from engine.runtime import Actor
+from oa.models import User
 
 bp = Blueprint("definitions", __name__)
 
@@ -82,6 +84,20 @@ def start(key: str) -> tuple[dict, int]:
         raise ApiError(400, "Malformed request", "Idempotency-Key must be 1 to 255 characters",
                        errors=[{"field": idempotency.HEADER, "message": "1 to 255 characters"}])
     fingerprint = idempotency.request_hash(f"start:{key}", body) if idem is not None else None
-    inst, created = get_engine().start(db.session, key, current_actor(), body["variables"],
-                                       body["business_key"], idem, request_hash=fingerprint)
+    actor, acting = current_actor(), None
+    if body["started_by"] is not None and body["started_by"] != actor.username:
+        actor, acting = _applicant(body["started_by"]), actor.username
+    inst, created = get_engine().start(db.session, key, actor, body["variables"],
+                                       body["business_key"], idem, request_hash=fingerprint, acting_user=acting)
     return instance_dict(inst), 201 if created else 200
+
+
+def _applicant(username: str) -> Actor:
+    """The employee an act-as API key starts a flow for: 403 without the permission, 422 if unknown."""
+    if not current_principal().act_as:
+        raise ApiError(403, "Forbidden", "only an API key with the act-as permission may name started_by")
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        raise ApiError(422, "Validation failed", f"no active user '{username}'",
+                       [{"field": "started_by", "message": "unknown user"}])
+    return actor_of(user)

@@ -28,9 +28,11 @@ def _who(value: str | None) -> str | None:
 
 
 def _candidate_filter(username: str, groups: list[str]):  # noqa: ANN202
+    # never offered: a task of the user's own request (the applicant may not work it)
     return Task.id.in_(select(TaskCandidate.task_id).where(or_(
         (TaskCandidate.kind == "user") & (TaskCandidate.value == username),
-        (TaskCandidate.kind == "group") & (TaskCandidate.value.in_(groups)))))
+        (TaskCandidate.kind == "group") & (TaskCandidate.value.in_(groups))))) & or_(
+        Task.excluded_user.is_(None), Task.excluded_user != username)
 
 
 @bp.get("/tasks")

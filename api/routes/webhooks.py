@@ -1,21 +1,33 @@
-"""Webhooks for integrators: register a URL for engine events; deliveries are signed with a shared secret."""
+"""Webhooks for integrators: register a URL for engine events; deliveries are signed with a shared secret.
+
+Events are the built-in ones or a flow's own (`webhook.post` with a name such as `expense.paid`). The URL
+must reach a public address unless the operator allows private ones (OAFLOW_WEBHOOK_ALLOW_PRIVATE=1).
+"""
 
 from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from flask import Blueprint, current_app
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from api.auth import current_user, require_roles
+from api.errors import ApiError
 from api.extensions import db
 from api.http import json_body
 from engine.models import Webhook
+from engine.webhook_targets import TargetRefused, check_target
+from engine.webhooks import EVENT_NAME, valid_event_name
 from store.errors import NotFound
 
 EVENTS = ["task.created", "instance.completed", "instance.cancelled", "instance.error", "instance.withdrawn",
-          "notification", "expense.paid"]
+          "notification", "expense.paid"]  # built in; flows may post others
+
+
+def _event_name(value: str) -> None:
+    if not valid_event_name(value):
+        raise ValidationError(f"Must be one of {', '.join(EVENTS)} or a name matching {EVENT_NAME.pattern}.")
 
 bp = Blueprint("webhooks", __name__)
 
@@ -26,7 +38,7 @@ class WebhookRequest(Schema):
 
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
                      validate=validate.Length(max=1000))
-    events = fields.List(fields.String(validate=validate.OneOf(EVENTS)), load_default=list)
+    events = fields.List(fields.String(validate=_event_name), load_default=list, validate=validate.Length(max=50))
 
 
 def _out(hook: Webhook) -> dict:
@@ -39,7 +51,12 @@ def create() -> tuple[dict, int]:
     """Register a webhook; the signing secret is returned once."""
     require_roles("integrator", "admin")
     body = json_body(WebhookRequest)
-    hook = Webhook(url=body["url"], events=body["events"], secret=secrets.token_hex(24),
+    try:
+        check_target(body["url"], current_app.config["OAFLOW_SETTINGS"].webhook_allow_private)
+    except TargetRefused as err:
+        raise ApiError(422, "Validation failed", f"the webhook URL is not allowed: {err}",
+                       [{"field": "url", "message": str(err)}]) from err
+    hook = Webhook(url=body["url"], events=list(dict.fromkeys(body["events"])), secret=secrets.token_hex(24),
                    created_by=current_user().username)
     db.session.add(hook)
     db.session.commit()

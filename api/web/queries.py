@@ -29,7 +29,8 @@ def my_tasks_query(actor: Actor, key: str | None = None, due: str | None = None)
     groups = sorted(actor.groups)
     offered = Task.id.in_(select(TaskCandidate.task_id).where(or_(
         (TaskCandidate.kind == "user") & (TaskCandidate.value == actor.username),
-        (TaskCandidate.kind == "group") & (TaskCandidate.value.in_(groups)))))
+        (TaskCandidate.kind == "group") & (TaskCandidate.value.in_(groups))))) & or_(
+        Task.excluded_user.is_(None), Task.excluded_user != actor.username)  # not the applicant's own request
     query = select(Task).where(Task.status == "open",
                                or_(Task.assignee == actor.username, Task.assignee.is_(None) & offered))
     if key:

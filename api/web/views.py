@@ -270,7 +270,7 @@ def _history(instance_id: int) -> list[HistoryEvent]:
 
 def _may_work(row: Task) -> bool:
     me = actor()
-    if row.status != "open":
+    if row.status != "open" or row.excluded_user == me.username:  # never a task of one's own request
         return False
     if row.assignee:
         return row.assignee == me.username

@@ -21,6 +21,7 @@ def _deliveries(app) -> int:  # noqa: ANN001
 
 def test_webhooks_changed_through_this_worker_apply_at_once(api, app, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr(webhooks.ACTIVE_HOOKS, "ttl_seconds", 3600.0)  # only an invalidation can make it re-read
+    app.config["OAFLOW_SETTINGS"].webhook_allow_private = True  # the target is on loopback
     assert api.start_leave("alice").status_code == 201  # the (empty) list is now cached
     api.use_api_key("erp")
     hook = api.post("/api/v1/webhooks", "erp", json={"url": "http://127.0.0.1:9/hook", "events": ["task.created"]})

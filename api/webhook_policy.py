@@ -1,0 +1,40 @@
+"""The app's webhook delivery policy: an event reaches a webhook only if its owner may read what it is about,
+by the same rules the API uses (engine.can_read_instance; a notification only its own user); admin-owned
+webhooks see everything. Private targets are allowed only with OAFLOW_WEBHOOK_ALLOW_PRIVATE=1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth import actor_of
+from engine.models import ProcessInstance
+from engine.webhooks import DeliveryPolicy
+from oa.models import User
+
+
+def owner_may_see(app: Flask, session: Session, owner: str, event: str, payload: dict[str, Any]) -> bool:
+    """May the webhook owner `owner` read what `event` with `payload` is about? Unknown shapes: admins only."""
+    user = session.scalar(select(User).where(User.username == owner))
+    if user is None or not user.active:
+        return False
+    actor = actor_of(user)
+    if actor.is_admin:
+        return True
+    if event == "notification":
+        return payload.get("user") == owner
+    instance_id = payload.get("instance_id")
+    if not isinstance(instance_id, int) or isinstance(instance_id, bool):
+        return False
+    inst = session.get(ProcessInstance, instance_id)
+    return inst is not None and app.extensions["oaflow_engine"].can_read_instance(session, inst, actor)
+
+
+def delivery_policy(app: Flask) -> DeliveryPolicy:
+    """The policy for `app`, with the private-target switch as its settings say now."""
+    settings = app.config["OAFLOW_SETTINGS"]
+    return DeliveryPolicy(may_see=lambda session, owner, event, payload: owner_may_see(
+        app, session, owner, event, payload), allow_private=settings.webhook_allow_private)
