@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oa.record_models import Holiday
@@ -67,13 +68,22 @@ def _taken(session: Session, day: date, other_than: int | None = None) -> None:
         raise Conflict(f"{day.isoformat()} is already in the calendar (as {row.kind} {row.name!r})")
 
 
+def _flush(session: Session, day: date) -> None:
+    """Flush; a concurrent writer of the same date is a 409, not a 500."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as err:
+        raise Conflict(f"{day.isoformat()} is already in the calendar") from err
+
+
 def create(session: Session, day: date, kind: str, name: str) -> Holiday:
     """Add an exception (409 if the date already has one). Does not commit."""
     kind, name = _check(kind, name)
     _taken(session, day)
     row = Holiday(date=day, kind=kind, name=name)
     session.add(row)
-    session.flush()
+    _flush(session, day)
     return row
 
 
@@ -85,7 +95,7 @@ def update(session: Session, holiday_id: int, changes: dict[str, Any]) -> Holida
         _taken(session, changes["date"], other_than=row.id)
         row.date = changes["date"]
     row.kind, row.name = kind, name
-    session.flush()
+    _flush(session, row.date)
     return row
 
 
