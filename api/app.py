@@ -98,10 +98,12 @@ def build_services() -> ServiceRegistry:
 
 
 def build_start_checks() -> StartChecks:
-    """The start checks of the shipped flows (leave: computed working days, dates, overlaps)."""
+    """The start checks of the shipped flows (leave: computed working days, dates, overlaps; expense: receipts)."""
     checks = StartChecks()
     from oa.leave_rules import register as register_leave_rules
+    from oa.receipts import register_checks as register_receipt_checks
     register_leave_rules(checks)
+    register_receipt_checks(checks)
     return checks
 
 

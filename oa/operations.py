@@ -4,6 +4,7 @@
 - `oa.record_leave` {user, start_date, end_date, leave_type, start_half?, end_half?}: approved leave as leave
   days in attendance (working days of the company calendar; half days when it starts pm or ends am).
 - `oa.add_calendar_event` {user, title, start, end, kind?, attendees?}: an event (leave, visit) in a calendar.
+- `oa.attach_receipts` {items}: an expense claim's receipts (pending uploads) attached to the claim (oa.receipts).
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ def register(registry: ServiceRegistry) -> None:
     registry.register("notify", notify, params={"user", "title", "body"}, required={"user", "title"})
     registry.register("oa.record_leave", record_leave, params={"start_half", "end_half"},
                       required={"user", "start_date", "end_date", "leave_type"})
+    from oa.receipts import register_operations as register_receipts
+    register_receipts(registry)
     registry.register("oa.add_calendar_event", add_calendar_event,
                       params={"user", "title", "start", "end", "kind", "attendees"},
                       required={"user", "title", "start", "end"})

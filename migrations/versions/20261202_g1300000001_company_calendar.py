@@ -1,4 +1,4 @@
-"""company calendar (holidays and make-up working days) and half-day leave records
+"""company calendar (holidays and make-up working days), half-day leave records, pending uploads
 
 Revision ID: g1300000001
 Revises: e1000000000a
@@ -25,9 +25,14 @@ def upgrade():
     )
     with op.batch_alter_table('leave_record') as batch_op:
         batch_op.add_column(sa.Column('half', sa.String(length=2), nullable=True))
+    with op.batch_alter_table('instance_attachment') as batch_op:
+        batch_op.alter_column('instance_id', existing_type=sa.Integer(), nullable=True)
 
 
 def downgrade():
+    op.execute("DELETE FROM instance_attachment WHERE instance_id IS NULL")
+    with op.batch_alter_table('instance_attachment') as batch_op:
+        batch_op.alter_column('instance_id', existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table('leave_record') as batch_op:
         batch_op.drop_column('half')
     op.drop_table('holiday')
