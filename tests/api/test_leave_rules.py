@@ -130,3 +130,18 @@ def test_holiday_admin_api(api) -> None:  # noqa: ANN001
     assert api.client.delete(f"{url}/{hid}", headers=api.headers("alice")).status_code == 403
     assert api.client.delete(f"{url}/{hid}", headers=api.headers("admin")).status_code == 204
     assert api.get(f"{url}/{hid}", "admin").status_code == 404
+
+
+def test_concurrent_overlapping_starts_make_one_request(api, app) -> None:  # noqa: ANN001
+    from tests.conftest import run_in_threads
+    token = api.token("alice")
+    statuses: list[int] = []
+
+    def start(i: int) -> None:
+        resp = app.test_client().post(START, headers={"Authorization": f"Bearer {token}"}, json={"variables": {
+            "leave_type": "annual", "reason": "race", "start_date": "2031-06-02", "end_date": f"2031-06-0{3 + i}"}})
+        statuses.append(resp.status_code)
+
+    run_in_threads(4, start)
+    assert sorted(statuses) == [201, 422, 422, 422]
+    assert _instances(app) == 1
