@@ -865,7 +865,7 @@ class Engine(ApproverActions):
 
         try:
             inst = self._transaction(session, work)
-        except IntegrityError:
+        except (IntegrityError, InvalidData):  # a start check may refuse the twin of a concurrent retry
             if idempotency_key:
                 existing = self._idempotent(session, actor, idempotency_key)
                 if existing is not None:

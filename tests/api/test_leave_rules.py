@@ -145,3 +145,19 @@ def test_concurrent_overlapping_starts_make_one_request(api, app) -> None:  # no
     run_in_threads(4, start)
     assert sorted(statuses) == [201, 422, 422, 422]
     assert _instances(app) == 1
+
+
+def test_concurrent_retries_with_one_idempotency_key_return_the_one_request(api, app) -> None:  # noqa: ANN001
+    from tests.conftest import run_in_threads
+    token = api.token("alice")
+    results: list[tuple[int, int | None]] = []
+
+    def start(_i: int) -> None:
+        resp = app.test_client().post(START, headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k-1"},
+                                      json={"variables": {"leave_type": "annual", "reason": "retry",
+                                                          "start_date": "2031-07-07", "end_date": "2031-07-08"}})
+        results.append((resp.status_code, (resp.get_json() or {}).get("id")))
+
+    run_in_threads(4, start)
+    assert sorted(s for s, _ in results) == [200, 200, 200, 201], results
+    assert len({i for _, i in results}) == 1 and _instances(app) == 1
