@@ -73,7 +73,8 @@ def check_leave_start(session: Session, username: str, variables: dict[str, Any]
             {"field": "start_date", "message": "no working day between start_date and end_date "
                                                "(weekends and public holidays are not working days)"}])
     _check_overlap(session, username, start, end, slots(start, end, start_half, end_half))
-    return {"days": total(days), "start_half": start_half, "end_half": end_half}
+    count = total(days)
+    return {"days": int(count) if count.is_integer() else count, "start_half": start_half, "end_half": end_half}
 
 
 def register(checks: StartChecks) -> None:

@@ -78,7 +78,7 @@ def leave_days(session: Session, week: Iterable[int], start: date, end: date, st
 
 def total(days: Iterable[LeaveDay]) -> float:
     """Working days in a list of leave days (halves count 0.5)."""
-    return sum(d.amount for d in days)
+    return float(sum(d.amount for d in days))
 
 
 def slots(start: date, end: date, start_half: object = None, end_half: object = None) -> tuple[int, int]:
