@@ -21,6 +21,7 @@ from api.web.security import init_security_headers
 from engine.runtime import Engine
 from engine.scripting import ScriptLimits
 from engine.services import ServiceRegistry
+from engine.start_checks import StartChecks
 from oa.org import OrgDirectory
 
 log = logging.getLogger("oaflow.api")
@@ -98,6 +99,16 @@ def build_services() -> ServiceRegistry:
     return registry
 
 
+def build_start_checks() -> StartChecks:
+    """The start checks of the shipped flows (leave: computed working days, dates, overlaps; expense: receipts)."""
+    checks = StartChecks()
+    from oa.leave_rules import register as register_leave_rules
+    from oa.receipts import register_checks as register_receipt_checks
+    register_leave_rules(checks)
+    register_receipt_checks(checks)
+    return checks
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app for `settings` (from the environment by default)."""
     settings = settings or Settings()
@@ -133,7 +144,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             _sqlite_setup(db.engine)
     limits = ScriptLimits(script_timeout=settings.script_timeout)
     app.extensions["oaflow_engine"] = Engine(build_services(), OrgDirectory, limits=limits, notifier=_notifier,
-                                             rules=settings.approval_rules())
+                                             rules=settings.approval_rules(), start_checks=build_start_checks())
     Path(settings.upload_dir).mkdir(parents=True, exist_ok=True)
     _plug_crm_events(app)
 

@@ -88,6 +88,11 @@ def init() -> None:
     click.echo("deploying processes/ and forms/ ...", err=True)
     for line in deploy_paths(app, [ROOT / "processes", ROOT / "forms"]):
         click.echo(f"  {line}")
+    with app.app_context():  # the company calendar: shipped public holidays, never overwriting an admin's edit
+        from api.extensions import db
+        from oa.holidays import load_shipped
+        click.echo(f"company calendar: {load_shipped(db.session)} shipped holiday dates checked", err=True)
+        db.session.commit()
     click.echo("ready", err=True)
 
 

@@ -39,8 +39,10 @@ _DAYS = itertools.count()
 
 def leave() -> dict:
     """Start variables of a one-day leave on a fresh day (approved leave is recorded once per user and day)."""
-    day = (date(2030, 1, 1) + timedelta(days=next(_DAYS))).isoformat()
-    return {"leave_type": "annual", "start_date": day, "end_date": day, "days": 1, "reason": "bench"}
+    day = date(2030, 1, 1) + timedelta(days=next(_DAYS))
+    while day.weekday() >= 5:  # a leave needs a working day (the platform computes `days`)
+        day = date(2030, 1, 1) + timedelta(days=next(_DAYS))
+    return {"leave_type": "annual", "start_date": day.isoformat(), "end_date": day.isoformat(), "reason": "bench"}
 START = "/api/v1/process-definitions/leave_request/start"
 ADMIN_URL = os.environ.get("OAFLOW_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

@@ -1,4 +1,8 @@
-"""Files attached to an instance: bytes on disk under a random name, metadata in the database."""
+"""Files attached to an instance: bytes on disk under a random name, metadata in the database.
+
+A file may also be uploaded before its instance exists (a receipt for an expense claim): it is *pending*
+(no instance), readable only by its uploader, until a start check accepts it and the flow claims it.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ import hashlib
 import secrets
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.models import HistoryEvent, InstanceAttachment
-from store.errors import InvalidData, NotFound, TooLarge
+from store.errors import Conflict, InvalidData, NotFound, TooLarge
+
+MAX_PENDING_PER_USER = 100
 
 ALLOWED_TYPES = {
     b"%PDF-": "application/pdf",
@@ -40,9 +46,14 @@ def sniff(content: bytes, filename: str) -> str:
                       errors=[{"field": "file", "message": "unsupported content type"}])
 
 
-def add(session: Session, upload_dir: str, instance_id: int, username: str, filename: str, content: bytes,
+def add(session: Session, upload_dir: str, instance_id: int | None, username: str, filename: str, content: bytes,
         max_bytes: int) -> InstanceAttachment:
-    """Store an attachment (no commit). The caller has checked that `username` may read the instance."""
+    """Store an attachment (no commit). The caller has checked that `username` may read the instance;
+    `instance_id` None stores a pending upload (at most MAX_PENDING_PER_USER unused ones per user)."""
+    if instance_id is None and session.scalar(select(func.count()).select_from(InstanceAttachment).where(
+            InstanceAttachment.uploaded_by == username,
+            InstanceAttachment.instance_id.is_(None))) >= MAX_PENDING_PER_USER:
+        raise Conflict(f"you have {MAX_PENDING_PER_USER} uploads no request uses yet; use them first")
     if len(content) > max_bytes:
         raise TooLarge(f"attachments are limited to {max_bytes} bytes")
     if not content:
@@ -56,9 +67,39 @@ def add(session: Session, upload_dir: str, instance_id: int, username: str, file
     row = InstanceAttachment(instance_id=instance_id, filename=safe_name, content_type=ctype, size=len(content),
                              sha256=hashlib.sha256(content).hexdigest(), stored_name=stored, uploaded_by=username)
     session.add(row)
-    session.add(HistoryEvent(instance_id=instance_id, type="attachment_added", user=username,
-                             data={"filename": safe_name, "size": len(content)}))
+    if instance_id is not None:
+        session.add(HistoryEvent(instance_id=instance_id, type="attachment_added", user=username,
+                                 data={"filename": safe_name, "size": len(content)}))
+    else:
+        session.flush()
     return row
+
+
+def unusable_pending(session: Session, ids: list[int], username: str) -> list[int]:
+    """Those of `ids` that are not pending uploads of `username` (unknown, someone else's, or already used)."""
+    mine = set(session.scalars(select(InstanceAttachment.id).where(
+        InstanceAttachment.id.in_(ids), InstanceAttachment.uploaded_by == username,
+        InstanceAttachment.instance_id.is_(None))))
+    return [i for i in ids if i not in mine]
+
+
+def claim_pending(session: Session, ids: list[int], username: str, instance_id: int) -> int:
+    """Attach `username`'s pending uploads `ids` to an instance; how many were claimed (no commit)."""
+    if not ids:
+        return 0
+    result = session.execute(update(InstanceAttachment).where(
+        InstanceAttachment.id.in_(ids), InstanceAttachment.uploaded_by == username,
+        InstanceAttachment.instance_id.is_(None)).values(instance_id=instance_id))
+    return result.rowcount or 0
+
+
+def read_pending(session: Session, upload_dir: str, attachment_id: int,
+                 username: str) -> tuple[InstanceAttachment, bytes]:
+    """A pending upload's row and bytes (404 unless it is `username`'s and still pending)."""
+    row = session.get(InstanceAttachment, attachment_id)
+    if row is None or row.instance_id is not None or row.uploaded_by != username:
+        raise NotFound(f"no pending upload {attachment_id}")
+    return row, (Path(upload_dir) / "attachments" / row.stored_name).read_bytes()
 
 
 def list_for(session: Session, instance_id: int) -> list[InstanceAttachment]:

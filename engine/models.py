@@ -215,7 +215,8 @@ class InstanceAttachment(Base):
     __tablename__ = "instance_attachment"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True, nullable=False)
+    # None: uploaded before its instance exists (a receipt), readable by its uploader only until claimed
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     filename: Mapped[str] = mapped_column(String(255), nullable=False)
     content_type: Mapped[str] = mapped_column(String(100), nullable=False)
     size: Mapped[int] = mapped_column(Integer, nullable=False)

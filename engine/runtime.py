@@ -54,6 +54,7 @@ from engine.pruning import prune_finished
 from engine.scripting import SandboxEnvironment, SandboxScriptEngine, ScriptLimits
 from engine.serialization import dump_state, load_state
 from engine.services import ServiceCall, ServiceRegistry
+from engine.start_checks import StartChecks
 from forms.validation import validate_data
 from store.base import utcnow
 from store.direct import insert_now, update_now
@@ -345,8 +346,9 @@ class Engine(ApproverActions):
     def __init__(self, services: ServiceRegistry, directory_factory: Callable[[Session], assignment.Directory],
                  *, limits: ScriptLimits | None = None, max_engine_steps: int = 500,
                  spec_cache: SpecCache | None = None, notifier: Notifier | None = None,
-                 rules: ApprovalRules | None = None) -> None:
+                 rules: ApprovalRules | None = None, start_checks: StartChecks | None = None) -> None:
         self.services = services
+        self.start_checks = start_checks or StartChecks()
         self.directory_factory = directory_factory
         self.limits = limits or ScriptLimits()
         self.max_engine_steps = max_engine_steps
@@ -839,7 +841,7 @@ class Engine(ApproverActions):
         returns the instance it first created (422 if `request_hash` differs from the first request's).
         With `acting_user` (an integrator acting for `actor`), the instance is `actor`'s and history records
         `acting_user` starting it on their behalf; the acting user may read the instance."""
-        variables = variables if variables is not None else {}
+        variables = self.start_checks.strip_computed(key, variables if variables is not None else {})
         definition = get_definition(session, key, lean=True)  # elements and forms: from the spec cache
         if idempotency_key:
             existing = self._idempotent(session, actor, idempotency_key, request_hash)
@@ -854,6 +856,7 @@ class Engine(ApproverActions):
                               errors=[e.to_dict() for e in errors])
 
         def work() -> ProcessInstance:
+            checked = self.start_checks.run(session, key, actor.username, variables)
             inst = ProcessInstance(definition_id=definition.id, process_key=definition.key, status="running",
                                    business_key=business_key, started_by=actor.username, state="{}")
             inst.definition = definition  # INSERTed when the step saves (or when an operation needs its id)
@@ -862,11 +865,11 @@ class Engine(ApproverActions):
             wf.script_engine = self._script_engine(session, inst, box)
             ctx = _Context(session, inst, wf, loaded, actor, new=True)
             box.append(ctx)
-            data = {**variables, "initiator": actor.username}
+            data = {**checked, "initiator": actor.username}
             for task in wf.get_tasks(state=TaskState.READY):
                 task.data.update(data)
             ctx.record("started", user=acting_user or actor.username,
-                       data={"variables": variables, "business_key": business_key, "version": definition.version,
+                       data={"variables": checked, "business_key": business_key, "version": definition.version,
                              **({"on_behalf_of": actor.username} if acting_user else {})})
             if message is not None:
                 try:
@@ -885,7 +888,7 @@ class Engine(ApproverActions):
 
         try:
             inst = self._transaction(session, work)
-        except IntegrityError:
+        except (IntegrityError, InvalidData):  # a start check may refuse the twin of a concurrent retry
             if idempotency_key:
                 existing = self._idempotent(session, actor, idempotency_key, request_hash)
                 if existing is not None:

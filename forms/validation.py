@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 import math
 import re
 from dataclasses import dataclass
@@ -11,6 +12,14 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+MAX_NAME_LENGTH = 64
+
+
+def is_declared_name(name: object) -> bool:
+    """True for a name a form may declare: any Python identifier (so `客户`, `金额` too), not a keyword,
+    not starting with an underscore (private or dunder), at most MAX_NAME_LENGTH characters."""
+    return (isinstance(name, str) and 0 < len(name) <= MAX_NAME_LENGTH and name.isidentifier()
+            and not name.startswith("_") and not keyword.iskeyword(name))
 MAX_DEPTH = 12
 
 
@@ -63,10 +72,18 @@ def _non_finite(value: Any, path: str = "") -> str | None:
     return None
 
 
-def check_variable_names(data: dict, reserved: set[str] | frozenset[str] = frozenset()) -> list[FieldError]:
-    """Top-level variable names must be plain identifiers, not private and not reserved names."""
+def check_variable_names(data: dict, reserved: set[str] | frozenset[str] = frozenset(),
+                         declared: set[str] | frozenset[str] = frozenset()) -> list[FieldError]:
+    """Top-level variable names must be plain identifiers, not private and not reserved names.
+
+    Names the form declares may be any non-private Python identifier (Chinese field names such as `金额`);
+    undeclared names must be ASCII letters, digits and underscores, starting with a letter."""
     errors = []
     for name in data:
+        if isinstance(name, str) and name in declared and is_declared_name(name):
+            if name in reserved:
+                errors.append(FieldError(name, "this name is reserved by the process and cannot be set"))
+            continue
         if not isinstance(name, str) or not _IDENTIFIER.match(name):
             errors.append(FieldError(str(name), "variable names must start with a letter and use only "
                                                 "letters, digits and underscores"))
@@ -88,10 +105,10 @@ def validate_data(data: Any, schema: dict | None, reserved: frozenset[str] = fro
     bad_number = _non_finite(data)
     if bad_number:
         return [FieldError(bad_number, "must be a finite number")]
-    errors = check_variable_names(data, reserved)
+    declared = set(((schema or {}).get("properties") or {}).keys()) if isinstance(schema, dict) else set()
+    errors = check_variable_names(data, reserved, declared)
     if schema is None:
         return errors
-    declared = set((schema.get("properties") or {}).keys())
     if schema.get("additionalProperties", False) is False:
         for name in data:
             if name not in declared and isinstance(name, str) and _IDENTIFIER.match(name):

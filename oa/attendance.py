@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from oa.models import Department, User
 from oa.org import OrgDirectory, Person
 from oa.record_models import AttendanceRecord, LeaveRecord, ShiftRule
+from oa.workdays import leave_days
 from store.base import insert_on_conflict, utcnow
 from store.errors import Conflict, Forbidden, InvalidData, NotFound
 from store.readcache import ReadCache
@@ -147,31 +148,25 @@ def clock_out(session: Session, username: str, now: datetime | None = None) -> A
 
 # --------------------------------------------------------------------------- leave
 def record_leave(session: Session, username: str, start_date: Any, end_date: Any, leave_type: str,
-                 instance_id: int | None = None) -> list[date]:
-    """Record approved leave as one LeaveRecord per work day in [start_date, end_date]; re-recording a day
-    updates its type and instance. Returns the days recorded."""
+                 instance_id: int | None = None, start_half: str | None = None,
+                 end_half: str | None = None) -> list[date]:
+    """Record approved leave as one LeaveRecord per working day of the company calendar in [start_date,
+    end_date] (oa.workdays: the shift rule's week, no holidays, make-up days included), a half day when the
+    leave starts pm or ends am; re-recording a day updates its type, half and instance. Returns the days."""
     user = OrgDirectory(session).person(username) if isinstance(username, str) else None
     if user is None:
         raise InvalidData(f"no user {username!r}", errors=[{"field": "user", "message": "unknown user"}])
     start, end = _as_date(start_date, "start_date"), _as_date(end_date, "end_date")
-    if end < start:
-        raise InvalidData("the leave ends before it starts",
-                          errors=[{"field": "end_date", "message": "must not be before start_date"}])
-    if (end - start).days >= MAX_LEAVE_SPAN_DAYS:
-        raise InvalidData("the leave is too long",
-                          errors=[{"field": "end_date", "message": f"at most {MAX_LEAVE_SPAN_DAYS} days"}])
     if not isinstance(leave_type, str) or not leave_type.strip():
         raise InvalidData("a leave type is required", errors=[{"field": "leave_type", "message": "required"}])
     leave_type = leave_type.strip()[:LEAVE_TYPE_MAX]
-    work_days = set(rule_for(session, user).work_days or [])
-    days = [start + timedelta(days=n) for n in range((end - start).days + 1)
-            if (start + timedelta(days=n)).weekday() in work_days]
-    if days:  # one statement: new days inserted, days already recorded take the new type and instance
+    days = leave_days(session, rule_for(session, user).work_days or (), start, end, start_half, end_half)
+    if days:  # one statement: new days inserted, days already recorded take the new type, half and instance
         session.execute(insert_on_conflict(session, LeaveRecord.__table__, ["user", "date"],
-                                           ["leave_type", "instance_id"]),
-                        [{"user": user.username, "date": day, "leave_type": leave_type, "instance_id": instance_id}
-                         for day in days])
-    return days
+                                           ["leave_type", "instance_id", "half"]),
+                        [{"user": user.username, "date": day.date, "leave_type": leave_type,
+                          "instance_id": instance_id, "half": day.half} for day in days])
+    return [day.date for day in days]
 
 
 # --------------------------------------------------------------------------- who may see whom

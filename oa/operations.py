@@ -1,8 +1,10 @@
 """OA operations that BPMN service tasks may call (registered into the engine by the app factory).
 
 - `notify` {user, title, body?}: a notification in the user's inbox, linked to the instance.
-- `oa.record_leave` {user, start_date, end_date, leave_type}: approved leave as leave days in attendance.
+- `oa.record_leave` {user, start_date, end_date, leave_type, start_half?, end_half?}: approved leave as leave
+  days in attendance (working days of the company calendar; half days when it starts pm or ends am).
 - `oa.add_calendar_event` {user, title, start, end, kind?, attendees?}: an event (leave, visit) in a calendar.
+- `oa.attach_receipts` {items}: an expense claim's receipts (pending uploads) attached to the claim (oa.receipts).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def record_leave(call: ServiceCall) -> dict[str, Any]:
     from oa.attendance import record_leave as write_leave
     p = call.params
     days = write_leave(call.session, p.get("user"), p.get("start_date"), p.get("end_date"), p.get("leave_type"),
-                       instance_id=call.instance_id)
+                       instance_id=call.instance_id, start_half=p.get("start_half"), end_half=p.get("end_half"))
     return {"user": p.get("user"), "leave_days": len(days)}
 
 
@@ -69,8 +71,10 @@ def add_calendar_event(call: ServiceCall) -> dict[str, Any]:
 def register(registry: ServiceRegistry) -> None:
     """Register the OA operations."""
     registry.register("notify", notify, params={"user", "title", "body"}, required={"user", "title"})
-    registry.register("oa.record_leave", record_leave,
+    registry.register("oa.record_leave", record_leave, params={"start_half", "end_half"},
                       required={"user", "start_date", "end_date", "leave_type"})
+    from oa.receipts import register_operations as register_receipts
+    register_receipts(registry)
     registry.register("oa.add_calendar_event", add_calendar_event,
                       params={"user", "title", "start", "end", "kind", "attendees"},
                       required={"user", "title", "start", "end"})

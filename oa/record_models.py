@@ -91,6 +91,8 @@ class LeaveRecord(Base):
     date: Mapped[date] = mapped_column(Date, nullable=False, index=True)
     leave_type: Mapped[str] = mapped_column(String(40), nullable=False)
     instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # None: the whole day; "am" / "pm": only that half of the day is leave
+    half: Mapped[str | None] = mapped_column(String(2))
 
 
 # --------------------------------------------------------------------------- announcements
@@ -274,3 +276,16 @@ class ForumPost(Base):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     hidden: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+# --------------------------------------------------------------------------- company calendar
+class Holiday(Base):
+    """A dated exception to the working week: a public holiday (`holiday`, no work even on a weekday) or a
+    make-up working day (`workday`, 调休: work even on a weekend day). Other days follow the shift rule."""
+
+    __tablename__ = "holiday"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    date: Mapped[date] = mapped_column(Date, unique=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)

@@ -8,12 +8,14 @@ The migrated, seeded database is built once per session as a template and copied
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import shutil
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -99,6 +101,24 @@ def app(database_url: str, tmp_path: Path):  # noqa: ANN201
         db.engine.dispose()
 
 
+_NEXT_LEAVE = [date(2031, 1, 6)]  # a Monday; each leave_span moves it past the span it hands out
+_LEAVE_LOCK = threading.Lock()
+
+
+def leave_span(days: float) -> dict:
+    """start_date/end_date(/end_half) of a leave of `days` working days starting on a fresh Monday."""
+    whole = max(1, math.ceil(days))
+    with _LEAVE_LOCK:
+        start = end = _NEXT_LEAVE[0]
+        left = whole - 1
+        while left:
+            end += timedelta(days=1)
+            left -= end.weekday() < 5
+        _NEXT_LEAVE[0] = end + timedelta(days=7 - end.weekday())
+    span = {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    return {**span, "end_half": "am"} if whole != days else span
+
+
 class Api:
     """A test client that logs demo users in and sends JSON."""
 
@@ -141,8 +161,9 @@ class Api:
 
     # conveniences for the leave flow -------------------------------------------------------------
     def start_leave(self, user: str = "alice", days: float = 2, **extra):  # noqa: ANN003, ANN201
-        variables = {"leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-02",
-                     "days": days, "reason": "family trip"}
+        """Start a leave of `days` working days (the platform computes them from the dates): unless the
+        dates are given, a fresh span of weekdays in 2031+ (no holidays), never overlapping an earlier one."""
+        variables = {"leave_type": "annual", "reason": "family trip", **leave_span(days)}
         variables.update(extra)
         return self.post("/api/v1/process-definitions/leave_request/start", user, json={"variables": variables})
 

@@ -148,11 +148,11 @@ CASES = [
     Case("variables-nested-30", _post_json(START, "alice", {"variables": {**LEAVE, "reason": _nested(30)}}), 422,
          "variables"),
     Case("nan-number", _raw("POST", START, "alice", b'{"variables": {"leave_type": "annual", "start_date": '
-                            b'"2026-12-01", "end_date": "2026-12-02", "days": NaN, "reason": "x"}}'), 422, "days"),
+                            b'"2026-12-01", "end_date": "2026-12-02", "reason": NaN}}'), 422, "reason"),
     Case("infinity-number", _raw("POST", START, "alice", b'{"variables": {"leave_type": "annual", "start_date": '
-                                 b'"2026-12-01", "end_date": "2026-12-02", "days": -Infinity, "reason": "x"}}'),
-         422, "days"),
-    Case("wrong-type-days", _post_json(START, "alice", {"variables": {**LEAVE, "days": "two"}}), 422, "days"),
+                                 b'"2026-12-01", "end_date": "2026-12-02", "reason": -Infinity}}'),
+         422, "reason"),
+    Case("wrong-type-half", _post_json(START, "alice", {"variables": {**LEAVE, "end_half": 2}}), 422, "end_half"),
     Case("variables-not-object", _post_json(START, "alice", {"variables": "days=2"}), 422, "variables"),
     Case("unknown-top-level-field", _post_json(START, "alice", {"variables": LEAVE, "status": "completed"}), 422,
          "status"),

@@ -23,12 +23,12 @@ def _count(app, model) -> int:  # noqa: ANN001
 
 def test_start_form_is_enforced_and_names_the_field(api, app) -> None:  # noqa: ANN001
     before = _count(app, ProcessInstance)
-    resp = api.start_leave("alice", days=-1)
+    resp = api.start_leave("alice", start_half="noon")
     assert resp.status_code == 422 and resp.mimetype == "application/problem+json"
-    assert [e["field"] for e in resp.get_json()["errors"]] == ["days"]
+    assert [e["field"] for e in resp.get_json()["errors"]] == ["start_half"]
     resp = api.post(START, "alice", json={"variables": {"leave_type": "holiday"}})
     fields = {e["field"] for e in resp.get_json()["errors"]}
-    assert resp.status_code == 422 and {"leave_type", "start_date", "end_date", "days", "reason"} <= fields
+    assert resp.status_code == 422 and {"leave_type", "start_date", "end_date", "reason"} <= fields
     # a field the form does not declare could overwrite process variables: refused
     resp = api.start_leave("alice", outcome="approved")
     assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == "outcome"
@@ -45,6 +45,7 @@ def test_business_key_and_idempotency_key(api, app) -> None:  # noqa: ANN001
     assert first.status_code == 201 and again.status_code == 200
     assert first.get_json()["id"] == again.get_json()["id"]
     assert first.get_json()["business_key"] == "leave-2026-42"
+    body["variables"]["start_date"] = body["variables"]["end_date"] = "2026-12-02"  # the same days: an overlap
     other = api.post(START, "alice", json=body, headers={"Idempotency-Key": "abc-2"})
     assert other.status_code == 201 and other.get_json()["id"] != first.get_json()["id"]
     assert len(api.tasks("bob", assignee="me")) == 2

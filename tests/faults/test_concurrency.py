@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.extensions import db
 from engine.models import HistoryEvent, IdempotentStart, ProcessInstance, Task
-from tests.conftest import run_in_threads
+from tests.conftest import leave_span, run_in_threads
 from tests.faults.conftest import count_rows
 
 START = "/api/v1/process-definitions/leave_request/start"
@@ -54,10 +54,12 @@ def test_two_hundred_concurrent_starts_make_two_hundred_instances(api, app) -> N
     results: list[tuple[int, dict]] = []
     lock = threading.Lock()
 
+    spans = [leave_span(1) for _ in range(200)]  # one applicant's leaves must not overlap
+
     def start(i: int) -> None:
         client = app.test_client()
         barrier.wait()
-        resp = client.post(START, json={"business_key": f"burst-{i}", "variables": LEAVE},
+        resp = client.post(START, json={"business_key": f"burst-{i}", "variables": {**LEAVE, **spans[i]}},
                            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"burst-{i}"})
         with lock:
             results.append((resp.status_code, resp.get_json()))

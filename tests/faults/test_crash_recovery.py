@@ -34,8 +34,11 @@ _DAYS = itertools.count()
 
 def leave() -> dict:
     """One-day leave on a day no other request uses (approved leave is recorded once per user and day)."""
-    day = (date(2030, 1, 1) + timedelta(days=next(_DAYS))).isoformat()
-    return {"leave_type": "annual", "start_date": day, "end_date": day, "days": 1, "reason": "crash test"}
+    day = date(2030, 1, 1) + timedelta(days=next(_DAYS))
+    while day.weekday() >= 5:  # the platform refuses a leave without a working day
+        day = date(2030, 1, 1) + timedelta(days=next(_DAYS))
+    return {"leave_type": "annual", "start_date": day.isoformat(), "end_date": day.isoformat(),
+            "reason": "crash test"}
 
 
 @dataclass

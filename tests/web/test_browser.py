@@ -23,7 +23,6 @@ def test_leave_request_from_filing_to_approval_with_diagram(page) -> None:  # no
     pg.select_option("select[name='v:leave_type']", "annual")
     pg.fill("input[name='v:start_date']", "2026-12-01")
     pg.fill("input[name='v:end_date']", "2026-12-02")
-    pg.fill("input[name='v:days']", "2")
     pg.fill("textarea[name='v:reason']", "family trip")
     shot(pg, "start-form")
     pg.click("#start-form button.primary")
