@@ -84,6 +84,7 @@ def update(contract_id: int):  # noqa: ANN201
 @bp.post("/contracts/<int:contract_id>/payments")
 @login_required
 def pay(contract_id: int):  # noqa: ANN201
-    """Record a payment (409 if it exceeds what is outstanding); earns loyalty points."""
+    """Record a payment, allocated to the plans oldest due first unless `plan_id` names one (422 naming
+    `amount` if it exceeds what is outstanding); earns loyalty points."""
     body = json_body(PaymentIn)
     return done(svc.payment_dict(svc.record_payment(db.session, viewer(), contract_id, body)), 201)
