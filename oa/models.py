@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table, true
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, JSONType, utcnow
@@ -61,6 +61,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    start_date: Mapped[date | None] = mapped_column(Date)  # hire date: no absences before it
     # login lockout (oa.lockout): consecutive failed logins, and until when logins are refused
     failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
