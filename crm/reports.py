@@ -155,15 +155,15 @@ def segments(session: Session, viewer: Viewer, now: datetime) -> dict[str, Any]:
 
 def attendance_vs_sales(session: Session, viewer: Viewer, month: str, now: datetime) -> list[dict[str, Any]]:
     """Per rep in scope: the month's attendance beside follow-ups, wins and payments."""
-    from oa.attendance import summarise_month
+    from oa.attendance import has_shift, summarise_month
     from oa.models import User
     start, end = parse_period(month, "month")
     if "Q" in month:
         from store.errors import InvalidData
         raise InvalidData("month must be YYYY-MM", errors=[{"field": "month", "message": "must be YYYY-MM"}])
     reps = _reps(session, viewer)
-    users = session.scalars(select(User).where(User.username.in_(reps), User.active.is_(True))
-                            .order_by(User.username)).all()
+    users = [u for u in session.scalars(select(User).where(User.username.in_(reps), User.active.is_(True))
+                                        .order_by(User.username)) if has_shift(u)]
     attendance = {m.user: m.as_dict() for m in summarise_month(session, list(users), start,
                                                                end - timedelta(days=1), now)}
     start_dt, end_dt = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
