@@ -158,7 +158,7 @@ def attendance_vs_sales(session: Session, viewer: Viewer, month: str, now: datet
     from oa.attendance import has_shift, summarise_month
     from oa.models import User
     start, end = parse_period(month, "month")
-    if "Q" in month:
+    if len(month) != 7 or "Q" in month:
         from store.errors import InvalidData
         raise InvalidData("month must be YYYY-MM", errors=[{"field": "month", "message": "must be YYYY-MM"}])
     reps = _reps(session, viewer)
