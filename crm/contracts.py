@@ -173,7 +173,11 @@ def record_payment(session: Session, viewer: Viewer, contract_id: int, data: dic
     order (oldest first); money beyond every plan stays unplanned. 422 naming `amount` if it exceeds what is
     outstanding on the contract (or the named plan). Conditional UPDATEs keep concurrent payments from
     overpaying. The customer earns 1 loyalty point per 100 paid."""
-    contract = get_contract(session, viewer, contract_id, edit=True)
+    get_contract(session, viewer, contract_id, edit=True)
+    # payments on one contract take turns (row lock; SQLite's write lock does the same), so each allocates from
+    # what the one before it left; the conditional UPDATEs below stay as the safety net
+    contract = session.scalars(select(Contract).where(Contract.id == contract_id).with_for_update()
+                               .execution_options(populate_existing=True)).one()
     if contract.status != "active":
         raise Conflict(f"contract {contract_id} is {contract.status}; only active contracts take payments")
     amount = money(data["amount"], allow_zero=False)
@@ -181,7 +185,7 @@ def record_payment(session: Session, viewer: Viewer, contract_id: int, data: dic
         raise _too_much("contract")
     plan_id = data.get("plan_id")
     if plan_id is not None:
-        plan = session.get(ReceivablePlan, plan_id)
+        plan = session.get(ReceivablePlan, plan_id, populate_existing=True)
         if plan is None or plan.contract_id != contract.id:
             raise InvalidData("unknown plan for this contract",
                               errors=[{"field": "plan_id", "message": "not a plan of this contract"}])
@@ -229,6 +233,7 @@ def payments_of(session: Session, contract: Contract) -> list[Payment]:
 
 
 def plans_of(session: Session, contract: Contract) -> list[ReceivablePlan]:
-    """Receivable plans of a contract by due date."""
+    """Receivable plans of a contract by due date (as the database holds them now)."""
     return list(session.scalars(select(ReceivablePlan).where(ReceivablePlan.contract_id == contract.id)
-                                .order_by(ReceivablePlan.due_date, ReceivablePlan.id)))
+                                .order_by(ReceivablePlan.due_date, ReceivablePlan.id)
+                                .execution_options(populate_existing=True)))

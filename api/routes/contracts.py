@@ -11,6 +11,7 @@ from api.http import json_body, query_args
 from api.routes._crm_common import ListArgs, done, list_response, viewer
 from api.schemas import Strict
 from crm import contracts as svc
+from engine.runtime import begin_write
 
 bp = Blueprint("contracts", __name__)
 COLUMNS = ("id", "customer_id", "opportunity_id", "title", "amount", "paid_amount", "outstanding", "status", "owner",
@@ -87,4 +88,6 @@ def pay(contract_id: int):  # noqa: ANN201
     """Record a payment, allocated to the plans oldest due first unless `plan_id` names one (422 naming
     `amount` if it exceeds what is outstanding); earns loyalty points."""
     body = json_body(PaymentIn)
-    return done(svc.payment_dict(svc.record_payment(db.session, viewer(), contract_id, body)), 201)
+    who = viewer()
+    begin_write(db.session)  # SQLite: take the write lock up front, so concurrent payments queue, not fail
+    return done(svc.payment_dict(svc.record_payment(db.session, who, contract_id, body)), 201)

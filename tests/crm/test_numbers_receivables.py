@@ -73,3 +73,32 @@ def test_a_named_plan_takes_the_payment_and_may_not_be_overpaid(api, crm) -> Non
     _plan(api, "alice", draft["id"], today - timedelta(days=3), 500)
     assert api.get(R, "alice", query_string={"overdue": "true"}).get_json()["total"] == 0
     assert api.get(R, "carol", query_string={"contract_id": k["id"]}).get_json()["total"] == 0
+
+
+def test_concurrent_payments_never_overpay_the_contract_or_a_plan(api, app, crm) -> None:  # noqa: ANN001
+    import threading
+    from collections import Counter
+
+    from tests.conftest import run_in_threads
+    today = date.today()
+    c = crm.customer("alice")
+    k = crm.contract("alice", c["id"], amount=100_000)
+    for back, amount in ((60, 30_000), (30, 30_000), (1, 40_000)):
+        _plan(api, "alice", k["id"], today - timedelta(days=back), amount)
+    token = api.token("alice")
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def pay(_i: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        resp = client.post(f"/api/v1/contracts/{k['id']}/payments", json={"amount": 45_000},
+                           headers={"Authorization": f"Bearer {token}"})
+        statuses.append(resp.status_code)
+
+    run_in_threads(6, pay)
+    counts = Counter(statuses)
+    assert counts == {201: 2, 422: 4}, counts  # payments take turns: 2 x 45,000 fit in 100,000, the rest is refused
+    detail = api.get(f"/api/v1/contracts/{k['id']}", "alice").get_json()
+    assert detail["paid_amount"] == 90_000 and len(detail["payments"]) == 2
+    assert [p["paid_amount"] for p in detail["plans"]] == [30_000, 30_000, 30_000]
