@@ -67,6 +67,13 @@ def get_contract(session: Session, viewer: Viewer, contract_id: int, *, edit: bo
     return contract
 
 
+def _locked(session: Session, contract_id: int) -> Contract:
+    """The contract row, locked for this transaction (PostgreSQL row lock; on SQLite the write transaction's
+    lock, see engine.runtime.begin_write, already serialises writers) and read afresh."""
+    return session.scalars(select(Contract).where(Contract.id == contract_id).with_for_update()
+                           .execution_options(populate_existing=True)).one()
+
+
 def create_contract(session: Session, viewer: Viewer, data: dict[str, Any]) -> Contract:
     """Create a contract for a customer the viewer may edit (optionally tied to one of its opportunities)."""
     customer = get_customer(session, viewer, data["customer_id"], edit=True, field="customer_id")
@@ -117,7 +124,8 @@ def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
 
 def add_plan(session: Session, viewer: Viewer, data: dict[str, Any]) -> ReceivablePlan:
     """Add a receivable plan; all plans of a contract together may not exceed its amount."""
-    contract = get_contract(session, viewer, data["contract_id"], edit=True, field="contract_id")
+    get_contract(session, viewer, data["contract_id"], edit=True, field="contract_id")
+    contract = _locked(session, data["contract_id"])  # plans of one contract are added in turn: never over
     amount = money(data["amount"], allow_zero=False)
     planned = Decimal(str(session.scalar(select(func.coalesce(func.sum(ReceivablePlan.amount), 0))
                                          .where(ReceivablePlan.contract_id == contract.id))))
@@ -174,10 +182,9 @@ def record_payment(session: Session, viewer: Viewer, contract_id: int, data: dic
     outstanding on the contract (or the named plan). Conditional UPDATEs keep concurrent payments from
     overpaying. The customer earns 1 loyalty point per 100 paid."""
     get_contract(session, viewer, contract_id, edit=True)
-    # payments on one contract take turns (row lock; SQLite's write lock does the same), so each allocates from
-    # what the one before it left; the conditional UPDATEs below stay as the safety net
-    contract = session.scalars(select(Contract).where(Contract.id == contract_id).with_for_update()
-                               .execution_options(populate_existing=True)).one()
+    # payments on one contract take turns, so each allocates from what the one before it left; the conditional
+    # UPDATEs below stay as the safety net
+    contract = _locked(session, contract_id)
     if contract.status != "active":
         raise Conflict(f"contract {contract_id} is {contract.status}; only active contracts take payments")
     amount = money(data["amount"], allow_zero=False)

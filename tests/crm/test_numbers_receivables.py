@@ -102,3 +102,26 @@ def test_concurrent_payments_never_overpay_the_contract_or_a_plan(api, app, crm)
     detail = api.get(f"/api/v1/contracts/{k['id']}", "alice").get_json()
     assert detail["paid_amount"] == 90_000 and len(detail["payments"]) == 2
     assert [p["paid_amount"] for p in detail["plans"]] == [30_000, 30_000, 30_000]
+
+
+def test_concurrent_plans_never_exceed_the_contract(api, app, crm) -> None:  # noqa: ANN001
+    import threading
+    from collections import Counter
+
+    from tests.conftest import run_in_threads
+    c = crm.customer("alice")
+    k = crm.contract("alice", c["id"], amount=100_000)
+    token = api.token("alice")
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def plan(i: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        resp = client.post(R, json={"contract_id": k["id"], "due_date": f"2027-0{i + 1}-01", "amount": 40_000},
+                           headers={"Authorization": f"Bearer {token}"})
+        statuses.append(resp.status_code)
+
+    run_in_threads(4, plan)
+    assert Counter(statuses) == {201: 2, 422: 2}, statuses
+    assert sum(p["amount"] for p in api.get(f"/api/v1/contracts/{k['id']}", "alice").get_json()["plans"]) == 80_000
