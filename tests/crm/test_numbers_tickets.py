@@ -45,6 +45,8 @@ def test_confirmed_satisfaction_lands_on_ticket_follow_up_and_customer_average(a
         rows = db.session.scalars(select(FollowUp).where(FollowUp.customer_id == c["id"])
                                   .order_by(FollowUp.id)).all()
         assert [(f.satisfaction, f.ticket_id) for f in rows] == [(4, None), (2, ticket["id"])]
+    listed = api.get("/api/v1/follow-ups", "alice", query_string={"customer_id": c["id"]}).get_json()["items"]
+    assert sorted((f["satisfaction"], f["ticket_id"] or 0) for f in listed) == [(2, ticket["id"]), (4, 0)]
     sat = api.get(f"/api/v1/customers/{c['id']}/satisfaction", "alice").get_json()
     assert (sat["count"], sat["average"]) == (2, 3.0)  # the ticket's score counts once, not twice
     assert api.get(f"/api/v1/customers/{c['id']}/satisfaction", "carol").status_code == 404
