@@ -67,11 +67,13 @@ def create():  # noqa: ANN201
 @bp.get("/contracts/<int:contract_id>")
 @login_required
 def get_one(contract_id: int) -> dict:
-    """One contract with its receivable plans and payments."""
+    """One contract with its receivable plans, payments and what is overdue (as `?overdue=true` lists it)."""
     contract = svc.get_contract(db.session, viewer(), contract_id)
-    return svc.contract_dict(contract) | {
-        "plans": [svc.plan_dict(p) for p in svc.plans_of(db.session, contract)],
-        "payments": [svc.payment_dict(p) for p in svc.payments_of(db.session, contract)]}
+    plans = [svc.plan_dict(p) for p in svc.plans_of(db.session, contract)]
+    overdue = sum(p["outstanding"] for p in plans if p["overdue"]) if contract.status == "active" else 0
+    return svc.contract_dict(contract) | {"plans": plans, "overdue_amount": round(overdue, 2),
+                                          "payments": [svc.payment_dict(p) for p in svc.payments_of(db.session,
+                                                                                                 contract)]}
 
 
 @bp.patch("/contracts/<int:contract_id>")

@@ -38,7 +38,7 @@ def test_payments_fill_the_oldest_plans_first_and_the_overdue_list_agrees(api, c
 
     overdue = api.get(R, "alice", query_string={"overdue": "true"}).get_json()
     assert [p["id"] for p in overdue["items"]] == [p3["id"]]
-    assert sum(p["outstanding"] for p in overdue["items"]) == detail["outstanding"]
+    assert sum(p["outstanding"] for p in overdue["items"]) == detail["outstanding"] == detail["overdue_amount"]
 
     resp = api.post(pay, "alice", json={"amount": 10_000.01})
     assert resp.status_code == 422 and fields_of(resp) == ["amount"]
@@ -72,6 +72,7 @@ def test_a_named_plan_takes_the_payment_and_may_not_be_overpaid(api, crm) -> Non
     draft = crm.contract("alice", c["id"], amount=500, status="draft")
     _plan(api, "alice", draft["id"], today - timedelta(days=3), 500)
     assert api.get(R, "alice", query_string={"overdue": "true"}).get_json()["total"] == 0
+    assert api.get(f"/api/v1/contracts/{draft['id']}", "alice").get_json()["overdue_amount"] == 0
     assert api.get(R, "carol", query_string={"contract_id": k["id"]}).get_json()["total"] == 0
 
 
