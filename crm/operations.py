@@ -37,16 +37,6 @@ def _date(params: dict[str, Any], name: str, required: bool = True) -> date | No
             from None
 
 
-def _satisfaction(params: dict[str, Any]) -> int | None:
-    """The optional 1-5 satisfaction score of a ticket outcome or follow-up (422 naming it otherwise)."""
-    if params.get("satisfaction") in (None, ""):
-        return None
-    value = _int(params, "satisfaction")
-    if not 1 <= value <= 5:
-        raise InvalidData("satisfaction must be 1 to 5", errors=[{"field": "satisfaction", "message": "1 to 5"}])
-    return value
-
-
 def _get(session: Any, model: type, params: dict[str, Any], name: str) -> Any:
     row = session.get(model, _int(params, name))
     if row is None:
@@ -88,6 +78,16 @@ def add_follow_up(call: ServiceCall) -> dict[str, Any]:
                            _satisfaction(call.params))
     row.ticket_id = ticket.id if ticket is not None else None
     return {"follow_up_id": row.id}
+
+
+def _satisfaction(params: dict[str, Any]) -> int | None:
+    """The optional 1-5 satisfaction score of a ticket outcome or follow-up (422 naming it otherwise)."""
+    if params.get("satisfaction") in (None, ""):
+        return None
+    value = _int(params, "satisfaction")
+    if not 1 <= value <= 5:
+        raise InvalidData("satisfaction must be 1 to 5", errors=[{"field": "satisfaction", "message": "1 to 5"}])
+    return value
 
 
 def record_ticket_outcome(call: ServiceCall) -> dict[str, Any]:

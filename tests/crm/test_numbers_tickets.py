@@ -61,3 +61,22 @@ def test_satisfaction_closed_by_hand_counts_and_bad_scores_are_refused(api, crm)
     assert resp.status_code == 200, resp.get_json()
     sat = api.get(f"/api/v1/customers/{c['id']}/satisfaction", "alice").get_json()
     assert (sat["count"], sat["average"], sat["from_tickets"]) == (1, 5.0, 1)
+
+
+def test_follow_up_operation_refuses_another_customers_ticket_and_bad_scores(api, app, crm) -> None:  # noqa: ANN001
+    import pytest
+
+    from engine.services import ServiceCall
+    from store.errors import InvalidData
+    c1, c2 = crm.customer("alice"), crm.customer("alice")
+    t = api.post("/api/v1/tickets", "alice", json={"customer_id": c2["id"], "title": "Question"}).get_json()
+    with app.app_context():
+        op = app.extensions["oaflow_engine"].services.get("crm.add_follow_up")
+        for params, field in (({"ticket_id": t["id"]}, "ticket_id"), ({"satisfaction": 6}, "satisfaction"),
+                              ({"satisfaction": "many"}, "satisfaction")):
+            call = ServiceCall(params={"customer_id": c1["id"], "content": "x", **params}, instance_id=None,
+                               business_key=None, started_by="alice", session=db.session)
+            with pytest.raises(InvalidData) as err:
+                op.func(call)
+            assert [e["field"] for e in err.value.errors] == [field]
+            db.session.rollback()
