@@ -10,7 +10,7 @@ from typing import Any
 from store.errors import InvalidData
 
 CENT = Decimal("0.01")
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2]|Q[1-4])$")
+PERIOD_RE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]|Q[1-4]))?$")  # YYYY, YYYY-MM or YYYY-Qn
 
 
 def money(value: Any, field: str = "amount", *, allow_zero: bool = True) -> Decimal:
@@ -36,12 +36,14 @@ def iso(value: date | datetime | None) -> str | None:
 
 
 def parse_period(period: str, field: str = "period") -> tuple[date, date]:
-    """[start, end) dates of a period written YYYY-MM or YYYY-Qn (422 naming `field` otherwise)."""
+    """[start, end) dates of a period written YYYY, YYYY-MM or YYYY-Qn (422 naming `field` otherwise)."""
     match = PERIOD_RE.match(period or "")
     if not match:
-        raise InvalidData("period must be YYYY-MM or YYYY-Qn",
-                          errors=[{"field": field, "message": "must be YYYY-MM or YYYY-Qn"}])
+        raise InvalidData("period must be YYYY, YYYY-MM or YYYY-Qn",
+                          errors=[{"field": field, "message": "must be YYYY, YYYY-MM or YYYY-Qn"}])
     year, part = int(match.group(1)), match.group(2)
+    if part is None:
+        return date(year, 1, 1), date(year + 1, 1, 1)
     if part.startswith("Q"):
         first = (int(part[1]) - 1) * 3 + 1
         months = 3

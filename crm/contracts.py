@@ -1,5 +1,6 @@
-"""Contracts, receivable plans (回款计划) and payments: a payment never exceeds what is outstanding, kept with
-conditional UPDATEs so two concurrent payments cannot overpay; every payment earns loyalty points."""
+"""Contracts, receivable plans (回款计划) and payments: a payment is allocated to the plans (oldest due first
+unless one is named) and never exceeds what is outstanding, kept with conditional UPDATEs so two concurrent
+payments cannot overpay; every payment earns loyalty points."""
 
 from __future__ import annotations
 
@@ -66,6 +67,13 @@ def get_contract(session: Session, viewer: Viewer, contract_id: int, *, edit: bo
     return contract
 
 
+def _locked(session: Session, contract_id: int) -> Contract:
+    """The contract row, locked for this transaction (PostgreSQL row lock; on SQLite the write transaction's
+    lock, see engine.runtime.begin_write, already serialises writers) and read afresh."""
+    return session.scalars(select(Contract).where(Contract.id == contract_id).with_for_update()
+                           .execution_options(populate_existing=True)).one()
+
+
 def create_contract(session: Session, viewer: Viewer, data: dict[str, Any]) -> Contract:
     """Create a contract for a customer the viewer may edit (optionally tied to one of its opportunities)."""
     customer = get_customer(session, viewer, data["customer_id"], edit=True, field="customer_id")
@@ -116,7 +124,8 @@ def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
 
 def add_plan(session: Session, viewer: Viewer, data: dict[str, Any]) -> ReceivablePlan:
     """Add a receivable plan; all plans of a contract together may not exceed its amount."""
-    contract = get_contract(session, viewer, data["contract_id"], edit=True, field="contract_id")
+    get_contract(session, viewer, data["contract_id"], edit=True, field="contract_id")
+    contract = _locked(session, data["contract_id"])  # plans of one contract are added in turn: never over
     amount = money(data["amount"], allow_zero=False)
     planned = Decimal(str(session.scalar(select(func.coalesce(func.sum(ReceivablePlan.amount), 0))
                                          .where(ReceivablePlan.contract_id == contract.id))))
@@ -134,43 +143,81 @@ def add_plan(session: Session, viewer: Viewer, data: dict[str, Any]) -> Receivab
 
 
 def plans_query(viewer: Viewer, filters: dict[str, Any], today: date) -> Select:
-    """Receivable plans of contracts the viewer sees; `overdue` keeps unpaid plans past their date."""
+    """Receivable plans of contracts the viewer sees; `overdue` keeps unpaid plans of active contracts past their
+    date (a draft or closed contract owes nothing yet / any more)."""
     visible = select(Contract.id).where(contract_visible_clause(viewer))
     query = select(ReceivablePlan).where(ReceivablePlan.contract_id.in_(visible))
     if filters.get("contract_id") is not None:
         query = query.where(ReceivablePlan.contract_id == filters["contract_id"])
     if filters.get("overdue"):
-        query = query.where(ReceivablePlan.due_date < today, ReceivablePlan.paid_amount < ReceivablePlan.amount)
+        active = select(Contract.id).where(Contract.status == "active")
+        query = query.where(ReceivablePlan.due_date < today, ReceivablePlan.paid_amount < ReceivablePlan.amount,
+                            ReceivablePlan.contract_id.in_(active))
     return query.order_by(ReceivablePlan.due_date, ReceivablePlan.id)
 
 
+def _too_much(what: str) -> InvalidData:
+    return InvalidData(f"the payment exceeds what is outstanding on the {what}",
+                       errors=[{"field": "amount", "message": f"exceeds the {what}'s outstanding amount"}])
+
+
+def allocate(amount: Decimal, plans: list[ReceivablePlan]) -> list[tuple[ReceivablePlan, Decimal]]:
+    """Split `amount` over `plans` in the order given, each taking up to its outstanding amount; what is left
+    over (beyond every plan) is unplanned and not returned."""
+    parts, left = [], amount
+    for plan in plans:
+        open_ = Decimal(str(plan.amount)) - Decimal(str(plan.paid_amount))
+        if left <= 0:
+            break
+        if open_ > 0:
+            part = min(open_, left)
+            parts.append((plan, part))
+            left -= part
+    return parts
+
+
 def record_payment(session: Session, viewer: Viewer, contract_id: int, data: dict[str, Any]) -> Payment:
-    """Record money received: 409 if it exceeds what is outstanding on the contract (or the plan);
-    the customer earns 1 loyalty point per 100 paid."""
-    contract = get_contract(session, viewer, contract_id, edit=True)
+    """Record money received and allocate it to the contract's plans: the named plan, else the plans in due-date
+    order (oldest first); money beyond every plan stays unplanned. 422 naming `amount` if it exceeds what is
+    outstanding on the contract (or the named plan). Conditional UPDATEs keep concurrent payments from
+    overpaying. The customer earns 1 loyalty point per 100 paid."""
+    get_contract(session, viewer, contract_id, edit=True)
+    # payments on one contract take turns, so each allocates from what the one before it left; the conditional
+    # UPDATEs below stay as the safety net
+    contract = _locked(session, contract_id)
     if contract.status != "active":
         raise Conflict(f"contract {contract_id} is {contract.status}; only active contracts take payments")
     amount = money(data["amount"], allow_zero=False)
+    if amount > Decimal(str(contract.amount)) - Decimal(str(contract.paid_amount)):
+        raise _too_much("contract")
     plan_id = data.get("plan_id")
     if plan_id is not None:
-        plan = session.get(ReceivablePlan, plan_id)
+        plan = session.get(ReceivablePlan, plan_id, populate_existing=True)
         if plan is None or plan.contract_id != contract.id:
             raise InvalidData("unknown plan for this contract",
                               errors=[{"field": "plan_id", "message": "not a plan of this contract"}])
+        if amount > Decimal(str(plan.amount)) - Decimal(str(plan.paid_amount)):
+            raise _too_much("plan")
+        parts = [(plan, amount)]
+    else:
+        parts = allocate(amount, plans_of(session, contract))
+    for plan, part in parts:
         done = session.execute(update(ReceivablePlan).where(
-            ReceivablePlan.id == plan_id, ReceivablePlan.paid_amount + amount <= ReceivablePlan.amount)
-            .values(paid_amount=ReceivablePlan.paid_amount + amount).execution_options(synchronize_session=False))
-        if done.rowcount != 1:
-            raise Conflict("the payment exceeds what is outstanding on the plan",
-                           errors=[{"field": "amount", "message": "exceeds the plan's outstanding amount"}])
+            ReceivablePlan.id == plan.id, ReceivablePlan.paid_amount + part <= ReceivablePlan.amount)
+            .values(paid_amount=ReceivablePlan.paid_amount + part).execution_options(synchronize_session=False))
+        if done.rowcount != 1:  # another payment took it first
+            raise Conflict("the plan changed while paying; try again",
+                           errors=[{"field": "amount", "message": "the plan was paid concurrently"}])
     done = session.execute(update(Contract).where(Contract.id == contract.id,
                                                   Contract.paid_amount + amount <= Contract.amount)
                            .values(paid_amount=Contract.paid_amount + amount)
                            .execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        raise Conflict("the payment exceeds what is outstanding on the contract",
-                       errors=[{"field": "amount", "message": "exceeds the outstanding amount"}])
-    payment = Payment(contract_id=contract.id, plan_id=plan_id, amount=amount,
+        raise _too_much("contract")
+    for plan, _part in parts:
+        session.refresh(plan)
+    single = parts[0][0].id if len(parts) == 1 else None
+    payment = Payment(contract_id=contract.id, plan_id=plan_id or single, amount=amount,
                       paid_on=data.get("paid_on") or utcnow().date(), recorded_by=viewer.username,
                       created_at=utcnow())
     session.add(payment)
@@ -178,6 +225,9 @@ def record_payment(session: Session, viewer: Viewer, contract_id: int, data: dic
     session.refresh(contract)
     audit.record(session, "contract", contract.id, viewer.username, "payment",
                  {"paid_amount": (Decimal(str(contract.paid_amount)) - amount, contract.paid_amount)})
+    for plan, part in parts:
+        audit.record(session, "receivable_plan", plan.id, viewer.username, "payment",
+                     {"paid_amount": (Decimal(str(plan.paid_amount)) - part, plan.paid_amount)})
     points = int(amount // POINTS_PER_AMOUNT)
     if points > 0:
         add_points(session, contract.customer_id, points, f"payment #{payment.id}", viewer.username, payment.id)
@@ -190,6 +240,7 @@ def payments_of(session: Session, contract: Contract) -> list[Payment]:
 
 
 def plans_of(session: Session, contract: Contract) -> list[ReceivablePlan]:
-    """Receivable plans of a contract by due date."""
+    """Receivable plans of a contract by due date (as the database holds them now)."""
     return list(session.scalars(select(ReceivablePlan).where(ReceivablePlan.contract_id == contract.id)
-                                .order_by(ReceivablePlan.due_date, ReceivablePlan.id)))
+                                .order_by(ReceivablePlan.due_date, ReceivablePlan.id)
+                                .execution_options(populate_existing=True)))

@@ -219,13 +219,16 @@ def points_ledger(session: Session, viewer: Viewer, customer_id: int) -> dict[st
 
 
 def satisfaction(session: Session, viewer: Viewer, customer_id: int) -> dict[str, Any]:
-    """Satisfaction scores (1-5) from follow-ups and closed tickets, with their average."""
+    """Satisfaction scores (1-5) from follow-ups and closed tickets, with their average; a ticket whose score its
+    follow-up already carries (the ticket_escalation flow writes both) counts once."""
     customer = get_customer(session, viewer, customer_id)
     fu = session.scalars(select(FollowUp.satisfaction).where(FollowUp.customer_id == customer.id,
                                                              FollowUp.satisfaction.is_not(None))).all()
+    carried = select(FollowUp.ticket_id).where(FollowUp.ticket_id.is_not(None), FollowUp.satisfaction.is_not(None))
     tk = session.scalars(select(Ticket.satisfaction).where(and_(Ticket.customer_id == customer.id,
                                                                 Ticket.status == "closed",
-                                                                Ticket.satisfaction.is_not(None)))).all()
+                                                                Ticket.satisfaction.is_not(None),
+                                                                Ticket.id.not_in(carried)))).all()
     scores = list(fu) + list(tk)
     return {"customer_id": customer.id, "count": len(scores), "from_follow_ups": len(fu), "from_tickets": len(tk),
             "average": round(sum(scores) / len(scores), 2) if scores else None}

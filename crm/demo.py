@@ -1,11 +1,13 @@
 """Demo CRM data for `oaflow seed-demo`: customers of alice and bob across industries and regions, opportunities
 in every stage, follow-ups, contracts with plans and payments, a ticket and targets, so every report shows
-something on first run. Idempotent: customers are matched by name and nothing is added twice."""
+something on first run. Deals, contracts, payments and follow-ups are dated over the past months (not all
+"now"), so the RFM segments show variety: a high-value, a potential, an at-risk and a lost customer beside the
+prospects, and one instalment is overdue. Idempotent: customers are matched by name and nothing is added twice."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -15,7 +17,7 @@ from crm.access import Viewer
 from crm.contracts import add_plan, record_payment
 from crm.customers import create_customer, name_key
 from crm.follow_ups import record_follow_up
-from crm.models import Customer, Opportunity, SalesTarget, Ticket
+from crm.models import Contract, Customer, Opportunity, SalesTarget, Ticket
 from crm.opportunities import STAGES, mark_won
 from crm.targets import set_target
 from crm.tickets import create_ticket
@@ -41,6 +43,18 @@ OPPORTUNITIES = [
     (1, "Spare parts 2026", "won", 60000, 0), (5, "Support renewal", "won", 40000, 0),
     (0, "Loyalty kiosks", "lost", 15000, 0),
 ]
+# days ago each closed deal was won or lost (in OPPORTUNITIES order); "recent" stays inside the current month
+CLOSED_DAYS_AGO = {"Spare parts 2026": "recent", "Support renewal": 150, "Loyalty kiosks": 45}
+# contracts signed without a pipeline deal: customer index, title, amount, signed days ago, [(paid days ago, amount)]
+DIRECT_CONTRACTS = [
+    (2, "Solar maintenance 2026", 240000, 75, [(70, 120000)]),  # big and recent: high value
+    (0, "Shop fittings 2025", 20000, 300, [(280, 20000)]),  # nothing since: lost
+]
+
+
+def _at(day: date) -> datetime:
+    """A working-hours moment on `day` (naive UTC, as stored)."""
+    return datetime.combine(day, time(10, 30))
 
 
 def seed(session: Session, progress: Callable[[str], None] = print) -> int:
@@ -55,9 +69,12 @@ def seed(session: Session, progress: Callable[[str], None] = print) -> int:
             "name": name, "industry": industry, "region": region, "level": level, "source": source,
             "phone": f"+86 21 {len(customers) + 1:04d} 8800"}))
     for i, c in enumerate(customers):
-        record_follow_up(session, c, c.owner, ("call", "visit", "email", "meeting")[i % 4],
-                         f"Talked about next year's needs with {c.name}", today + timedelta(days=7 + i),
-                         satisfaction=3 + i % 3)
+        # two conversations per customer over the past months; the latest within the pool release age (30 days)
+        for back in (13 * i + 40, 3 * i + 2):
+            record_follow_up(session, c, c.owner, ("call", "visit", "email", "meeting")[(i + back) % 4],
+                             f"Talked about next year's needs with {c.name}",
+                             today + timedelta(days=7 + i) if back == 3 * i + 2 else None,
+                             satisfaction=3 + (i + back) % 3, now=_at(today - timedelta(days=back)))
     won = []
     for idx, name, stage, amount, ahead in OPPORTUNITIES:
         c = customers[idx]
@@ -67,18 +84,36 @@ def seed(session: Session, progress: Callable[[str], None] = print) -> int:
                           owner=c.owner, status="open")
         session.add(opp)
         session.flush()
+        back = CLOSED_DAYS_AGO.get(name, 0)
+        closed = max(today.replace(day=1), today - timedelta(days=3)) if back == "recent" \
+            else today - timedelta(days=back)
         if stage == "won":
-            won.append(mark_won(session, opp, c.owner, "demo: signed", f"{name} contract"))
+            won.append((mark_won(session, opp, c.owner, "demo: signed", f"{name} contract", now=_at(closed)),
+                        closed))
         elif stage == "lost":
             opp.status, opp.stage, opp.probability, opp.close_reason, opp.closed_at = (
-                "lost", "lost", 0, "demo: lost on price", utcnow())
-    for contract in won:
+                "lost", "lost", 0, "demo: lost on price", _at(closed))
+    for contract, signed in won:  # two instalments: the first due soon after signing and paid, the second later
         owner = Viewer(contract.owner)
         half = (Decimal(str(contract.amount)) / 2).quantize(Decimal("0.01"))
-        plan = add_plan(session, owner, {"contract_id": contract.id, "due_date": today - timedelta(days=5),
-                                         "amount": half})
-        add_plan(session, owner, {"contract_id": contract.id, "due_date": today + timedelta(days=60), "amount": half})
-        record_payment(session, owner, contract.id, {"amount": half, "plan_id": plan.id, "paid_on": today})
+        first_due = max(signed, min(signed + timedelta(days=30), today - timedelta(days=1)))
+        plan = add_plan(session, owner, {"contract_id": contract.id, "due_date": first_due, "amount": half})
+        add_plan(session, owner, {"contract_id": contract.id, "due_date": signed + timedelta(days=120),
+                                  "amount": half})  # the older deal's second instalment is overdue
+        record_payment(session, owner, contract.id, {"amount": half, "plan_id": plan.id,
+                                                     "paid_on": min(first_due, today)})
+    for idx, title, amount, signed_back, payments in DIRECT_CONTRACTS:
+        c = customers[idx]
+        signed = today - timedelta(days=signed_back)
+        contract = Contract(customer_id=c.id, title=title, amount=Decimal(amount), paid_amount=Decimal("0"),
+                            status="active", owner=c.owner, signed_date=signed, created_at=_at(signed))
+        session.add(contract)
+        session.flush()
+        add_plan(session, Viewer(c.owner), {"contract_id": contract.id, "due_date": signed + timedelta(days=10),
+                                            "amount": Decimal(amount)})
+        for paid_back, paid in payments:
+            record_payment(session, Viewer(c.owner), contract.id, {"amount": paid,
+                                                                   "paid_on": today - timedelta(days=paid_back)})
     if session.scalar(select(Ticket.id).limit(1)) is None:
         create_ticket(session, Viewer("alice"), {"customer_id": customers[1].id, "title": "Delivery delayed",
                                                  "priority": "high", "kind": "complaint"})
@@ -90,5 +125,6 @@ def seed(session: Session, progress: Callable[[str], None] = print) -> int:
         set_target(session, admin, period, "rep", "alice", 150000)
         set_target(session, admin, period, "rep", "bob", 100000)
     session.flush()
-    progress(f"CRM: {len(customers)} customers, {len(OPPORTUNITIES)} opportunities, {len(won)} contracts, targets")
+    progress(f"CRM: {len(customers)} customers, {len(OPPORTUNITIES)} opportunities, "
+             f"{len(won) + len(DIRECT_CONTRACTS)} contracts, targets")
     return len(customers)

@@ -20,7 +20,8 @@ TYPES = ("call", "visit", "email", "meeting")
 
 def follow_up_dict(f: FollowUp) -> dict[str, Any]:
     """JSON shape of a follow-up."""
-    return {"id": f.id, "customer_id": f.customer_id, "opportunity_id": f.opportunity_id, "user": f.user,
+    return {"id": f.id, "customer_id": f.customer_id, "opportunity_id": f.opportunity_id, "ticket_id": f.ticket_id,
+            "user": f.user,
             "type": f.type, "content": f.content, "next_follow_up_date": iso(f.next_follow_up_date),
             "satisfaction": f.satisfaction, "reminder_sent_at": iso(f.reminder_sent_at),
             "created_at": iso(f.created_at)}

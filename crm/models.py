@@ -114,6 +114,7 @@ class FollowUp(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customer.id"), index=True, nullable=False)
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("crm_opportunity.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("crm_ticket.id"), index=True)  # the ticket it closes
     user: Mapped[str] = mapped_column(String(100), nullable=False)
     type: Mapped[str] = mapped_column(String(10), nullable=False)
     content: Mapped[str] = mapped_column(Text, nullable=False)

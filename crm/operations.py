@@ -64,21 +64,39 @@ def create_visit_plan(call: ServiceCall) -> dict[str, Any]:
 
 
 def add_follow_up(call: ServiceCall) -> dict[str, Any]:
-    """Record a follow-up on a customer."""
+    """Record a follow-up on a customer (with a satisfaction score, and the ticket it closes, if given)."""
     from crm.follow_ups import record_follow_up
     customer = _get(call.session, Customer, call.params, "customer_id")
+    ticket = _get(call.session, Ticket, call.params, "ticket_id") if call.params.get("ticket_id") is not None \
+        else None
+    if ticket is not None and ticket.customer_id != customer.id:
+        raise InvalidData("the ticket belongs to another customer",
+                          errors=[{"field": "ticket_id", "message": "belongs to another customer"}])
     row = record_follow_up(call.session, customer, str(call.params.get("user") or call.started_by),
                            str(call.params.get("type") or "visit"), call.params.get("content"),
-                           _date(call.params, "next_follow_up_date", required=False))
+                           _date(call.params, "next_follow_up_date", required=False),
+                           _satisfaction(call.params))
+    row.ticket_id = ticket.id if ticket is not None else None
     return {"follow_up_id": row.id}
 
 
+def _satisfaction(params: dict[str, Any]) -> int | None:
+    """The optional 1-5 satisfaction score of a ticket outcome or follow-up (422 naming it otherwise)."""
+    if params.get("satisfaction") in (None, ""):
+        return None
+    value = _int(params, "satisfaction")
+    if not 1 <= value <= 5:
+        raise InvalidData("satisfaction must be 1 to 5", errors=[{"field": "satisfaction", "message": "1 to 5"}])
+    return value
+
+
 def record_ticket_outcome(call: ServiceCall) -> dict[str, Any]:
-    """Close a ticket with its outcome."""
+    """Close a ticket with its outcome and the customer's satisfaction (1-5) if given."""
     from crm.tickets import record_outcome
     ticket = _get(call.session, Ticket, call.params, "ticket_id")
-    record_outcome(call.session, ticket, call.params.get("outcome"), call.params.get("user") or call.started_by)
-    return {"ticket_id": ticket.id, "status": ticket.status}
+    record_outcome(call.session, ticket, call.params.get("outcome"), call.params.get("user") or call.started_by,
+                   _satisfaction(call.params))
+    return {"ticket_id": ticket.id, "status": ticket.status, "satisfaction": ticket.satisfaction}
 
 
 def register(registry: ServiceRegistry) -> None:
@@ -88,6 +106,7 @@ def register(registry: ServiceRegistry) -> None:
     registry.register("crm.create_visit_plan", create_visit_plan,
                       params={"purpose", "user"}, required={"customer_id", "visit_date"})
     registry.register("crm.add_follow_up", add_follow_up,
-                      params={"next_follow_up_date", "user", "type"}, required={"customer_id", "content"})
+                      params={"next_follow_up_date", "user", "type", "satisfaction", "ticket_id"},
+                      required={"customer_id", "content"})
     registry.register("crm.record_ticket_outcome", record_ticket_outcome,
-                      params={"user"}, required={"ticket_id", "outcome"})
+                      params={"user", "satisfaction"}, required={"ticket_id", "outcome"})

@@ -9,12 +9,16 @@ Every report is computed from the rows in the database at request time:
   received (paid_on) in the period on contracts they own, their target for the period and attainment
   (won / target, %);
 - customer distribution: customer counts by industry, region and level;
-- segments (RFM-style), per owned customer, with R = days since the latest activity (follow-up or payment),
-  F = follow-ups + payments in the last 365 days, M = payments received in the last 365 days:
-    * lost        - no activity in the last 180 days (a customer never active counts from its creation);
-    * high_value  - M >= 100,000 and active in the last 90 days;
-    * at_risk     - has paid (M > 0 or any payment ever) and no activity for more than 60 days;
-    * potential   - everything else (recently active, spending little so far).
+- segments (RFM), per owned customer, from its transactions only - deals won (closed_at), contracts signed
+  (signed_date) and payments received (paid_on); never from when a record was created or typed in:
+  R = days since the latest transaction, F = transactions in the window, M = payments received in the window.
+  Thresholds are CRM settings (crm.settings: rfm_window_days 365, rfm_lost_days 180, rfm_high_value_days 90,
+  rfm_high_value_amount 100,000, rfm_at_risk_days 60):
+    * prospect    - no transaction ever (R is null);
+    * lost        - no transaction for more than rfm_lost_days;
+    * high_value  - M >= rfm_high_value_amount and a transaction within rfm_high_value_days;
+    * at_risk     - no transaction for more than rfm_at_risk_days;
+    * potential   - everything else (bought recently, spending little so far).
   The rules are checked in that order;
 - attendance vs sales: per rep, the month's attendance (present, late, absent, leave days) from
   oa.attendance beside follow-ups, wins and payments of the same month.
@@ -36,9 +40,7 @@ from crm.models import Contract, Customer, FollowUp, Opportunity, Payment
 from crm.opportunities import STAGES
 from crm.targets import rep_target
 
-HIGH_VALUE = Decimal("100000")
-LOST_DAYS, HIGH_VALUE_DAYS, AT_RISK_DAYS, WINDOW_DAYS = 180, 90, 60, 365
-SEGMENTS = ("high_value", "potential", "at_risk", "lost")
+SEGMENTS = ("high_value", "potential", "at_risk", "lost", "prospect")
 
 
 def pipeline(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
@@ -109,45 +111,54 @@ def customer_distribution(session: Session, viewer: Viewer) -> dict[str, list[di
     return out
 
 
-def segment_of(recency_days: int, monetary: Decimal, ever_paid: bool) -> str:
-    """The segment of one customer by the rules in the module docstring."""
-    if recency_days > LOST_DAYS:
+def segment_of(recency_days: int | None, monetary: Decimal, rules: dict[str, int]) -> str:
+    """The segment of one customer by the rules in the module docstring (`rules`: the rfm_* settings)."""
+    if recency_days is None:
+        return "prospect"
+    if recency_days > rules["rfm_lost_days"]:
         return "lost"
-    if monetary >= HIGH_VALUE and recency_days <= HIGH_VALUE_DAYS:
+    if monetary >= rules["rfm_high_value_amount"] and recency_days <= rules["rfm_high_value_days"]:
         return "high_value"
-    if ever_paid and recency_days > AT_RISK_DAYS:
+    if recency_days > rules["rfm_at_risk_days"]:
         return "at_risk"
     return "potential"
 
 
+def _transactions(session: Session, ids: list[int]) -> list[tuple[int, date, Decimal]]:
+    """(customer id, date, amount received) of every deal won, contract signed and payment of these customers."""
+    won = session.execute(select(Opportunity.customer_id, Opportunity.closed_at).where(
+        Opportunity.customer_id.in_(ids), Opportunity.status == "won", Opportunity.closed_at.is_not(None)))
+    signed = session.execute(select(Contract.customer_id, Contract.signed_date).where(
+        Contract.customer_id.in_(ids), Contract.signed_date.is_not(None)))
+    paid = session.execute(select(Contract.customer_id, Payment.paid_on, Payment.amount)
+                           .join(Contract, Contract.id == Payment.contract_id).where(Contract.customer_id.in_(ids)))
+    out = [(cid, at.date(), Decimal(0)) for cid, at in won] + [(cid, day, Decimal(0)) for cid, day in signed]
+    return out + [(cid, day, Decimal(str(amount))) for cid, day, amount in paid]
+
+
 def segments(session: Session, viewer: Viewer, now: datetime) -> dict[str, Any]:
     """Every owned customer in scope with its R, F, M and segment, and the count per segment."""
+    from crm.settings import all_settings
+    rules = all_settings(session)
     customers = session.scalars(select(Customer).where(viewer.owner_clause(Customer.owner),
                                                        Customer.owner.is_not(None)).order_by(Customer.id)).all()
-    ids = [c.id for c in customers]
-    window = (now - timedelta(days=WINDOW_DAYS)).date()
-    last_fu: dict[int, datetime] = {}
+    today = now.date()
+    window = today - timedelta(days=rules["rfm_window_days"])
+    last: dict[int, date] = {}
     freq: Counter = Counter()
-    for cid, at in session.execute(select(FollowUp.customer_id, FollowUp.created_at)
-                                   .where(FollowUp.customer_id.in_(ids))):
-        last_fu[cid] = max(last_fu.get(cid, at), at)
-        freq[cid] += at.date() >= window
-    last_pay: dict[int, date] = {}
     money: dict[int, Decimal] = defaultdict(Decimal)
-    for cid, paid_on, amount in session.execute(
-            select(Contract.customer_id, Payment.paid_on, Payment.amount)
-            .join(Contract, Contract.id == Payment.contract_id).where(Contract.customer_id.in_(ids))):
-        last_pay[cid] = max(last_pay.get(cid, paid_on), paid_on)
-        if paid_on >= window:
-            money[cid] += Decimal(str(amount))
+    for cid, day, amount in _transactions(session, [c.id for c in customers]):
+        if day > today:  # dated in the future (a typo or a planned date): not a transaction yet
+            continue
+        last[cid] = max(last.get(cid, day), day)
+        if day >= window:
             freq[cid] += 1
+            money[cid] += amount
     rows = []
     for c in customers:
-        moments = [d for d in (last_fu.get(c.id) and last_fu[c.id].date(), last_pay.get(c.id)) if d]
-        last = max(moments) if moments else c.created_at.date()
-        recency = (now.date() - last).days
-        seg = segment_of(recency, money[c.id], c.id in last_pay)
-        rows.append({"customer_id": c.id, "name": c.name, "owner": c.owner, "segment": seg, "recency_days": recency,
+        recency = (today - last[c.id]).days if c.id in last else None
+        rows.append({"customer_id": c.id, "name": c.name, "owner": c.owner,
+                     "segment": segment_of(recency, money[c.id], rules), "recency_days": recency,
                      "frequency": freq[c.id], "monetary": num(money[c.id])})
     counts = Counter(r["segment"] for r in rows)
     return {"counts": {s: counts.get(s, 0) for s in SEGMENTS}, "customers": rows}
@@ -155,15 +166,15 @@ def segments(session: Session, viewer: Viewer, now: datetime) -> dict[str, Any]:
 
 def attendance_vs_sales(session: Session, viewer: Viewer, month: str, now: datetime) -> list[dict[str, Any]]:
     """Per rep in scope: the month's attendance beside follow-ups, wins and payments."""
-    from oa.attendance import summarise_month
+    from oa.attendance import has_shift, summarise_month
     from oa.models import User
     start, end = parse_period(month, "month")
-    if "Q" in month:
+    if len(month) != 7 or "Q" in month:
         from store.errors import InvalidData
         raise InvalidData("month must be YYYY-MM", errors=[{"field": "month", "message": "must be YYYY-MM"}])
     reps = _reps(session, viewer)
-    users = session.scalars(select(User).where(User.username.in_(reps), User.active.is_(True))
-                            .order_by(User.username)).all()
+    users = [u for u in session.scalars(select(User).where(User.username.in_(reps), User.active.is_(True))
+                                        .order_by(User.username)) if has_shift(u)]
     attendance = {m.user: m.as_dict() for m in summarise_month(session, list(users), start,
                                                                end - timedelta(days=1), now)}
     start_dt, end_dt = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())

@@ -1,4 +1,5 @@
-"""CRM settings an administrator may change: the public-pool release age and the per-rep claim cap."""
+"""CRM settings an administrator may change: the public-pool release age, the per-rep claim cap and the
+thresholds of the RFM segments (crm.reports.segments)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ from store.errors import InvalidData
 DEFAULTS: dict[str, int] = {
     "pool_release_days": 30,  # a customer with no follow-up for this many days returns to the pool
     "claim_cap": 50,  # how many customers one rep may own before claims from the pool are refused
+    "rfm_window_days": 365,  # F and M count the transactions of this many days back
+    "rfm_lost_days": 180,  # no transaction for longer than this: lost
+    "rfm_high_value_days": 90,  # high value: bought within this many days ...
+    "rfm_high_value_amount": 100_000,  # ... and paid at least this much within the window
+    "rfm_at_risk_days": 60,  # no transaction for longer than this: at risk
 }
-LIMITS: dict[str, tuple[int, int]] = {"pool_release_days": (1, 3650), "claim_cap": (1, 100_000)}
+LIMITS: dict[str, tuple[int, int]] = {"pool_release_days": (1, 3650), "claim_cap": (1, 100_000),
+                                      "rfm_window_days": (1, 3650), "rfm_lost_days": (1, 3650),
+                                      "rfm_high_value_days": (1, 3650), "rfm_high_value_amount": (1, 10**11),
+                                      "rfm_at_risk_days": (1, 3650)}
 
 
 def get_setting(session: Session, key: str) -> int:

@@ -1,6 +1,11 @@
-"""Sales targets per period (YYYY-MM or YYYY-Qn) for the company, each team (a manager and everyone below)
-and each rep. A split downwards must add up: the team targets of a period may not exceed the company target,
-and the rep targets of a team may not exceed the team target (422 naming the period and owner)."""
+"""Sales targets per period (YYYY, YYYY-MM or YYYY-Qn) for the company, each team (a manager and everyone
+below) and each rep. A split downwards must add up: the team targets of a period may not exceed the company
+target, and the rep targets of a team may not exceed the team target (422 naming the period and owner).
+
+Attainment rolls up from the months: the target of a quarter is the sum of its monthly targets (the quarter's
+own target only when none of its months has one), and the target of a year is the sum of its quarters so
+computed (the year's own target only when no quarter has one). A manager sets targets for their team: the
+people reporting to them (transitively) and everyone in the departments (and sub-departments) they head."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from crm import audit
 from crm.access import Viewer
 from crm.common import money, num, parse_period
 from crm.models import SalesTarget
-from oa.models import User
+from oa.models import Department, User
 from oa.org import OrgDirectory
 from store.errors import Forbidden, InvalidData
 
@@ -80,7 +85,7 @@ def set_target(session: Session, viewer: Viewer, period: str, scope: str, owner:
     else:
         if not owner or session.scalar(select(User.id).where(User.username == owner)) is None:
             raise InvalidData("unknown owner", errors=[{"field": "owner", "message": "unknown user"}])
-        if not (viewer.is_admin or owner in viewer.team):
+        if not (viewer.is_admin or owner in team_of(session, viewer)):
             raise Forbidden(f"you may not set targets for {owner}")
         if scope == "team" and not OrgDirectory(session).reports_of(owner):
             raise InvalidData(f"{owner} has no team", errors=[{"field": "owner", "message": "has nobody reporting"}])
@@ -111,11 +116,24 @@ def set_target(session: Session, viewer: Viewer, period: str, scope: str, owner:
     return target
 
 
-def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
-    """Targets the viewer sees: admins all; others the company's, their own and their team's."""
+def team_of(session: Session, viewer: Viewer) -> frozenset[str]:
+    """Whose targets the viewer sets: everyone reporting to them (transitively) and everyone in the departments
+    (and their sub-departments) they head; never themselves."""
+    headed = set(session.scalars(select(Department.id).join(User, User.id == Department.head_id)
+                                 .where(User.username == viewer.username)))
+    found, frontier = set(headed), set(headed)
+    while frontier:
+        frontier = set(session.scalars(select(Department.id).where(Department.parent_id.in_(frontier)))) - found
+        found |= frontier
+    members = set(session.scalars(select(User.username).where(User.department_id.in_(found)))) if found else set()
+    return frozenset((set(viewer.team) | members) - {viewer.username})
+
+
+def list_query(viewer: Viewer, filters: dict[str, Any], team: frozenset[str] = frozenset()) -> Select:
+    """Targets the viewer sees: admins all; others the company's, their own and their team's (`team_of`)."""
     query = select(SalesTarget)
     if not viewer.is_admin:
-        query = query.where(SalesTarget.owner.in_(sorted(viewer.owners | {COMPANY})))
+        query = query.where(SalesTarget.owner.in_(sorted(viewer.owners | team | {COMPANY})))
     for name in ("period", "scope"):
         if filters.get(name):
             query = query.where(getattr(SalesTarget, name) == filters[name])
@@ -124,10 +142,28 @@ def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
     return query.order_by(SalesTarget.period, SalesTarget.scope, SalesTarget.owner)
 
 
-def rep_target(session: Session, period: str, username: str) -> Decimal | None:
-    """The rep's target for a period, if set."""
-    t = _get(session, period, "rep", username)
+def _parts(period: str) -> list[str]:
+    """The periods a period rolls up from: a year its quarters, a quarter its months, a month none."""
+    start, _end = parse_period(period)
+    if len(period) == 4:
+        return [f"{start.year:04d}-Q{q}" for q in range(1, 5)]
+    if "Q" in period:
+        return [f"{start.year:04d}-{start.month + n:02d}" for n in range(3)]
+    return []
+
+
+def target_for(session: Session, period: str, scope: str, owner: str) -> Decimal | None:
+    """The target of (period, scope, owner), rolled up from the months (see the module docstring)."""
+    parts = [t for t in (target_for(session, p, scope, owner) for p in _parts(period)) if t is not None]
+    if parts:
+        return sum(parts, Decimal("0"))
+    t = _get(session, period, scope, owner)
     return Decimal(str(t.amount)) if t else None
+
+
+def rep_target(session: Session, period: str, username: str) -> Decimal | None:
+    """The rep's target for a period (a month, or a quarter or year rolled up from the months), if any."""
+    return target_for(session, period, "rep", username)
 
 
 def count(session: Session) -> int:

@@ -4,12 +4,15 @@ Times are stored as naive UTC; a shift rule's `timezone` decides the local work 
 was late. A day counts as (in this order): leave (approved leave recorded for it), present (clocked in; on a
 work day also late if the first clock-in is after start + grace, early leave if the last clock-out is before
 the end), or absent (a past work day with neither). Today and future days are never absent.
+Only people with a shift (see `has_shift`: employees, not bare admin or integrator accounts) have work days, and
+only from their start (hire) date; a holiday (the `holidays` seam for the company calendar) is not a work day.
 """
 
 from __future__ import annotations
 
 import calendar as _calendar
 from collections import Counter, defaultdict
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -261,9 +264,21 @@ def parse_month(value: str) -> tuple[date, date]:
     return first, date(year, month, _calendar.monthrange(year, month)[1])
 
 
+NO_HOLIDAYS: frozenset[date] = frozenset()
+
+
+def has_shift(user: User) -> bool:
+    """True if the user works shifts and so can be late or absent: an active employee. A bare admin account or
+    an integrator service account has no shift."""
+    return bool(user.active) and user.has_role("employee") and not user.has_role("integrator")
+
+
 def summarise_month(session: Session, users: list[User], first: date, last: date,
-                    now: datetime | None = None) -> list[UserMonth]:
-    """Count present/late/early/absent/leave days per user between first and last (inclusive)."""
+                    now: datetime | None = None, holidays: Container[date] = NO_HOLIDAYS) -> list[UserMonth]:
+    """Count present/late/early/absent/leave days per user between first and last (inclusive).
+
+    A work day is a day of the user's shift rule, on or after their start date, that is not in `holidays`
+    (weekends are never work days under the default rule); a user without a shift has none."""
     now = now or utcnow()
     names = [u.username for u in users]
     records: dict[str, dict[date, list[AttendanceRecord]]] = defaultdict(lambda: defaultdict(list))
@@ -281,9 +296,11 @@ def summarise_month(session: Session, users: list[User], first: date, last: date
         work_days = set(rule.work_days or [])
         today = to_local(rule, now).date()
         month = UserMonth(user.username, user.display_name, user.department.name if user.department else None)
+        works, hired = has_shift(user), user.start_date
         day = first
         while day <= last:
-            is_work_day = day.weekday() in work_days
+            is_work_day = (works and day.weekday() in work_days and (hired is None or day >= hired)
+                           and day not in holidays)
             month.work_days += is_work_day
             shifts = records[user.username].get(day, [])
             if day in leave[user.username]:
@@ -303,8 +320,8 @@ def summarise_month(session: Session, users: list[User], first: date, last: date
 
 
 def monthly_report(session: Session, viewer: User, month: str, department_id: int | None = None,
-                   now: datetime | None = None) -> dict[str, Any]:
-    """The month per user and per department, limited to what `viewer` may see.
+                   now: datetime | None = None, holidays: Container[date] = NO_HOLIDAYS) -> dict[str, Any]:
+    """The month per user with a shift and per department, limited to what `viewer` may see.
 
     Admins see everyone; others see themselves, their reports and the departments they head.
     With `department_id`, only that department and its sub-departments (403 unless the viewer may see it).
@@ -327,8 +344,8 @@ def monthly_report(session: Session, viewer: User, month: str, department_id: in
     if not viewer.has_role("admin"):
         allowed = visible_users(session, viewer)
         users = [u for u in users if u.username in allowed]
-    users = [u for u in users if not u.has_role("integrator")]
-    months = summarise_month(session, users, first, last, now)
+    users = [u for u in users if has_shift(u)]
+    months = summarise_month(session, users, first, last, now, holidays)
     departments: dict[str, dict[str, Any]] = {}
     for m in months:
         key = m.department or "(none)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,10 @@ DEMO_USERS = [
     ("grace", "Grace (Process Designer)", ["designer", "employee"], "dave", "Management", []),
     ("erp", "ERP integration", ["integrator"], None, None, []),
 ]
+# hire dates of the people with a shift (admin and erp are accounts, not staff): no absences before them
+HIRE_DATES = {"dave": date(2018, 3, 1), "bob": date(2019, 9, 2), "alice": date(2022, 4, 18),
+              "carol": date(2020, 1, 6), "erin": date(2021, 6, 1), "frank": date(2023, 2, 13),
+              "grace": date(2024, 8, 5)}
 # department, parent, head
 DEMO_DEPARTMENTS = [
     ("Management", None, "dave"),
@@ -62,6 +67,7 @@ def seed_organisation(session: Session, password: str = "demo",
         user.email = f"{username}@example.com"
         user.department = departments.get(dept) if dept else None
         user.groups = [groups[g] for g in group_names]
+        user.start_date = user.start_date or HIRE_DATES.get(username)
         users[username] = user
         session.add(user)
     for username, _d, _r, manager, _dept, _g in DEMO_USERS:

@@ -1,5 +1,6 @@
-"""Demo OA records for the demo organisation: a month of attendance (some late, some absent, one person on
-approved leave), announcements, a forum board with a thread, and calendar events. Safe to run twice."""
+"""Demo OA records for the demo organisation: three months of attendance (lateness and absences that differ
+from person to person, one person on approved leave, nobody before their hire date), announcements, a forum
+board with a thread, and calendar events. Safe to run twice."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from oa.record_models import Announcement, AttendanceRecord, CalendarEvent, Foru
 from store.base import utcnow
 
 STAFF = ["alice", "bob", "carol", "dave", "erin", "frank", "grace"]
-LATE_PRONE = {"alice": 0.25, "frank": 0.15}
-ABSENT_DAYS = {"frank": (6, 13)}  # working days back from yesterday
+WORK_DAYS_BACK = 66  # about three months
+LATE_PRONE = {"alice": 0.25, "frank": 0.15, "bob": 0.08, "grace": 0.06}  # everyone else 0.02
+ABSENT_DAYS = {"frank": (6, 13, 41), "alice": (19, 52), "bob": (33,), "grace": (27, 28)}  # working days back
 LEAVE = ("erin", 8, 10, "annual")  # erin is on approved annual leave on these working days back
 
 
@@ -37,7 +39,7 @@ def _attendance(session: Session, progress: Callable[[str], None]) -> None:
         progress("attendance: already there")
         return
     rng = random.Random(42)
-    days = _work_days_back(utcnow().date(), 22)
+    days = _work_days_back(utcnow().date(), WORK_DAYS_BACK)
     leave_user, leave_from, leave_to, leave_type = LEAVE
     leave_days = set(days[leave_from - 1:leave_to])
     if leave_user in users:
@@ -46,9 +48,11 @@ def _attendance(session: Session, progress: Callable[[str], None]) -> None:
     rows = 0
     for index, day in enumerate(days, start=1):
         for name in users:
-            if (name == leave_user and day in leave_days) or index in ABSENT_DAYS.get(name, ()):
+            hired = users[name].start_date
+            if (name == leave_user and day in leave_days) or index in ABSENT_DAYS.get(name, ()) \
+                    or (hired is not None and day < hired):
                 continue
-            late = rng.random() < LATE_PRONE.get(name, 0.03)
+            late = rng.random() < LATE_PRONE.get(name, 0.02)
             start = time(9, rng.randint(15, 50)) if late else time(8, rng.randint(30, 59))
             end = time(17, rng.randint(0, 50)) if rng.random() < 0.05 else time(18, rng.randint(0, 40))
             session.add(AttendanceRecord(user=name, work_date=day, clock_in=datetime.combine(day, start),

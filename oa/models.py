@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table, false, true
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, JSONType, utcnow
@@ -63,6 +63,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     # web sessions carry this epoch; logging out bumps it, so a copied session cookie dies with the logout
     session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    start_date: Mapped[date | None] = mapped_column(Date)  # hire date: no absences before it
 
     manager: Mapped[User | None] = relationship(remote_side="User.id", foreign_keys=[manager_id])
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id])

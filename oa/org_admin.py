@@ -205,7 +205,8 @@ def create_user(session: Session, data: dict[str, Any]) -> User:
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None:
         raise Conflict(f"the username {username!r} is taken")
     user = User(username=username, display_name=data.get("display_name"), email=data.get("email"),
-                roles=_check_roles(data.get("roles") or ["employee"]), active=True, token_version=1)
+                roles=_check_roles(data.get("roles") or ["employee"]), active=True, token_version=1,
+                start_date=data.get("start_date"))
     if data.get("password"):
         user.password_hash = _check_password(data["password"])
     user.department = _department_ref(session, data.get("department_id"), "department_id")
@@ -219,7 +220,7 @@ def create_user(session: Session, data: dict[str, Any]) -> User:
 def update_user(session: Session, user_id: int, changes: dict[str, Any], *, acting: User | None = None) -> User:
     """Change display_name, email, roles, department_id, manager, groups or active (cycles refused)."""
     user = get_user(session, user_id)
-    for key in ("display_name", "email"):
+    for key in ("display_name", "email", "start_date"):
         if key in changes:
             setattr(user, key, changes[key])
     if "roles" in changes:

@@ -11,6 +11,7 @@ from api.http import json_body, query_args
 from api.routes._crm_common import ListArgs, done, list_response, viewer
 from api.schemas import Strict
 from crm import contracts as svc
+from engine.runtime import begin_write
 
 bp = Blueprint("contracts", __name__)
 COLUMNS = ("id", "customer_id", "opportunity_id", "title", "amount", "paid_amount", "outstanding", "status", "owner",
@@ -66,11 +67,13 @@ def create():  # noqa: ANN201
 @bp.get("/contracts/<int:contract_id>")
 @login_required
 def get_one(contract_id: int) -> dict:
-    """One contract with its receivable plans and payments."""
+    """One contract with its receivable plans, payments and what is overdue (as `?overdue=true` lists it)."""
     contract = svc.get_contract(db.session, viewer(), contract_id)
-    return svc.contract_dict(contract) | {
-        "plans": [svc.plan_dict(p) for p in svc.plans_of(db.session, contract)],
-        "payments": [svc.payment_dict(p) for p in svc.payments_of(db.session, contract)]}
+    plans = [svc.plan_dict(p) for p in svc.plans_of(db.session, contract)]
+    overdue = sum(p["outstanding"] for p in plans if p["overdue"]) if contract.status == "active" else 0
+    return svc.contract_dict(contract) | {"plans": plans, "overdue_amount": round(overdue, 2),
+                                          "payments": [svc.payment_dict(p) for p in svc.payments_of(db.session,
+                                                                                                 contract)]}
 
 
 @bp.patch("/contracts/<int:contract_id>")
@@ -84,6 +87,9 @@ def update(contract_id: int):  # noqa: ANN201
 @bp.post("/contracts/<int:contract_id>/payments")
 @login_required
 def pay(contract_id: int):  # noqa: ANN201
-    """Record a payment (409 if it exceeds what is outstanding); earns loyalty points."""
+    """Record a payment, allocated to the plans oldest due first unless `plan_id` names one (422 naming
+    `amount` if it exceeds what is outstanding); earns loyalty points."""
     body = json_body(PaymentIn)
-    return done(svc.payment_dict(svc.record_payment(db.session, viewer(), contract_id, body)), 201)
+    who = viewer()
+    begin_write(db.session)  # SQLite: take the write lock up front, so concurrent payments queue, not fail
+    return done(svc.payment_dict(svc.record_payment(db.session, who, contract_id, body)), 201)

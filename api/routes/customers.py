@@ -70,6 +70,11 @@ class AuditArgs(Strict):
 class SettingsIn(Strict):
     pool_release_days = fields.Integer(strict=True)
     claim_cap = fields.Integer(strict=True)
+    rfm_window_days = fields.Integer(strict=True)
+    rfm_lost_days = fields.Integer(strict=True)
+    rfm_high_value_days = fields.Integer(strict=True)
+    rfm_high_value_amount = fields.Integer(strict=True)
+    rfm_at_risk_days = fields.Integer(strict=True)
 
 
 class ImportArgs(Strict):

@@ -46,6 +46,7 @@ class UserCreate(Strict):
     department_id = fields.Integer(load_default=None, allow_none=True, strict=True)
     manager = fields.String(load_default=None, allow_none=True, validate=_name)
     groups = fields.List(fields.String(validate=_name), load_default=list)
+    start_date = fields.Date(load_default=None, allow_none=True)  # hire date: no absences before it
 
 
 class UserUpdate(Strict):
@@ -56,6 +57,7 @@ class UserUpdate(Strict):
     manager = fields.String(allow_none=True, validate=_name)
     groups = fields.List(fields.String(validate=_name))
     active = fields.Boolean()
+    start_date = fields.Date(allow_none=True)
 
 
 class PasswordReset(Strict):
@@ -89,7 +91,8 @@ def dump_full_user(u: User) -> dict:
     """The admin's (and the user's own) view: adds email, roles, groups and status; never the hash."""
     out = dump_directory_user(u)
     out.update(email=u.email, roles=list(u.roles or []), groups=sorted(g.name for g in u.groups),
-               active=u.active, created_at=u.created_at.isoformat(), has_password=bool(u.password_hash))
+               active=u.active, created_at=u.created_at.isoformat(), has_password=bool(u.password_hash),
+               start_date=u.start_date.isoformat() if u.start_date else None)
     return out
 
 

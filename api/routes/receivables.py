@@ -10,6 +10,7 @@ from api.extensions import db
 from api.http import json_body, query_args
 from api.routes._crm_common import ListArgs, done, list_response, viewer
 from crm import contracts as svc
+from engine.runtime import begin_write
 from store.base import utcnow
 
 bp = Blueprint("receivables", __name__)
@@ -46,4 +47,6 @@ def list_plans():  # noqa: ANN201
 def create():  # noqa: ANN201
     """Plan an instalment; all plans of a contract may not exceed its amount."""
     body = json_body(PlanIn)
-    return done(svc.plan_dict(svc.add_plan(db.session, viewer(), body)), 201)
+    who = viewer()
+    begin_write(db.session)
+    return done(svc.plan_dict(svc.add_plan(db.session, who, body)), 201)

@@ -112,13 +112,17 @@ def test_segments_follow_the_documented_rules(api, app) -> None:  # noqa: ANN001
         s.add(Payment(contract_id=k0.id, amount=Decimal(150000), paid_on=(now - timedelta(days=10)).date()))
         s.add(Payment(contract_id=k1.id, amount=Decimal(2000), paid_on=(now - timedelta(days=100)).date()))
         s.add(FollowUp(customer_id=c2, user="bob", type="call", content="hi", created_at=now - timedelta(days=5)))
+        # the won deals of c1 and c2 (transactions too) on dates relative to today
+        for cid, days in ((c1, 100), (c2, 5)):
+            s.execute(update(Opportunity).where(Opportunity.customer_id == cid, Opportunity.status == "won")
+                      .values(closed_at=now - timedelta(days=days)))
         s.commit()
     body = api.get(f"{R}/segments", "admin").get_json()
     seg = {r["customer_id"]: r["segment"] for r in body["customers"]}
-    # c0: paid 150k 10 days ago -> high value; c1: paid 100 days ago -> at risk; c2: follow-up 5 days ago, never
-    # paid -> potential; c3: nothing since creation 400 days ago -> lost
-    assert seg == {c0: "high_value", c1: "at_risk", c2: "potential", c3: "lost"}
-    assert body["counts"] == {"high_value": 1, "potential": 1, "at_risk": 1, "lost": 1}
+    # c0: paid 150k 10 days ago -> high value; c1: won and paid 100 days ago -> at risk; c2: won 5 days ago,
+    # never paid -> potential; c3: no transaction ever -> prospect (crm.reports; test_numbers_segments has more)
+    assert seg == {c0: "high_value", c1: "at_risk", c2: "potential", c3: "prospect"}
+    assert body["counts"] == {"high_value": 1, "potential": 1, "at_risk": 1, "lost": 0, "prospect": 1}
     mine = api.get(f"{R}/segments", "alice").get_json()
     assert {r["customer_id"] for r in mine["customers"]} == {c0, c1}
     assert next(r for r in mine["customers"] if r["customer_id"] == c0)["monetary"] == 150000.0
