@@ -83,6 +83,11 @@ def _claim(session: Session, inst: ProcessInstance, ref_type: str, ref_id: str, 
         _raise(problem, "the record is already being worked on by another instance")
 
 
+def may_claim(forms: dict) -> bool:
+    """True if any of a definition's forms declares an exclusive reference (only then can it hold claims)."""
+    return any(ref.exclusive for schema in forms.values() for ref in declared(schema))
+
+
 def release_claims(session: Session, instance_id: int) -> None:
     """Drop the instance's record claims (it ended)."""
     session.execute(delete(RecordClaim).where(RecordClaim.instance_id == instance_id))

@@ -745,7 +745,7 @@ class Engine(ApproverActions):
                         inst.next_timer_at = when
                 elif "Message" in event.event_type:
                     names.add(event.name)
-        if inst.status in references.ENDED and not ctx.new:
+        if inst.status in references.ENDED and not ctx.new and references.may_claim(ctx.loaded.forms):
             references.release_claims(session, inst.id)
         if inst.status != "running" and inst.status != "error" and ctx.open_ids:
             with session.no_autoflush:
