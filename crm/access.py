@@ -15,7 +15,7 @@ Guessing the id of a record outside one's scope answers NotFound, never Forbidde
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
@@ -33,7 +33,7 @@ class Viewer:
     username: str
     is_admin: bool = False
     team: frozenset[str] = frozenset()  # everyone below the viewer in the org chart
-    via_tasks: bool = True  # open tasks grant read access to the records their instances reference
+    via_tasks: bool = False  # open tasks grant read access to the records their instances reference (reads only)
 
     @property
     def owners(self) -> frozenset[str]:
@@ -49,15 +49,16 @@ class Viewer:
         return true() if self.is_admin else column.in_(sorted(self.owners))
 
 
-def viewer_for(session: Session, user: User | str) -> Viewer:
-    """The Viewer of a user (a User row or a username)."""
+def viewer_for(session: Session, user: User | str, *, via_tasks: bool = False) -> Viewer:
+    """The Viewer of a user (a User row or a username). `via_tasks`: let the user's open tasks grant read
+    access (a request that only reads sets it; writes never go through a task grant)."""
     if isinstance(user, str):
         row = session.scalar(select(User).where(User.username == user))
         if row is None:
             return Viewer(user)
         user = row
     team = OrgDirectory(session).reports_of(user.username)
-    return Viewer(user.username, user.has_role("admin"), frozenset(team))
+    return Viewer(user.username, user.has_role("admin"), frozenset(team), via_tasks)
 
 
 def initiator_viewer(session: Session, username: str | None) -> Viewer:
@@ -66,7 +67,7 @@ def initiator_viewer(session: Session, username: str | None) -> Viewer:
     if username is None or username == "scheduler" and session.scalar(
             select(User.id).where(User.username == username)) is None:
         return Viewer(username or "system", is_admin=True, via_tasks=False)
-    return replace(viewer_for(session, username), via_tasks=False)
+    return viewer_for(session, username)
 
 
 # (session, username) -> [(ref_type, ref_id, task_id)] of the records the user's open tasks' instances reference
