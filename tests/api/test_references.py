@@ -256,3 +256,28 @@ def test_an_unknown_record_type_is_a_deploy_problem_naming_the_field(api, app) -
     checked = deploy_files(api, "grace", files, "/api/v1/deployments/validate").get_json()
     assert checked["valid"] is False
     assert api.get("/api/v1/process-definitions/bad_refs", "grace").status_code == 404
+
+
+def test_a_candidate_group_member_reads_the_record_while_the_task_is_open(api, app) -> None:  # noqa: ANN001
+    form = {"type": "object", "required": ["customer_id"], "additionalProperties": False, "properties": {
+        "customer_id": {"type": "integer", "x-oaflow-ref": "crm.customer"}}}
+    bpmn = process("legal_look", """
+  <bpmn:startEvent id="start"><bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property
+    name="formJsonSchemaFilename" value="legal_look_start.json" /></spiffworkflow:properties>
+    </bpmn:extensionElements><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:userTask id="look" name="Legal looks" camunda:candidateGroups="legal">
+    <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+  <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="look" />
+  <bpmn:sequenceFlow id="f2" sourceRef="look" targetRef="end" />""")
+    assert deploy_files(api, "grace", {"legal_look.bpmn": bpmn,
+                                       "legal_look_start.json": json.dumps(form).encode()}).status_code == 201
+    customer = _customer(api, "alice", "Legal look customer")
+    path = f"/api/v1/customers/{customer['id']}"
+    inst = api.post("/api/v1/process-definitions/legal_look/start", "alice",
+                    json={"variables": {"customer_id": customer["id"]}}).get_json()
+    assert api.get(path, "frank").status_code == 200  # a candidate (group legal), not yet the assignee
+    assert api.get(path, "erin").status_code == 404
+    assert api.post(f"/api/v1/process-instances/{inst['id']}/cancel", "alice", json={"reason": "no"}) \
+        .status_code == 200
+    assert api.get(path, "frank").status_code == 404  # the instance ended: no open task, no access
