@@ -5,8 +5,8 @@
 - `oa.add_calendar_event` {user, title, start, end, kind?, attendees?}: an event (leave, visit) in a calendar.
 
 `oa.record_leave` and `oa.add_calendar_event` write into one user's records: that user must be the instance's
-initiator or someone below them in the org chart (or the initiator an administrator), checked when writing;
-otherwise the instance stops with an incident.
+initiator or someone below them in the org chart (or the initiator an administrator or in the `hr` group, who
+keep everyone's attendance), checked when writing; otherwise the instance stops with an incident.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def _for_initiator(call: ServiceCall, user: object) -> None:
     row = call.session.scalar(select(User).where(User.username == starter))
     if row is None and starter == "scheduler" or row is not None and row.has_role("admin"):
         return
-    if not isinstance(user, str) or user not in OrgDirectory(call.session).reports_of(starter):
+    org = OrgDirectory(call.session)
+    if not isinstance(user, str) or user not in org.reports_of(starter) and "hr" not in org.groups_of(starter):
         raise Forbidden(f"the initiator {starter} may not write into the records of {user}")
 
 

@@ -281,3 +281,22 @@ def test_a_candidate_group_member_reads_the_record_while_the_task_is_open(api, a
     assert api.post(f"/api/v1/process-instances/{inst['id']}/cancel", "alice", json={"reason": "no"}) \
         .status_code == 200
     assert api.get(path, "frank").status_code == 404  # the instance ended: no open task, no access
+
+
+def test_oa_operations_write_only_into_records_the_initiator_may_touch(api, app) -> None:  # noqa: ANN001
+    from oa.record_models import CalendarEvent
+    from tests.bpmn_samples import service_process
+    params = {"user": "'alice'", "title": "'Offsite'", "start": "'2026-12-07T09:00:00'",
+              "end": "'2026-12-07T18:00:00'"}
+    assert deploy_files(api, "grace", {"cal.bpmn": service_process("cal", "oa.add_calendar_event", params)}) \
+        .status_code == 201
+    outcomes = {}
+    for starter in ("grace", "carol", "bob", "erin", "alice"):
+        resp = api.post("/api/v1/process-definitions/cal/start", starter, json={"variables": {}})
+        assert resp.status_code == 201, resp.get_json()
+        outcomes[starter] = resp.get_json()["status"]
+    # a designer or a colleague may not fill alice's calendar; her manager, HR and she herself may
+    assert outcomes == {"grace": "error", "carol": "error", "bob": "completed", "erin": "completed",
+                        "alice": "completed"}
+    with app.app_context():
+        assert len(db.session.scalars(select(CalendarEvent).where(CalendarEvent.owner == "alice")).all()) == 3
