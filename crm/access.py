@@ -7,7 +7,7 @@
 - customers in the public pool (no owner) are readable by everyone; they are edited after a claim.
 - while a user has an open task (assignee or candidate) on an instance that references a record (engine
   instance_reference), they read that record's customer and what hangs off it: read only, for the life of the
-  task, each read noted for the audit trail as "read via task #N" (crm.audit.note_read). The look-up is
+  task, each read noted in the audit trail as "read via task" with the task id (crm.audit.note_read). The look-up is
   plugged in by the app factory (`plug_task_references`), so crm does not query engine tables itself.
 Guessing the id of a record outside one's scope answers NotFound, never Forbidden.
 """

@@ -112,8 +112,7 @@ class ReferenceRegistry:
             problems.append(f"{REF_EXCLUSIVE} must be true or false")
         return problems
 
-    def check(self, session: Any, schema: Any, data: Mapping[str, Any], username: str | None,
-              only: Callable[[Reference], bool] = lambda r: True) -> list[tuple[str, str]]:
+    def check(self, session: Any, schema: Any, data: Mapping[str, Any], username: str | None) -> list[tuple[str, str]]:
         """(field, message) for each reference in `data` that is unknown, out of scope or in a refused state.
 
         `username` None checks existence and state only. Fields left empty (absent or null) are not checked.
@@ -121,7 +120,7 @@ class ReferenceRegistry:
         problems = []
         for ref in declared(schema):
             value = data.get(ref.field)
-            if value is None or not only(ref):
+            if value is None:
                 continue
             ref_type = self._types.get(ref.type)
             if ref_type is None:
