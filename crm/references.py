@@ -16,9 +16,11 @@ from crm.models import Contact, Contract, Customer, Opportunity, Ticket
 from forms.references import ReferenceRegistry, ReferenceViolation
 from store.errors import DomainError
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; a bigger number names nothing (and must not reach SQL)
+
 
 def _id(value: Any, label: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
         raise ReferenceViolation(f"not a {label} id")
     return value
 

@@ -87,7 +87,8 @@ def test_a_rep_cannot_start_flows_on_a_colleagues_records(api, app) -> None:  # 
 
 
 def test_nonexistent_won_and_lost_opportunities_are_refused_at_start(api, app) -> None:  # noqa: ANN001
-    assert _fields(_start_contract(api, "alice", 999999)) == ["opportunity_id"]
+    for missing in (999999, 10**30):
+        assert _fields(_start_contract(api, "alice", missing)) == ["opportunity_id"]
     visit = api.post(VISIT, "alice", json={"variables": {"customer_id": 999999, "visit_date": "2026-12-20",
                                                          "purpose": "ghost"}})
     assert _fields(visit) == ["customer_id"]
