@@ -301,3 +301,22 @@ def test_oa_operations_write_only_into_records_the_initiator_may_touch(api, app)
                         "alice": "completed"}
     with app.app_context():
         assert len(db.session.scalars(select(CalendarEvent).where(CalendarEvent.owner == "alice")).all()) == 3
+
+
+def test_ticket_escalation_checks_the_ticket_it_is_started_on(api, app) -> None:  # noqa: ANN001
+    customer = _customer(api, "alice", "Escalating customer")
+    ticket = api.post("/api/v1/tickets", "alice", json={"customer_id": customer["id"], "title": "Line down",
+                                                        "priority": "urgent"})
+    assert ticket.status_code == 201, ticket.get_json()
+    started = [i for i in api.get("/api/v1/process-instances", "admin",
+                                  query_string={"key": "ticket_escalation"}).get_json()["items"]]
+    assert [i["business_key"] for i in started] == [f"ticket:{ticket.get_json()['id']}"]
+    message = "/api/v1/messages"
+    api.use_api_key("erp")
+    for variables in ({"ticket_id": 999999}, {"ticket_id": ticket.get_json()["id"]}):
+        # unknown, or outside the sender's data scope (the ERP account sees no customer): refused at once
+        resp = api.post(message, "erp", json={"name": "ticket_created", "variables": variables})
+        assert _fields(resp) == ["ticket_id"]
+    again = api.post(message, "admin", json={"name": "ticket_created", "variables": {
+        "ticket_id": ticket.get_json()["id"]}})
+    assert _fields(again) == ["ticket_id"] and "already" in again.get_json()["errors"][0]["message"]
