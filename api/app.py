@@ -89,6 +89,39 @@ def _plug_crm_events(app: Flask) -> None:
         ON_TICKET_CREATED.append(escalate)
 
 
+def _plug_references(app: Flask) -> None:
+    """Typed record references: the CRM/OA record types for forms (`x-oaflow-ref`), the look-up by which open
+    tasks grant read access to the records their instances reference, and the audit of those reads."""
+    from crm import audit
+    from crm.access import plug_task_references
+    from crm.references import register as register_crm_refs
+    from engine.references import open_task_references
+    from engine.runtime import begin_write
+    from forms.references import registry
+    from oa.org import OrgDirectory
+    from oa.references import register as register_oa_refs
+    register_crm_refs(registry)
+    register_oa_refs(registry)
+    plug_task_references(lambda session, username: open_task_references(
+        session, username, OrgDirectory(session).groups_of(username)))
+
+    @app.after_request
+    def audit_task_reads(response):  # noqa: ANN001, ANN202
+        if not audit.noted_reads(db.session):
+            return response
+        if response.status_code >= 400:
+            audit.discard_noted_reads(db.session)
+            return response
+        try:
+            begin_write(db.session)
+            audit.add_noted_reads(db.session)
+            db.session.commit()
+        except Exception:  # the read was served; a lost audit row is logged, not turned into an error
+            db.session.rollback()
+            log.exception("could not record task-granted reads")
+        return response
+
+
 def build_services() -> ServiceRegistry:
     """The service-task registry with every domain package's operations."""
     registry = ServiceRegistry()
@@ -147,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                              rules=settings.approval_rules(), start_checks=build_start_checks())
     Path(settings.upload_dir).mkdir(parents=True, exist_ok=True)
     _plug_crm_events(app)
+    _plug_references(app)
 
     init_web(app)  # web pages: Babel, CSRF for the pages only, session cookie flags
     init_throttle(app)  # login/credential rate limits, lockout policy, trusted proxies (X-Forwarded-*)

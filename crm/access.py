@@ -5,17 +5,22 @@
   (read-only or editable, as shared);
 - a manager also reads and edits what everyone below them in the org chart owns (OrgDirectory.reports_of);
 - customers in the public pool (no owner) are readable by everyone; they are edited after a claim.
+- while a user has an open task (assignee or candidate) on an instance that references a record (engine
+  instance_reference), they read that record's customer and what hangs off it: read only, for the life of the
+  task, each read noted in the audit trail as "read via task" with the task id (crm.audit.note_read). The look-up is
+  plugged in by the app factory (`plug_task_references`), so crm does not query engine tables itself.
 Guessing the id of a record outside one's scope answers NotFound, never Forbidden.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from crm.models import Customer, CustomerShare, Opportunity
+from crm.models import Contact, Contract, Customer, CustomerShare, Opportunity, Ticket
 from oa.models import User
 from oa.org import OrgDirectory
 from store.errors import NotFound
@@ -28,6 +33,7 @@ class Viewer:
     username: str
     is_admin: bool = False
     team: frozenset[str] = frozenset()  # everyone below the viewer in the org chart
+    via_tasks: bool = False  # open tasks grant read access to the records their instances reference (reads only)
 
     @property
     def owners(self) -> frozenset[str]:
@@ -43,15 +49,60 @@ class Viewer:
         return true() if self.is_admin else column.in_(sorted(self.owners))
 
 
-def viewer_for(session: Session, user: User | str) -> Viewer:
-    """The Viewer of a user (a User row or a username)."""
+def viewer_for(session: Session, user: User | str, *, via_tasks: bool = False) -> Viewer:
+    """The Viewer of a user (a User row or a username). `via_tasks`: let the user's open tasks grant read
+    access (a request that only reads sets it; writes never go through a task grant)."""
     if isinstance(user, str):
         row = session.scalar(select(User).where(User.username == user))
         if row is None:
             return Viewer(user)
         user = row
     team = OrgDirectory(session).reports_of(user.username)
-    return Viewer(user.username, user.has_role("admin"), frozenset(team))
+    return Viewer(user.username, user.has_role("admin"), frozenset(team), via_tasks)
+
+
+def initiator_viewer(session: Session, username: str | None) -> Viewer:
+    """The own data scope of a flow's initiator, without task grants (service operations write under it).
+    No initiator, or the engine's scheduler, starts on the system's behalf: everything is in scope."""
+    if username is None or username == "scheduler" and session.scalar(
+            select(User.id).where(User.username == username)) is None:
+        return Viewer(username or "system", is_admin=True, via_tasks=False)
+    return viewer_for(session, username)
+
+
+# (session, username) -> [(ref_type, ref_id, task_id)] of the records the user's open tasks' instances reference
+TaskReferences = Callable[[Session, str], list[tuple[str, str, str]]]
+_task_references: list[TaskReferences] = []
+
+
+def plug_task_references(lookup: TaskReferences) -> None:
+    """Install the look-up of records referenced by a user's open tasks (the app factory does)."""
+    _task_references[:] = [lookup]
+
+
+_CUSTOMER_OF = {"crm.opportunity": Opportunity, "crm.contract": Contract, "crm.ticket": Ticket,
+                "crm.contact": Contact}
+
+
+def task_grant(session: Session, viewer: Viewer, customer_id: int) -> str | None:
+    """The id of an open task of the viewer whose instance references this customer (directly or through an
+    opportunity, contract, ticket or contact of it); None if there is none. The read is noted for the audit."""
+    if not viewer.via_tasks or not _task_references:
+        return None
+    for ref_type, ref_id, task_id in _task_references[0](session, viewer.username):
+        if not str(ref_id).isdigit():
+            continue
+        if ref_type == "crm.customer":
+            hit = int(ref_id) == customer_id
+        else:
+            model = _CUSTOMER_OF.get(ref_type)
+            row = session.get(model, int(ref_id)) if model is not None else None
+            hit = row is not None and row.customer_id == customer_id
+        if hit:
+            from crm.audit import note_read
+            note_read(session, "customer", customer_id, viewer.username, task_id)
+            return task_id
+    return None
 
 
 def _share_of(session: Session, viewer: Viewer, customer_id: int) -> CustomerShare | None:
@@ -70,7 +121,7 @@ def can_read_customer(session: Session, viewer: Viewer, customer: Customer) -> b
     """Read access: scope, a share, or the public pool."""
     if customer.owner is None or viewer.owns_scope(customer.owner):
         return True
-    return _share_of(session, viewer, customer.id) is not None
+    return _share_of(session, viewer, customer.id) is not None or task_grant(session, viewer, customer.id) is not None
 
 
 def can_edit_customer(session: Session, viewer: Viewer, customer: Customer) -> bool:

@@ -60,3 +60,32 @@ def as_dict(entry: AuditEntry) -> dict[str, Any]:
     return {"id": entry.id, "entity": entry.entity, "entity_id": entry.entity_id, "action": entry.action,
             "field": entry.field, "old": entry.old_value, "new": entry.new_value, "user": entry.user,
             "at": entry.at.isoformat()}
+
+
+_READS_KEY = "oaflow.crm.task_reads"
+
+
+def note_read(session: Session, entity: str, entity_id: int, user: str, task_id: str) -> None:
+    """Remember a read that only an open task allowed ("read via task #N"); written by write_noted_reads once
+    the request has answered (a read-only request holds no write transaction to put it in)."""
+    session.info.setdefault(_READS_KEY, set()).add((entity, entity_id, user, task_id))
+
+
+def noted_reads(session: Session) -> bool:
+    """True if task-granted reads wait to be written."""
+    return bool(session.info.get(_READS_KEY))
+
+
+def add_noted_reads(session: Session) -> int:
+    """Add the noted task-granted reads to the session as audit rows (the caller commits); returns how many."""
+    reads = session.info.pop(_READS_KEY, None) or set()
+    now = utcnow()
+    session.add_all(AuditEntry(entity=entity, entity_id=entity_id, action="read via task", field="task",
+                               new_value=task_id, user=user, at=now)
+                    for entity, entity_id, user, task_id in sorted(reads))
+    return len(reads)
+
+
+def discard_noted_reads(session: Session) -> None:
+    """Forget noted reads (the request failed: nothing was shown)."""
+    session.info.pop(_READS_KEY, None)

@@ -2,6 +2,10 @@
 
 Each receives an engine.services.ServiceCall and works inside the step's transaction: none of them commits.
 Bad parameters raise InvalidData/NotFound/Conflict, which the engine reports to the caller.
+
+Every operation writes under the data scope of the instance's INITIATOR (crm.access.initiator_viewer), checked
+again at the moment of writing: a flow cannot write to a record its starter may not (or no longer) touch, and
+the instance stops with an incident instead.
 """
 
 from __future__ import annotations
@@ -9,9 +13,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from crm.access import Viewer, get_customer, get_opportunity, initiator_viewer
 from crm.models import Customer, Opportunity, Ticket
 from engine.services import ServiceCall, ServiceRegistry
-from store.errors import InvalidData, NotFound
+from store.errors import DomainError, Forbidden, InvalidData, NotFound
 
 
 def _int(params: dict[str, Any], name: str) -> int:
@@ -44,10 +49,36 @@ def _get(session: Any, model: type, params: dict[str, Any], name: str) -> Any:
     return row
 
 
+def _in_scope(call: ServiceCall, model: type, name: str, *, edit: bool = False) -> Any:
+    """The record named by parameter `name`, if the initiator may read (`edit`: change) it right now."""
+    row = _get(call.session, model, call.params, name)
+    viewer = initiator_viewer(call.session, call.started_by)
+    try:
+        if model is Opportunity:
+            get_opportunity(call.session, viewer, row.id, edit=edit)
+        elif model is Customer:
+            get_customer(call.session, viewer, row.id, edit=edit)
+        elif model is Ticket:
+            from crm.tickets import get_ticket
+            get_ticket(call.session, viewer, row.id)
+    except DomainError:
+        raise Forbidden(f"the initiator {call.started_by} may not {'change' if edit else 'use'} "
+                        f"{model.__name__.lower()} {row.id} (any more)") from None
+    return row
+
+
+def _own_user(call: ServiceCall, viewer: Viewer) -> str:
+    """The `user` parameter (default: the initiator), who must be the initiator or in their team."""
+    user = str(call.params.get("user") or call.started_by)
+    if not (viewer.is_admin or user in viewer.owners):
+        raise Forbidden(f"the initiator {call.started_by} may not act for {user}")
+    return user
+
+
 def mark_opportunity_won(call: ServiceCall) -> dict[str, Any]:
     """Mark the opportunity won and create (or activate) its contract; idempotent."""
     from crm.opportunities import mark_won
-    opp = _get(call.session, Opportunity, call.params, "opportunity_id")
+    opp = _in_scope(call, Opportunity, "opportunity_id", edit=True)
     contract = mark_won(call.session, opp, call.started_by, "approved by contract approval",
                         call.params.get("contract_title"), call.params.get("amount"))
     return {"opportunity_id": opp.id, "contract_id": contract.id, "status": opp.status}
@@ -56,9 +87,9 @@ def mark_opportunity_won(call: ServiceCall) -> dict[str, Any]:
 def create_visit_plan(call: ServiceCall) -> dict[str, Any]:
     """Plan a visit to a customer on a date, for a user."""
     from crm.follow_ups import create_visit_plan as plan
-    customer = _get(call.session, Customer, call.params, "customer_id")
-    user = call.params.get("user") or call.started_by
-    row = plan(call.session, customer, str(user), _date(call.params, "visit_date"), call.params.get("purpose"),
+    customer = _in_scope(call, Customer, "customer_id")
+    user = _own_user(call, initiator_viewer(call.session, call.started_by))
+    row = plan(call.session, customer, user, _date(call.params, "visit_date"), call.params.get("purpose"),
                call.instance_id)
     return {"visit_plan_id": row.id}
 
@@ -66,7 +97,7 @@ def create_visit_plan(call: ServiceCall) -> dict[str, Any]:
 def add_follow_up(call: ServiceCall) -> dict[str, Any]:
     """Record a follow-up on a customer (with a satisfaction score, and the ticket it closes, if given)."""
     from crm.follow_ups import record_follow_up
-    customer = _get(call.session, Customer, call.params, "customer_id")
+    customer = _in_scope(call, Customer, "customer_id")
     ticket = _get(call.session, Ticket, call.params, "ticket_id") if call.params.get("ticket_id") is not None \
         else None
     if ticket is not None and ticket.customer_id != customer.id:
@@ -93,7 +124,7 @@ def _satisfaction(params: dict[str, Any]) -> int | None:
 def record_ticket_outcome(call: ServiceCall) -> dict[str, Any]:
     """Close a ticket with its outcome and the customer's satisfaction (1-5) if given."""
     from crm.tickets import record_outcome
-    ticket = _get(call.session, Ticket, call.params, "ticket_id")
+    ticket = _in_scope(call, Ticket, "ticket_id")
     record_outcome(call.session, ticket, call.params.get("outcome"), call.params.get("user") or call.started_by,
                    _satisfaction(call.params))
     return {"ticket_id": ticket.id, "status": ticket.status, "satisfaction": ticket.satisfaction}

@@ -254,3 +254,33 @@ class WebhookDelivery(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class InstanceReference(Base):
+    """A record an instance names through a typed form field (`x-oaflow-ref`), recorded when the data came in:
+    open tasks of the instance grant read access to it, and it answers "which flows touch this record"."""
+
+    __tablename__ = "instance_reference"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True,
+                                             nullable=False)
+    ref_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    ref_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    field: Mapped[str] = mapped_column(String(100), nullable=False)
+
+    __table_args__ = (Index("ix_instance_reference_ref", "ref_type", "ref_id"),)
+
+
+class RecordClaim(Base):
+    """A running instance's exclusive hold on a record (`x-oaflow-ref-exclusive`): the primary key lets one
+    running instance per (record, purpose) exist, on every database; released when the instance ends."""
+
+    __tablename__ = "record_claim"
+
+    ref_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    ref_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(255), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True,
+                                             nullable=False)
+    field: Mapped[str] = mapped_column(String(100), nullable=False)

@@ -34,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import (
     assignment,
     idempotency,
+    references,
     spiff_compat,  # noqa: F401  (on import, lifts SpiffWorkflow's task-iterator depth cap)
     webhooks,
 )
@@ -762,6 +763,8 @@ class Engine(ApproverActions):
                         inst.next_timer_at = when
                 elif "Message" in event.event_type:
                     names.add(event.name)
+        if inst.status in references.ENDED and not ctx.new and references.may_claim(ctx.loaded.forms):
+            references.release_claims(session, inst.id)
         if inst.status != "running" and inst.status != "error" and ctx.open_ids:
             with session.no_autoflush:
                 for row in session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")):
@@ -854,6 +857,7 @@ class Engine(ApproverActions):
         if errors:
             raise InvalidData("the start variables do not match the start form",
                               errors=[e.to_dict() for e in errors])
+        references.check_submitted(session, schema, variables, actor.username)  # 422 before anyone approves
 
         def work() -> ProcessInstance:
             checked = self.start_checks.run(session, key, actor.username, variables)
@@ -881,6 +885,7 @@ class Engine(ApproverActions):
             if acting_user:
                 session.add(InstanceViewer(instance_id=inst.id, username=acting_user, added_by=acting_user))
                 session.flush()
+            references.record(session, inst, schema, checked)  # and claims its exclusive records
             if idempotency_key:
                 idempotency.remember(session, actor.username, idempotency_key, inst.id, request_hash, True)
                 session.flush()
@@ -948,6 +953,10 @@ class Engine(ApproverActions):
             if errors:
                 raise InvalidData("the submitted data does not match the task's form",
                                   errors=[e.to_dict() for e in errors])
+            references.check_submitted(session, schema, variables, actor.username)
+            start_meta = _start_meta(ctx.loaded)
+            references.recheck_started(session, ctx.loaded.forms.get(start_meta.form) if start_meta else None,
+                                       ctx.instance.variables or {})
             spiff_task = ctx.workflow.get_task_from_id(UUID(task_id))
             if spiff_task is None or spiff_task.state != TaskState.READY:
                 raise Conflict(f"task {task_id} is no longer waiting")
@@ -960,6 +969,7 @@ class Engine(ApproverActions):
                 raise
             except Exception as err:  # the model failed on this completion: an incident, not a 500
                 self._incident(ctx, err)
+            references.record(session, ctx.instance, schema, variables)
             ctx.completed_by[task_id] = actor.username
             ctx.record("task_completed", task_id=task_id, element_id=fresh.element_id,
                        comment=comment, data={"variables": variables})

@@ -46,6 +46,7 @@ from engine.parsing import (
     parse_bundle_detailed,
 )
 from engine.problems import Problem
+from forms.validation import reference_problems
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "text/python", "text/x-python", "application/x-python"}
 
@@ -450,6 +451,8 @@ def _check_forms(
             except SchemaError as exc:
                 where = "/".join(str(p) for p in exc.path) or "(root)"
                 problems.append(Problem(name, f"not a valid JSON Schema at {where}: {exc.message}"))
+                continue
+        problems.extend(Problem(name, f"field {e.field!r}: {e.message}") for e in reference_problems(doc))
     return problems
 
 

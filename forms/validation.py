@@ -125,3 +125,10 @@ def validate_data(data: Any, schema: dict | None, reserved: frozenset[str] = fro
             continue  # reported above, one error per unknown field
         errors.append(FieldError(path or "variables", err.message))
     return errors
+
+
+def reference_problems(schema: Any) -> list[FieldError]:
+    """Deploy-time check of a form's typed record references (`x-oaflow-ref`, see forms/references.py):
+    an unknown record type, state or access level is a problem naming the field."""
+    from forms.references import registry
+    return [FieldError(name, message) for name, message in registry.declaration_problems(schema)]

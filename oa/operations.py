@@ -5,6 +5,10 @@
   days in attendance (working days of the company calendar; half days when it starts pm or ends am).
 - `oa.add_calendar_event` {user, title, start, end, kind?, attendees?}: an event (leave, visit) in a calendar.
 - `oa.attach_receipts` {items}: an expense claim's receipts (pending uploads) attached to the claim (oa.receipts).
+
+`oa.record_leave` and `oa.add_calendar_event` write into one user's records: that user must be the instance's
+initiator or someone below them in the org chart (or the initiator an administrator or in the `hr` group, who
+keep everyone's attendance), checked when writing; otherwise the instance stops with an incident.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 
 from engine.services import ServiceCall, ServiceRegistry
 from oa.notifications import notify as write_notification
-from store.errors import DomainError
+from store.errors import DomainError, Forbidden
 
 log = logging.getLogger("oaflow.oa")
 
@@ -36,6 +40,24 @@ def _as_incident(func):  # noqa: ANN001, ANN202
     return wrapper
 
 
+def _for_initiator(call: ServiceCall, user: object) -> None:
+    """Refuse to write into `user`'s records unless the initiator may: themselves, their reports, or an admin.
+    No initiator (or the engine's scheduler) acts for the system."""
+    from sqlalchemy import select
+
+    from oa.models import User
+    from oa.org import OrgDirectory
+    starter = call.started_by
+    if starter is None or user == starter:
+        return
+    row = call.session.scalar(select(User).where(User.username == starter))
+    if row is None and starter == "scheduler" or row is not None and row.has_role("admin"):
+        return
+    org = OrgDirectory(call.session)
+    if not isinstance(user, str) or user not in org.reports_of(starter) and "hr" not in org.groups_of(starter):
+        raise Forbidden(f"the initiator {starter} may not write into the records of {user}")
+
+
 @_as_incident
 def notify(call: ServiceCall) -> dict[str, Any]:
     """Put a notification in a user's inbox, linked to the calling instance."""
@@ -52,6 +74,7 @@ def record_leave(call: ServiceCall) -> dict[str, Any]:
     """Record approved leave days for a user (never counted as absence)."""
     from oa.attendance import record_leave as write_leave
     p = call.params
+    _for_initiator(call, p.get("user"))
     days = write_leave(call.session, p.get("user"), p.get("start_date"), p.get("end_date"), p.get("leave_type"),
                        instance_id=call.instance_id, start_half=p.get("start_half"), end_half=p.get("end_half"))
     return {"user": p.get("user"), "leave_days": len(days)}
@@ -62,6 +85,7 @@ def add_calendar_event(call: ServiceCall) -> dict[str, Any]:
     """Put an event in a user's calendar (kind: event, leave, visit, ...)."""
     from oa.calendar import add_calendar_event as write_event
     p = call.params
+    _for_initiator(call, p.get("user"))
     event = write_event(call.session, p.get("user"), p.get("title"), p.get("start"), p.get("end"),
                         attendees=p.get("attendees") or (), kind=p.get("kind") or "event",
                         source_instance_id=call.instance_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 from marshmallow import fields, validate
 from sqlalchemy import Select
 
@@ -26,8 +26,8 @@ class ListArgs(PageArgs):
 
 
 def viewer() -> Viewer:
-    """The authenticated user as a CRM viewer (with their team)."""
-    return viewer_for(db.session, current_user())
+    """The authenticated user as a CRM viewer (with their team; a read also with their open tasks' grants)."""
+    return viewer_for(db.session, current_user(), via_tasks=request.method in ("GET", "HEAD"))
 
 
 def table_response(name: str, columns: Sequence[str], rows: list[dict[str, Any]], fmt: str) -> Response:

@@ -35,8 +35,8 @@ FOLLOW_UP_TYPES = {"call": _l("Call"), "visit": _l("Visit"), "email": _l("Email"
 
 
 def crm_viewer() -> Viewer:
-    """The logged-in user as a CRM viewer (with the team below them)."""
-    return viewer_for(db.session, user())
+    """The logged-in user as a CRM viewer (with the team below them; a read also with their open tasks' grants)."""
+    return viewer_for(db.session, user(), via_tasks=request.method in ("GET", "HEAD"))
 
 
 def is_crm_user() -> bool:

@@ -268,9 +268,14 @@ def test_multi_approver_all_any_sequential_and_ratio(api) -> None:  # noqa: ANN0
 
 
 def test_a_service_task_that_refuses_its_data_is_an_incident(api, app) -> None:  # noqa: ANN001
+    customer = _customer(api)
     resp = api.post("/api/v1/process-definitions/customer_visit/start", "alice", json={"variables": {
-        "customer_id": 999999, "visit_date": "2026-11-20", "purpose": "a customer that does not exist"}})
+        "customer_id": customer["id"], "visit_date": "2026-11-20", "purpose": "a customer she will lose"}})
     inst = resp.get_json()
+    from crm.models import Customer
+    with app.app_context():  # transferred away while the approval waits: the initiator may no longer use it
+        db.session.get(Customer, customer["id"]).owner = "erin"
+        db.session.commit()
     approve = api.post(f"/api/v1/tasks/{_task(api, 'bob', 'manager_approval', inst['id'])['id']}/complete", "bob",
                        json={"variables": {"approved": True}})
     assert approve.status_code == 200, approve.get_json()  # bob's approval stands

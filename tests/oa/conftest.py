@@ -43,8 +43,9 @@ def problem_fields(resp) -> set[str]:  # noqa: ANN001
 
 
 def run_service(api, operation: str, params: dict[str, str], key: str = "svc_test"):  # noqa: ANN001, ANN201
-    """Deploy and start a one-service-task process as grace; returns the start response."""
+    """Deploy a one-service-task process as grace and start it as admin (who may write into anyone's records);
+    returns the start response."""
     from tests.conftest import deploy_files
     resp = deploy_files(api, "grace", {f"{key}.bpmn": service_process(key, operation, params)})
     assert resp.status_code == 201, resp.get_json()
-    return api.post(f"/api/v1/process-definitions/{key}/start", "grace", json={"variables": {}})
+    return api.post(f"/api/v1/process-definitions/{key}/start", "admin", json={"variables": {}})

@@ -1,0 +1,170 @@
+"""Typed record references in forms: a field that names a CRM/OA record declares its type and accepted states.
+
+A form property such as
+
+    "opportunity_id": {"type": "integer", "x-oaflow-ref": "crm.opportunity",
+                       "x-oaflow-ref-state": {"status": ["open"]}, "x-oaflow-ref-access": "edit",
+                       "x-oaflow-ref-exclusive": true}
+
+says: the value is the id of a `crm.opportunity`; the acting user must be allowed to edit it (default: read);
+its `status` must be `open`; and while an instance of this process runs, no other running instance of the
+same process may hold the same record (a record claim, see engine.references).
+
+The types are plugged in by the app factory (`registry.register`), so this package knows no domain: a
+resolver loads the record for a user (or for nobody: existence only) and raises ReferenceViolation when the
+record is unknown or outside the user's data scope. See forms/README.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+REF = "x-oaflow-ref"
+REF_STATE = "x-oaflow-ref-state"
+REF_ACCESS = "x-oaflow-ref-access"
+REF_EXCLUSIVE = "x-oaflow-ref-exclusive"
+ACCESS_LEVELS = ("read", "edit")
+MAX_REF_VALUE = 100  # characters of a stored reference id
+
+
+class ReferenceViolation(Exception):
+    """The referenced record is unknown, out of the user's scope, or in a state the flow does not accept."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One field's declaration: record type, accepted states, access level and whether it is claimed."""
+
+    field: str
+    type: str
+    states: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    access: str = "read"
+    exclusive: bool = False
+
+
+# resolver(session, username or None, record id, edit) -> the record; raises ReferenceViolation.
+# username None checks existence only (a re-check while the instance runs, not a user's request).
+Resolver = Callable[[Any, str | None, Any, bool], Any]
+
+
+@dataclass(frozen=True)
+class RefType:
+    """A registered record type: its resolver and the attributes a form may constrain (with their values)."""
+
+    name: str
+    resolver: Resolver
+    states: Mapping[str, frozenset[Any]]
+
+
+class ReferenceRegistry:
+    """Record types by name. The app factory registers the CRM and OA types."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, RefType] = {}
+
+    def register(self, name: str, resolver: Resolver, *, states: Mapping[str, set[Any]] | None = None) -> None:
+        """Register (or replace) type `name`; `states` lists, per attribute, the values a form may accept."""
+        self._types[name] = RefType(name, resolver, {k: frozenset(v) for k, v in (states or {}).items()})
+
+    def types(self) -> list[str]:
+        """Registered type names, sorted."""
+        return sorted(self._types)
+
+    def get(self, name: str) -> RefType | None:
+        """The type registered as `name`, if any."""
+        return self._types.get(name)
+
+    def declaration_problems(self, schema: Any) -> list[tuple[str, str]]:
+        """(field, message) for every malformed or unknown reference declaration in a form (deploy time)."""
+        problems: list[tuple[str, str]] = []
+        for name, prop in _properties(schema).items():
+            problems.extend((name, m) for m in self._prop_problems(prop))
+        return problems
+
+    def _prop_problems(self, prop: dict) -> list[str]:
+        if REF not in prop:
+            extra = [k for k in (REF_STATE, REF_ACCESS, REF_EXCLUSIVE) if k in prop]
+            return [f"{', '.join(extra)} without {REF}"] if extra else []
+        ref_type = self._types.get(prop[REF]) if isinstance(prop[REF], str) else None
+        if ref_type is None:
+            return [f"unknown record type {str(prop[REF])[:100]!r} in {REF} (known: {', '.join(self.types())})"]
+        problems = []
+        states = prop.get(REF_STATE, {})
+        if not isinstance(states, dict):
+            return [f"{REF_STATE} must be an object of attribute: [accepted values]"]
+        for attr, values in states.items():
+            allowed = ref_type.states.get(attr)
+            if allowed is None:
+                problems.append(f"{REF_STATE}: {ref_type.name} has no state {str(attr)[:100]!r}"
+                                f" (known: {', '.join(sorted(ref_type.states)) or 'none'})")
+            elif not isinstance(values, list) or not values or not all(v in allowed for v in values):
+                problems.append(f"{REF_STATE}.{attr} must be a non-empty list of "
+                                f"{', '.join(sorted(map(str, allowed)))}")
+        if prop.get(REF_ACCESS, "read") not in ACCESS_LEVELS:
+            problems.append(f"{REF_ACCESS} must be one of {', '.join(ACCESS_LEVELS)}")
+        if not isinstance(prop.get(REF_EXCLUSIVE, False), bool):
+            problems.append(f"{REF_EXCLUSIVE} must be true or false")
+        return problems
+
+    def check(self, session: Any, schema: Any, data: Mapping[str, Any], username: str | None) -> list[tuple[str, str]]:
+        """(field, message) for each reference in `data` that is unknown, out of scope or in a refused state.
+
+        `username` None checks existence and state only. Fields left empty (absent or null) are not checked.
+        """
+        problems = []
+        for ref in declared(schema):
+            value = data.get(ref.field)
+            if value is None:
+                continue
+            ref_type = self._types.get(ref.type)
+            if ref_type is None:
+                problems.append((ref.field, f"record type {ref.type} is not available"))
+                continue
+            try:
+                record = ref_type.resolver(session, username, value, ref.access == "edit")
+            except ReferenceViolation as err:
+                problems.append((ref.field, err.message))
+                continue
+            for attr, accepted in ref.states.items():
+                current = getattr(record, attr, None)
+                if current not in accepted:
+                    problems.append((ref.field, f"{ref.type} {value} is {current}; this flow needs "
+                                                f"{attr} {' or '.join(map(str, accepted))}"))
+        return problems
+
+
+def _properties(schema: Any) -> dict[str, dict]:
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    return {k: v for k, v in props.items() if isinstance(v, dict)} if isinstance(props, dict) else {}
+
+
+def declared(schema: Any) -> list[Reference]:
+    """The well-formed reference declarations of a form's top-level fields."""
+    refs = []
+    for name, prop in _properties(schema).items():
+        if not isinstance(prop.get(REF), str):
+            continue
+        states = prop.get(REF_STATE) if isinstance(prop.get(REF_STATE), dict) else {}
+        refs.append(Reference(name, prop[REF],
+                              {k: tuple(v) for k, v in states.items() if isinstance(v, list)},
+                              "edit" if prop.get(REF_ACCESS) == "edit" else "read",
+                              prop.get(REF_EXCLUSIVE) is True))
+    return refs
+
+
+def ref_value(value: Any) -> str | None:
+    """A reference value as stored (text, capped), or None when it cannot name a record."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    text = str(value)
+    return text if 0 < len(text) <= MAX_REF_VALUE else None
+
+
+# The process-wide registry: deploy-time validation and the engine read it; the app factory fills it.
+registry = ReferenceRegistry()
