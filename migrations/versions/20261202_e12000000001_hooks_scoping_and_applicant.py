@@ -1,14 +1,14 @@
 """webhooks and hand-over hardening: task.excluded_user, api_key.act_as, longer webhook event names
 
 Revision ID: e12000000001
-Revises: e1000000000a
+Revises: d1200000001
 Create Date: 2026-12-02 15:40:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'e12000000001'
-down_revision = 'e1000000000a'
+down_revision = 'd1200000001'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """typed record references: instance_reference (what an instance names) and record_claim (exclusive holds)
 
 Revision ID: f1300000001
-Revises: e1000000000a
+Revises: e12000000001
 Create Date: 2026-12-02 15:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'f1300000001'
-down_revision = 'e1000000000a'
+down_revision = 'e12000000001'
 branch_labels = None
 depends_on = None
 

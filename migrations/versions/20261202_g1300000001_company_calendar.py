@@ -1,14 +1,14 @@
 """company calendar (holidays and make-up working days), half-day leave records, pending uploads
 
 Revision ID: g1300000001
-Revises: e1000000000a
+Revises: f1300000001
 Create Date: 2026-12-02 15:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'g1300000001'
-down_revision = 'e1000000000a'
+down_revision = 'f1300000001'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """user start (hire) date; a follow-up may name the ticket it records
 
 Revision ID: h1300000001
-Revises: e1000000000a
+Revises: g1300000001
 Create Date: 2026-12-02 15:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'h1300000001'
-down_revision = 'e1000000000a'
+down_revision = 'g1300000001'
 branch_labels = None
 depends_on = None
 
