@@ -61,6 +61,7 @@ from .script_worker import (
     encode_frame,
     json_problem,
     make_globals,
+    safe_text,
 )
 
 __all__ = ["ScriptError", "ScriptLimits", "SandboxEnvironment", "SandboxScriptEngine", "check_expression",
@@ -72,9 +73,19 @@ POOL_SIZE = max(2, min(4, os.cpu_count() or 1))
 
 
 class ScriptError(Exception):
-    """A script or expression was refused or failed; str(err) is a clear, user-facing message."""
+    """A script or expression was refused or failed; str(err) is a clear, user-facing message.
+
+    ``kind`` says why a run was stopped: "limit" (time, size or work), "memory", "refused" (an
+    operation the sandbox does not allow) or None (an ordinary error raised by the code)."""
 
     line_number: int | None = None
+    kind: str | None = None
+
+
+def _stopped(err: SandboxStop) -> ScriptError:
+    new = ScriptError(str(err))
+    new.kind = err.kind
+    return new
 
 
 @dataclass(frozen=True)
@@ -83,7 +94,7 @@ class ScriptLimits:
 
     script_timeout: float = 2.0      # seconds for a script task
     expression_timeout: float = 0.5  # seconds for one expression (conditions, timers, assignment, DMN)
-    memory_bytes: int = 256 * 1024 * 1024
+    memory_bytes: int = 256 * 1024 * 1024  # a script worker's address space; what an expression may add to RSS
     max_sequence: int = 1_000_000    # largest list/str/range an expression may build
 
 
@@ -122,10 +133,11 @@ def _as_script_error(err: BaseException) -> ScriptError:
         return err
     base = _PASSED_THROUGH.get(type(err).__name__)
     if base is not type(err):
-        new = ScriptError(f"{type(err).__name__}: {err}")
-        new.__cause__ = err
+        new = ScriptError(f"{type(err).__name__}: {safe_text(err)}")
         return new
-    new = _error_class(base)(*err.args)
+    # arguments may be huge or deeply shared values built by hostile code (e.g. a KeyError's key)
+    args = [a if isinstance(a, int | float | bool | None) else safe_text(a) for a in err.args[:3]]
+    new = _error_class(base)(*args)
     for attr in ("name", "obj", "lineno", "offset", "text"):
         if hasattr(err, attr):
             try:
@@ -152,8 +164,10 @@ def _reply_error(error: dict[str, Any], limits: ScriptLimits) -> ScriptError:
     if kind == "memory":
         mb = limits.memory_bytes / (1024 * 1024)
         err = ScriptError(f"Script exceeded the memory limit of {mb:g} MB")
+        err.kind = "memory"
     elif kind in ("limit", "refused", "data"):
         err = ScriptError(args[0] if args else "Script refused")
+        err.kind = "memory" if kind == "memory" else "limit" if kind in ("limit", "data") else "refused"
     else:
         base = _PASSED_THROUGH.get(str(error.get("type")), Exception)
         err = _error_class(base)(*args)
@@ -181,6 +195,13 @@ _BOOT = (
 )
 
 
+def worker_environment() -> dict[str, str]:
+    """The environment a script worker starts with: nothing of the server's (no OAFLOW_* secrets,
+    no database URL), only a search path and a UTF-8 locale. ``-I`` ignores PYTHON* variables and the
+    module search path comes on the command line, so nothing else is needed."""
+    return {"PATH": os.defpath, "LANG": "C.UTF-8"}
+
+
 class _Worker:
     """One worker process, talked to in length-prefixed JSON frames."""
 
@@ -189,7 +210,7 @@ class _Worker:
         self.proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "-I", "-c", _BOOT, script_worker.__file__, *paths],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            close_fds=True, start_new_session=True,
+            close_fds=True, start_new_session=True, env=worker_environment(),
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.to_fd = self.proc.stdin.fileno()
@@ -340,9 +361,8 @@ class _WorkerPool:
                 while True:
                     reply = worker.receive(deadline)
                     if isinstance(reply, dict) and "call" in reply:
-                        started = time.monotonic()
+                        # runtime functions run inside the script's wall-clock deadline
                         worker.send(_serve_call(functions, reply))
-                        deadline += time.monotonic() - started
                         continue
                     if not isinstance(reply, dict) or "ok" not in reply:
                         raise ScriptError("The script worker sent an invalid reply")
@@ -350,12 +370,15 @@ class _WorkerPool:
                     healthy = not (isinstance(error, dict) and error.get("kind") == "memory")
                     return reply
             except _WorkerTimeout:
-                raise ScriptError(
-                    f"Script exceeded the time limit of {limits.script_timeout:g}s") from None
+                timed_out = ScriptError(f"Script exceeded the time limit of {limits.script_timeout:g}s")
+                timed_out.kind = "limit"
+                raise timed_out from None
             except _WorkerGone:
-                raise ScriptError(
+                gone = ScriptError(
                     "The script stopped the worker process (it probably exceeded the memory limit of "
-                    f"{limits.memory_bytes / 2**20:g} MB or the CPU limit)") from None
+                    f"{limits.memory_bytes / 2**20:g} MB or the CPU limit)")
+                gone.kind = "memory"
+                raise gone from None
             finally:
                 self._release(worker, generation, healthy)
         raise ScriptError("The script worker process stopped unexpectedly")  # pragma: no cover
@@ -413,17 +436,24 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         except SandboxStop as err:
             raise ScriptError(f"Expression refused: {err}") from None
         limits = self.limits
-        budget = Budget("Expression", limits.expression_timeout, limits.max_sequence, limits.max_sequence)
-        scope = dict(self.globals)
-        scope.update(external_context or {})
+        budget = Budget("Expression", limits.expression_timeout, limits.max_sequence, limits.max_sequence,
+                        memory_growth=limits.memory_bytes)
+        scope = _timed_functions(self.globals, budget)
+        if external_context:
+            scope.update(_timed_functions(external_context, budget))
         scope.update(context)
         scope.update(make_globals(budget))  # last, so task data can never replace a guard
         try:
-            return eval(code, scope)  # noqa: S307 - compiled with compile_restricted and guards
+            result = eval(code, scope)  # noqa: S307 - compiled with compile_restricted and guards
+            if not isinstance(result, _PLAIN_RESULTS):
+                budget.check_text(result)  # callers log and store results as text
+            return result
         except SandboxStop as err:
-            raise ScriptError(str(err)) from None
+            raise _stopped(err) from None
         except MemoryError:
-            raise ScriptError("Expression exceeded the available memory") from None
+            err = ScriptError("Expression exceeded the available memory")
+            err.kind = "memory"
+            raise err from None
         except Exception as err:
             raise _as_script_error(err).with_traceback(err.__traceback__) from None
 
@@ -487,6 +517,25 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
 
 _LITERALS = (str, int, float, bool, type(None))
+_PLAIN_RESULTS = (str, int, float, bool, type(None))
+
+
+def _timed_functions(names: dict[str, Any], budget: Budget) -> dict[str, Any]:
+    """``names`` with each callable wrapped so that the time it takes counts against the deadline:
+    the budget is checked as soon as the helper returns (a helper itself cannot be interrupted)."""
+    scope = dict(names)
+    for name, value in names.items():
+        if callable(value) and not isinstance(value, type):
+            scope[name] = _timed(value, budget)
+    return scope
+
+
+def _timed(func: Any, budget: Budget) -> Any:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        result = func(*args, **kwargs)
+        budget.charge(1)
+        return result
+    return timed
 
 
 def literal_assignments(script: str, reserved: set[str]) -> dict[str, Any] | None:
