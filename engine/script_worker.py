@@ -394,7 +394,8 @@ class Budget:
 
     def pow(self, a: Any, b: Any, mod: Any = None) -> Any:
         if mod is None and _is_int(a) and _is_int(b) and b > 0 and abs(a) > 1:
-            self.check_bits(a.bit_length() * b)
+            per_power = math.log2(abs(a)) if a.bit_length() <= 64 else a.bit_length()
+            self.check_bits(int(per_power * b) + 1)
         if mod is None:
             return a ** b
         if _is_int(a) and _is_int(b) and _is_int(mod):

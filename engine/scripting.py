@@ -434,7 +434,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         try:
             code = compile_sandboxed(expression, "eval")
         except SandboxStop as err:
-            raise ScriptError(f"Expression refused: {err}") from None
+            refused = ScriptError(f"Expression refused: {err}")
+            refused.kind = "refused"
+            raise refused from None
         limits = self.limits
         budget = Budget("Expression", limits.expression_timeout, limits.max_sequence, limits.max_sequence,
                         memory_growth=limits.memory_bytes)
@@ -470,7 +472,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         try:
             compile_sandboxed(script, "exec")
         except SandboxStop as err:
-            raise ScriptError(f"Script refused: {err}") from None
+            refused = ScriptError(f"Script refused: {err}")
+            refused.kind = "refused"
+            raise refused from None
         for key, value in context.items():
             problem = json_problem(value, f"task data variable {key!r}")
             if problem:
