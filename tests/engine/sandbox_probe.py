@@ -84,7 +84,7 @@ def main() -> None:
                 env.execute(case["source"], data)
                 out.update(ok=True, result=repr(sorted(data))[:200])
         except ScriptError as err:
-            out.update(ok=False, kind=err.kind, type=type(err).__name__, message=str(err)[:500])
+            out.update(ok=False, kind=getattr(err, "kind", None), type=type(err).__name__, message=str(err)[:500])
         except BaseException as err:  # noqa: BLE001 - anything else is a sandbox failure to report
             out.update(ok=False, kind="escaped", type=type(err).__name__, message=str(err)[:500])
         out["elapsed"] = time.monotonic() - started
