@@ -89,6 +89,24 @@ class LimitExceeded(SandboxStop):  # noqa: N818
     kind = "limit"
 
 
+class TimeLimitExceeded(LimitExceeded):  # noqa: N818
+    """The wall-clock deadline passed."""
+
+    kind = "time"
+
+
+class SizeLimitExceeded(LimitExceeded):  # noqa: N818
+    """One operation would build too large a value or cost too much at once."""
+
+    kind = "size"
+
+
+class WorkLimitExceeded(LimitExceeded):  # noqa: N818
+    """Too many loop iterations plus items built in total (in-process expressions)."""
+
+    kind = "work"
+
+
 class MemoryLimitExceeded(LimitExceeded):  # noqa: N818
     """An in-process run made the process's resident memory grow too much."""
 
@@ -323,12 +341,12 @@ class Budget:
         self.work += units
         self.ticks += 1
         if self.work_limit is not None and self.work > self.work_limit:
-            self.stop(LimitExceeded(
+            self.stop(WorkLimitExceeded(
                 f"{self.what} exceeded the work limit of {self.work_limit:,} steps "
                 "(too many loop iterations or too much data built)"))
         now = time.monotonic()  # every call: one C-level step between two calls may be slow
         if now > self.deadline:
-            self.stop(LimitExceeded(f"{self.what} exceeded the time limit of {_seconds(self.timeout)}"))
+            self.stop(TimeLimitExceeded(f"{self.what} exceeded the time limit of {_seconds(self.timeout)}"))
         if self.memory_growth is not None and now >= self.next_memory_check:
             self.check_memory(now)
 
@@ -346,13 +364,13 @@ class Budget:
 
     def check_size(self, n: int) -> None:
         if n > self.max_sequence:
-            self.stop(LimitExceeded(
+            self.stop(SizeLimitExceeded(
                 f"{self.what} tried to build a sequence of {n:,} items; the limit is {self.max_sequence:,}"))
         self.charge(max(n, 1))
 
     def check_bits(self, bits: int) -> None:
         if bits > MAX_INT_BITS:
-            self.stop(LimitExceeded(
+            self.stop(SizeLimitExceeded(
                 f"{self.what} tried to compute a number of about {bits:,} bits; "
                 f"the limit is {MAX_INT_BITS:,}"))
         self.charge(max(bits // 64, 1))
@@ -423,7 +441,7 @@ class Budget:
         """Refuse one integer operation whose C-level cost would outlive any deadline (it cannot be
         interrupted and holds the GIL), and charge it as work."""
         if cost > MAX_INT_COST:
-            self.stop(LimitExceeded(
+            self.stop(SizeLimitExceeded(
                 f"{self.what} tried an integer operation too large to finish in time (about {cost:,} "
                 f"digit operations; the limit is {MAX_INT_COST:,})"))
         self.charge(max(cost // 1000, 1))
@@ -487,7 +505,7 @@ class Budget:
             else:
                 total += 80
             if total > limit:
-                self.stop(LimitExceeded(
+                self.stop(SizeLimitExceeded(
                     f"{self.what} tried to build a text of more than {limit:,} characters; "
                     f"the limit is {limit:,}"))
 
@@ -595,7 +613,7 @@ class Budget:
         except OverflowError:
             n = sys.maxsize
         if n > self.max_sequence:
-            self.stop(LimitExceeded(
+            self.stop(SizeLimitExceeded(
                 f"{self.what} tried to build a range of {n:,} items; the limit is {self.max_sequence:,}"))
         self.charge(max(n, 1))  # C code (list(), sorted(), sum()...) may consume it without ticking
         return result

@@ -75,8 +75,9 @@ POOL_SIZE = max(2, min(4, os.cpu_count() or 1))
 class ScriptError(Exception):
     """A script or expression was refused or failed; str(err) is a clear, user-facing message.
 
-    ``kind`` says why a run was stopped: "limit" (time, size or work), "memory", "refused" (an
-    operation the sandbox does not allow) or None (an ordinary error raised by the code)."""
+    ``kind`` says why a run was stopped: "time" (the deadline), "memory", "size" (one operation
+    would build too large a value or take too long at once), "work" (too many steps in total),
+    "refused" (something the sandbox does not allow) or None (an ordinary error of the code)."""
 
     line_number: int | None = None
     kind: str | None = None
@@ -156,6 +157,9 @@ def _raise_at_line(err: BaseException, line: int | None) -> NoReturn:
     raise err
 
 
+_STOP_KINDS = frozenset({"time", "memory", "size", "work", "refused", "limit"})
+
+
 def _reply_error(error: dict[str, Any], limits: ScriptLimits) -> ScriptError:
     kind = error.get("kind")
     args = [str(a) for a in error.get("args") or []]
@@ -165,15 +169,15 @@ def _reply_error(error: dict[str, Any], limits: ScriptLimits) -> ScriptError:
         mb = limits.memory_bytes / (1024 * 1024)
         err = ScriptError(f"Script exceeded the memory limit of {mb:g} MB")
         err.kind = "memory"
-    elif kind in ("limit", "refused", "data"):
+    elif kind in _STOP_KINDS or kind == "data":
         err = ScriptError(args[0] if args else "Script refused")
-        err.kind = "memory" if kind == "memory" else "limit" if kind in ("limit", "data") else "refused"
+        err.kind = kind if kind in _STOP_KINDS else None
     else:
         base = _PASSED_THROUGH.get(str(error.get("type")), Exception)
         err = _error_class(base)(*args)
     if line is not None:
         err.line_number = line
-        if kind in ("memory", "limit", "refused"):
+        if kind in _STOP_KINDS:
             err.args = (f"{err.args[0]} (line {line})",)
     return err
 
@@ -371,7 +375,7 @@ class _WorkerPool:
                     return reply
             except _WorkerTimeout:
                 timed_out = ScriptError(f"Script exceeded the time limit of {limits.script_timeout:g}s")
-                timed_out.kind = "limit"
+                timed_out.kind = "time"
                 raise timed_out from None
             except _WorkerGone:
                 gone = ScriptError(
