@@ -8,12 +8,16 @@ What is here:
 
 * ``SandboxTransformer``: a RestrictedPython policy that, on top of RestrictedPython's own rules
   (no imports, no names or attributes starting with ``_``, attribute access through
-  ``_getattr_``, iteration through ``_getiter_`` ...), rewrites ``*``, ``**``, ``+``, ``<<`` and
-  ``%`` into guarded calls, puts a deadline/work "tick" into every ``while`` loop, function and
-  lambda, guards format specs in f-strings, refuses classes and calls to ``open``/``eval``/...,
-  and allows augmented assignment to subscripts (``data["n"] += 1``).
-* ``Budget``: the per-run guards bound to a deadline, a cap on the size of any sequence or
-  integer built, and (for in-process expressions) a cap on the total work done.
+  ``_getattr_``, iteration through ``_getiter_`` ...), rewrites ``*``, ``**``, ``+``, ``<<``,
+  ``%`` and ``//`` into guarded calls, puts a deadline/work "tick" into every ``while`` loop,
+  function and lambda, routes every f-string value through ``_format_``, refuses classes and
+  calls to ``open``/``eval``/``bytes``/..., and allows augmented assignment to subscripts (``data["n"] += 1``).
+* ``Budget``: the per-run guards bound to a wall-clock deadline (checked on every guard call, and
+  including the time of helper functions), a cap on the size of any sequence, text or integer
+  built, a cap on the cost of one big-integer division/modulo/modular power (a C-level call that
+  cannot be interrupted and holds the GIL), and for in-process expressions a cap on the total work
+  done and on the growth of the process's resident memory. Guards handed to sandboxed code are
+  bound methods or closures, never objects with public attributes leading back to the Budget.
 * ``make_globals``: the globals of one run: safe builtins plus the guards.
 * The worker protocol: length-prefixed JSON frames over stdin/stdout. The parent never unpickles
   anything: the worker ran hostile code.

@@ -11,12 +11,15 @@ Everything is compiled with RestrictedPython's ``compile_restricted`` under the 
 guarded attribute access, iteration, ``*``/``**``/``+``/``<<``/``%``, format widths, ``range``...).
 
 * **Expressions** (gateway conditions, timers, assignments, DMN cells) are on the hot path and run
-  in-process. Their guards enforce a deadline (``expression_timeout``), a size cap on every list,
-  string, range or integer built (``max_sequence``) and a total work cap (``max_sequence`` loop
-  iterations plus items built), so an expression cannot loop forever or build a huge value.
+  in-process. Their guards enforce a wall-clock deadline (``expression_timeout``, helper calls
+  included), a size cap on every list, string, bytes, range, text or integer built
+  (``max_sequence``), a cost cap on each big-integer operation, a total work cap (``max_sequence``
+  loop iterations plus items built) and a cap on resident-memory growth (``memory_bytes``), so an
+  expression cannot loop forever, build a huge value or hold the GIL for long.
 * **Script tasks** run in a small pool of pre-started worker processes (lazily started,
   thread-safe, reused; a worker is killed and replaced when a script times out, crashes or runs
-  out of memory). The worker limits its own address space (``RLIMIT_AS`` = ``memory_bytes``) and
+  out of memory). Workers start with a stripped environment (``worker_environment``): no server
+  secret reaches them. The worker limits its own address space (``RLIMIT_AS`` = ``memory_bytes``) and
   CPU time, compiles with the same guards, receives the script and the task data as JSON and
   returns the changed variables as JSON, in length-prefixed frames. Nothing from a worker is ever
   unpickled. Callables in the environment globals or ``external_context`` are exposed to scripts
