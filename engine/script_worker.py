@@ -70,6 +70,7 @@ BLOCKED_ATTRIBUTES = frozenset(INSPECT_ATTRIBUTES) | {
 }
 BLOCKED_TYPES = (types.ModuleType, types.FrameType, types.CodeType, types.TracebackType)
 SEQUENCE_TYPES = (str, bytes, list, tuple)
+_CONTAINERS = (list, tuple, dict, set, frozenset)
 _SCALARS = (str, bytes, int, float, bool, type(None), date, timedelta)
 NUMBER_TYPES = (int, float)
 
@@ -409,10 +410,40 @@ class Budget:
         if _is_int(a) and _is_int(b):
             self.check_bits(a.bit_length() + b.bit_length())
         elif isinstance(a, SEQUENCE_TYPES) and _is_int(b):
-            self.check_size(len(a) * max(b, 0))
+            self.check_size(self.repeated_size(a, b))
         elif _is_int(a) and isinstance(b, SEQUENCE_TYPES):
-            self.check_size(len(b) * max(a, 0))
+            self.check_size(self.repeated_size(b, a))
         return a * b
+
+    def repeated_size(self, seq: Any, times: int) -> int:
+        """Items of ``seq * times`` counted as a tree: repeating a list of lists repeats references
+        to the same inner lists, which cost nothing to build but everything to hash, compare or
+        copy later (``((('x',) * 1000,) * 1000,) * 1000`` is a billion-leaf tuple)."""
+        if times <= 0:
+            return 0
+        if isinstance(seq, str | bytes):
+            return len(seq) * times
+        memo: dict[int, int] = {}
+        return sum(self._tree_size(item, memo, 0) for item in seq) * times
+
+    def _tree_size(self, value: Any, memo: dict[int, int], depth: int) -> int:
+        if not isinstance(value, _CONTAINERS):
+            return 1
+        key = id(value)
+        if key in memo:
+            return memo[key]
+        self.charge(1)
+        if depth > MAX_TEXT_WEIGHT_DEPTH:
+            self.stop(SizeLimitExceeded(f"{self.what} tried to repeat a value nested too deeply"))
+        children = value.items() if isinstance(value, dict) else value
+        size = 1
+        for child in children:
+            size += (self._tree_size(child[0], memo, depth + 1) + self._tree_size(child[1], memo, depth + 1)
+                     if isinstance(value, dict) else self._tree_size(child, memo, depth + 1))
+            if size > self.max_sequence:
+                break  # already too large: the caller refuses it
+        memo[key] = size
+        return size
 
     def pow(self, a: Any, b: Any, mod: Any = None) -> Any:
         if mod is None and _is_int(a) and _is_int(b) and b > 0 and abs(a) > 1:

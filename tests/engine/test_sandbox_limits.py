@@ -77,6 +77,9 @@ EXPRESSIONS: list[tuple[str, set[str]]] = [
     (f"list(map(str, [{NESTED}]))", SIZE),
     (f"[].index({NESTED})", SIZE),
     (NESTED, SIZE),  # the result itself is stored and logged as text
+    # repeating references to containers: cheap to build, a billion leaves to hash or compare
+    ("hash(((('x',) * 1000,) * 1000,) * 1000)", SIZE),
+    ("[[[0] * 1000] * 1000] * 1000 == [[[0] * 1000] * 1000] * 1000", SIZE),
     # the guards' own state
     ("'a'.join.args", NO_ACCESS),
     ("'a'.join.func", NO_ACCESS),
@@ -175,6 +178,7 @@ def env() -> SandboxEnvironment:
     ("pow(7, 10**30000, 1000)", pow(7, 10**30000, 1000)),  # a huge exponent with a small modulus is cheap
     ("(2**4000) // 3**100 % 1000", (2**4000) // 3**100 % 1000),
     ("divmod(17, 5)", (3, 2)),
+    ("[[0] * 3] * 3", [[0, 0, 0]] * 3),
     ("isinstance(name, str) and str(amount) == '12'", True),
     ("list(map(str, [1, 2]))", ["1", "2"]),
     ("str.upper(name)", "ALICE"),
