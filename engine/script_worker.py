@@ -8,12 +8,16 @@ What is here:
 
 * ``SandboxTransformer``: a RestrictedPython policy that, on top of RestrictedPython's own rules
   (no imports, no names or attributes starting with ``_``, attribute access through
-  ``_getattr_``, iteration through ``_getiter_`` ...), rewrites ``*``, ``**``, ``+``, ``<<`` and
-  ``%`` into guarded calls, puts a deadline/work "tick" into every ``while`` loop, function and
-  lambda, guards format specs in f-strings, refuses classes and calls to ``open``/``eval``/...,
-  and allows augmented assignment to subscripts (``data["n"] += 1``).
-* ``Budget``: the per-run guards bound to a deadline, a cap on the size of any sequence or
-  integer built, and (for in-process expressions) a cap on the total work done.
+  ``_getattr_``, iteration through ``_getiter_`` ...), rewrites ``*``, ``**``, ``+``, ``<<``,
+  ``%`` and ``//`` into guarded calls, puts a deadline/work "tick" into every ``while`` loop,
+  function and lambda, routes every f-string value through ``_format_``, refuses classes and
+  calls to ``open``/``eval``/``bytes``/..., and allows augmented assignment to subscripts (``data["n"] += 1``).
+* ``Budget``: the per-run guards bound to a wall-clock deadline (checked on every guard call, and
+  including the time of helper functions), a cap on the size of any sequence, text or integer
+  built, a cap on the cost of one big-integer division/modulo/modular power (a C-level call that
+  cannot be interrupted and holds the GIL), and for in-process expressions a cap on the total work
+  done and on the growth of the process's resident memory. Guards handed to sandboxed code are
+  bound methods or closures, never objects with public attributes leading back to the Budget.
 * ``make_globals``: the globals of one run: safe builtins plus the guards.
 * The worker protocol: length-prefixed JSON frames over stdin/stdout. The parent never unpickles
   anything: the worker ran hostile code.
@@ -28,6 +32,7 @@ import math
 import operator
 import os
 import re
+import reprlib
 import struct
 import sys
 import time
@@ -43,7 +48,11 @@ from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTran
 
 FILENAME = "<string>"  # SpiffWorkflow looks for frames with this filename to find error lines
 MAX_SOURCE_CHARS = 100_000
-MAX_INT_BITS = 1_000_000  # about 300,000 decimal digits
+MAX_INT_BITS = 100_000  # about 30,000 decimal digits
+# Largest cost of one quadratic integer operation (division, modulo, modular pow), in products of
+# 30-bit digits: about 10 ms on a slow core, so no single C-level operation outlives a deadline.
+MAX_INT_COST = 4_000_000
+MAX_TEXT_WEIGHT_DEPTH = 100
 MAX_ROUND_DIGITS = 1_000
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 
@@ -51,6 +60,7 @@ MAX_FRAME_BYTES = 64 * 1024 * 1024
 FORBIDDEN_CALLS = frozenset({
     "open", "eval", "exec", "compile", "globals", "locals", "vars", "dir", "breakpoint", "input",
     "setattr", "delattr", "memoryview", "exit", "quit", "help", "type", "object", "super",
+    "bytes", "bytearray",
 })
 # Attributes refused at run time on any object (besides names starting with "_").
 BLOCKED_ATTRIBUTES = frozenset(INSPECT_ATTRIBUTES) | {
@@ -60,6 +70,8 @@ BLOCKED_ATTRIBUTES = frozenset(INSPECT_ATTRIBUTES) | {
 }
 BLOCKED_TYPES = (types.ModuleType, types.FrameType, types.CodeType, types.TracebackType)
 SEQUENCE_TYPES = (str, bytes, list, tuple)
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+_SCALARS = (str, bytes, int, float, bool, type(None), date, timedelta)
 NUMBER_TYPES = (int, float)
 
 
@@ -82,6 +94,30 @@ class LimitExceeded(SandboxStop):  # noqa: N818
     kind = "limit"
 
 
+class TimeLimitExceeded(LimitExceeded):  # noqa: N818
+    """The wall-clock deadline passed."""
+
+    kind = "time"
+
+
+class SizeLimitExceeded(LimitExceeded):  # noqa: N818
+    """One operation would build too large a value or cost too much at once."""
+
+    kind = "size"
+
+
+class WorkLimitExceeded(LimitExceeded):  # noqa: N818
+    """Too many loop iterations plus items built in total (in-process expressions)."""
+
+    kind = "work"
+
+
+class MemoryLimitExceeded(LimitExceeded):  # noqa: N818
+    """An in-process run made the process's resident memory grow too much."""
+
+    kind = "memory"
+
+
 # --------------------------------------------------------------------------- compile
 
 
@@ -92,7 +128,7 @@ def _call(name: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
 
 
 _BINOP_GUARDS = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.Add: "_add_", ast.LShift: "_lshift_",
-                 ast.Mod: "_mod_"}
+                 ast.Mod: "_mod_", ast.FloorDiv: "_floordiv_"}
 _IOP = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/=", ast.FloorDiv: "//=", ast.Mod: "%=",
         ast.Pow: "**=", ast.LShift: "<<=", ast.RShift: ">>=", ast.BitOr: "|=", ast.BitAnd: "&=",
         ast.BitXor: "^=", ast.MatMult: "@="}
@@ -147,9 +183,7 @@ class SandboxTransformer(RestrictingNodeTransformer):
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
         node = self.node_contents_visit(node)
-        if node.format_spec is None:
-            return node
-        spec = node.format_spec
+        spec = node.format_spec if node.format_spec is not None else ast.Constant("")
         value = _call("_format_", [node.value, spec, ast.Constant(node.conversion)], node)
         new = ast.FormattedValue(value=value, conversion=-1, format_spec=None)
         copy_locations(new, node)
@@ -220,6 +254,11 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _division_cost(a_bits: int, b_bits: int) -> int:
+    """Products of 30-bit digits CPython's long division does for an a_bits by b_bits division."""
+    return (max(a_bits - b_bits, 0) // 30 + 1) * (b_bits // 30 + 1)
+
+
 _SPEC_NUMBER = re.compile(r"\d+")
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
 
@@ -237,18 +276,62 @@ class _NoPrint:
         return ""
 
 
+class GuardedType:
+    """Stands in for a builtin type (``str``) in sandboxed code: ``isinstance(x, str)`` and
+    ``str.upper`` work as usual, but calling it (also from C code, as in ``map(str, items)``) goes
+    through the budget's guard. Its state has underscore names, so sandboxed code cannot reach it."""
+
+    __slots__ = ("_guard", "wrapped")
+
+    def __init__(self, wrapped: type, guard: Callable[..., Any]) -> None:
+        self.wrapped = wrapped
+        self._guard = guard
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._guard(*args, **kwargs)
+
+    def __instancecheck__(self, obj: Any) -> bool:
+        return isinstance(obj, self.wrapped)
+
+    def __subclasscheck__(self, cls: Any) -> bool:
+        return isinstance(cls, type) and issubclass(cls, self.wrapped)
+
+    def __repr__(self) -> str:
+        return repr(self.wrapped)
+
+
+def _rss_bytes() -> int | None:
+    """Resident set size of this process, or None where /proc is not available."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+RSS_CHECK_INTERVAL = 0.002  # seconds between two looks at the resident memory during one run
+
+
 class Budget:
     """Guards for one run: a deadline, per-operation size caps and an optional total work cap."""
 
-    def __init__(self, what: str, timeout: float, max_sequence: int, work_limit: int | None) -> None:
+    def __init__(self, what: str, timeout: float, max_sequence: int, work_limit: int | None,
+                 memory_growth: int | None = None) -> None:
         self.what = what
         self.timeout = timeout
-        self.deadline = time.monotonic() + timeout
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
         self.max_sequence = max_sequence
         self.work_limit = work_limit
         self.work = 0
         self.ticks = 0
         self.stopped: SandboxStop | None = None
+        # In-process runs cannot use RLIMIT_AS: resident memory is sampled instead (lazily, so a
+        # short expression never pays for it) and may not grow by more than memory_growth bytes.
+        self.memory_growth = memory_growth
+        self.next_memory_check = self.started + RSS_CHECK_INTERVAL
+        self.memory_baseline: int | None = None
 
     # -- bookkeeping
 
@@ -263,21 +346,36 @@ class Budget:
         self.work += units
         self.ticks += 1
         if self.work_limit is not None and self.work > self.work_limit:
-            self.stop(LimitExceeded(
+            self.stop(WorkLimitExceeded(
                 f"{self.what} exceeded the work limit of {self.work_limit:,} steps "
                 "(too many loop iterations or too much data built)"))
-        if (self.ticks & 63 == 0 or units > 1) and time.monotonic() > self.deadline:
-            self.stop(LimitExceeded(f"{self.what} exceeded the time limit of {_seconds(self.timeout)}"))
+        now = time.monotonic()  # every call: one C-level step between two calls may be slow
+        if now > self.deadline:
+            self.stop(TimeLimitExceeded(f"{self.what} exceeded the time limit of {_seconds(self.timeout)}"))
+        if self.memory_growth is not None and now >= self.next_memory_check:
+            self.check_memory(now)
+
+    def check_memory(self, now: float) -> None:
+        """Refuse once this process's resident memory grew by more than ``memory_growth`` bytes."""
+        self.next_memory_check = now + RSS_CHECK_INTERVAL
+        rss = _rss_bytes()
+        if rss is None or self.memory_growth is None:
+            return
+        if self.memory_baseline is None:
+            self.memory_baseline = rss
+        elif rss - self.memory_baseline > self.memory_growth:
+            self.stop(MemoryLimitExceeded(
+                f"{self.what} exceeded the memory limit of {self.memory_growth / 2**20:g} MB"))
 
     def check_size(self, n: int) -> None:
         if n > self.max_sequence:
-            self.stop(LimitExceeded(
+            self.stop(SizeLimitExceeded(
                 f"{self.what} tried to build a sequence of {n:,} items; the limit is {self.max_sequence:,}"))
         self.charge(max(n, 1))
 
     def check_bits(self, bits: int) -> None:
         if bits > MAX_INT_BITS:
-            self.stop(LimitExceeded(
+            self.stop(SizeLimitExceeded(
                 f"{self.what} tried to compute a number of about {bits:,} bits; "
                 f"the limit is {MAX_INT_BITS:,}"))
         self.charge(max(bits // 64, 1))
@@ -312,18 +410,53 @@ class Budget:
         if _is_int(a) and _is_int(b):
             self.check_bits(a.bit_length() + b.bit_length())
         elif isinstance(a, SEQUENCE_TYPES) and _is_int(b):
-            self.check_size(len(a) * max(b, 0))
+            self.check_size(self.repeated_size(a, b))
         elif _is_int(a) and isinstance(b, SEQUENCE_TYPES):
-            self.check_size(len(b) * max(a, 0))
+            self.check_size(self.repeated_size(b, a))
         return a * b
+
+    def repeated_size(self, seq: Any, times: int) -> int:
+        """Items of ``seq * times`` counted as a tree: repeating a list of lists repeats references
+        to the same inner lists, which cost nothing to build but everything to hash, compare or
+        copy later (``((('x',) * 1000,) * 1000,) * 1000`` is a billion-leaf tuple)."""
+        if times <= 0:
+            return 0
+        if isinstance(seq, str | bytes):
+            return len(seq) * times
+        memo: dict[int, int] = {}
+        return sum(self._tree_size(item, memo, 0) for item in seq) * times
+
+    def _tree_size(self, value: Any, memo: dict[int, int], depth: int) -> int:
+        if not isinstance(value, _CONTAINERS):
+            return 1
+        key = id(value)
+        if key in memo:
+            return memo[key]
+        self.charge(1)
+        if depth > MAX_TEXT_WEIGHT_DEPTH:
+            self.stop(SizeLimitExceeded(f"{self.what} tried to repeat a value nested too deeply"))
+        children = value.items() if isinstance(value, dict) else value
+        size = 1
+        for child in children:
+            size += (self._tree_size(child[0], memo, depth + 1) + self._tree_size(child[1], memo, depth + 1)
+                     if isinstance(value, dict) else self._tree_size(child, memo, depth + 1))
+            if size > self.max_sequence:
+                break  # already too large: the caller refuses it
+        memo[key] = size
+        return size
 
     def pow(self, a: Any, b: Any, mod: Any = None) -> Any:
         if mod is None and _is_int(a) and _is_int(b) and b > 0 and abs(a) > 1:
-            self.check_bits(a.bit_length() * b)
+            per_power = math.log2(abs(a)) if a.bit_length() <= 64 else a.bit_length()
+            self.check_bits(int(per_power * b) + 1)
         if mod is None:
             return a ** b
-        if _is_int(b) and _is_int(mod) and b.bit_length() * max(mod.bit_length(), 64) > MAX_INT_BITS * 64:
-            self.refuse("pow() with such a large exponent and modulus is not allowed")
+        if _is_int(a) and _is_int(b) and _is_int(mod):
+            mod_bits = mod.bit_length()
+            self.check_bits(max(a.bit_length(), mod_bits))
+            self.check_int_cost(_division_cost(a.bit_length(), mod_bits))
+            # square-and-multiply: two multiplications and reductions per exponent bit
+            self.check_int_cost(2 * (abs(b).bit_length() + 1) * (mod_bits // 30 + 1) ** 2)
         return pow(a, b, mod)
 
     def lshift(self, a: Any, b: Any) -> Any:
@@ -339,18 +472,90 @@ class Budget:
                 self.check_bits(max(a.bit_length(), b.bit_length()) + 1)
         return a + b
 
+    def check_int_cost(self, cost: int) -> None:
+        """Refuse one integer operation whose C-level cost would outlive any deadline (it cannot be
+        interrupted and holds the GIL), and charge it as work."""
+        if cost > MAX_INT_COST:
+            self.stop(SizeLimitExceeded(
+                f"{self.what} tried an integer operation too large to finish in time (about {cost:,} "
+                f"digit operations; the limit is {MAX_INT_COST:,})"))
+        self.charge(max(cost // 1000, 1))
+
+    def check_division(self, a: Any, b: Any) -> None:
+        """Guard ``a // b``, ``a % b`` and ``divmod(a, b)`` on integers (quadratic in CPython)."""
+        if _is_int(a) and _is_int(b):
+            a_bits, b_bits = a.bit_length(), b.bit_length()
+            self.check_bits(max(a_bits, b_bits))
+            self.check_int_cost(_division_cost(a_bits, b_bits))
+
+    def floordiv(self, a: Any, b: Any) -> Any:
+        self.check_division(a, b)
+        return a // b
+
+    def divmod(self, a: Any, b: Any) -> Any:
+        self.check_division(a, b)
+        return divmod(a, b)
+
     def mod(self, a: Any, b: Any) -> Any:
-        if isinstance(a, str):
-            for width, precision in _PERCENT_SPEC.findall(a):
+        if isinstance(a, str | bytes):
+            spec = a.decode("latin-1") if isinstance(a, bytes) else a
+            for width, precision in _PERCENT_SPEC.findall(spec):
                 for number in (width, precision):
                     if number == "*":
                         self.refuse("'*' widths in %-formatting are not allowed")
-                    if number and int(number) > self.max_sequence:
-                        self.check_size(int(number))
+                    if number and (len(number) > 9 or int(number) > self.max_sequence):
+                        self.check_size(int(number) if len(number) < 30 else 10**30)
+            self.check_text(b)
             result = a % b
             self.charge(max(len(result), 1))
             return result
+        self.check_division(a, b)
         return a % b
+
+    # -- conversions to text (repr of nested, shared containers grows exponentially)
+
+    def check_text(self, value: Any) -> None:
+        """Refuse converting ``value`` to text if its text would exceed ``max_sequence`` characters."""
+        if isinstance(value, _SCALARS):
+            if isinstance(value, str | bytes):
+                self.check_size(len(value))
+            return
+        limit = self.max_sequence
+        total, stack = 0, [(value, 0)]
+        while stack:
+            item, depth = stack.pop()
+            self.charge(1)
+            if isinstance(item, str | bytes):
+                total += len(item) + 3
+            elif _is_int(item):
+                total += item.bit_length() // 3 + 2
+            elif isinstance(item, list | tuple | set | frozenset):
+                total += 2 * len(item) + 2
+                if depth < MAX_TEXT_WEIGHT_DEPTH:
+                    stack.extend((child, depth + 1) for child in item)
+            elif isinstance(item, dict):
+                total += 4 * len(item) + 2
+                if depth < MAX_TEXT_WEIGHT_DEPTH:
+                    stack.extend((child, depth + 1) for pair in item.items() for child in pair)
+            else:
+                total += 80
+            if total > limit:
+                self.stop(SizeLimitExceeded(
+                    f"{self.what} tried to build a text of more than {limit:,} characters; "
+                    f"the limit is {limit:,}"))
+
+    def repr(self, value: Any) -> str:
+        self.check_text(value)
+        return repr(value)
+
+    def ascii(self, value: Any) -> str:
+        self.check_text(value)
+        return ascii(value)
+
+    def str(self, *args: Any, **kwargs: Any) -> str:
+        if args:
+            self.check_text(args[0])
+        return str(*args, **kwargs)
 
     def inplacevar(self, op: str, x: Any, y: Any) -> Any:
         if op == "+=":
@@ -362,6 +567,8 @@ class Budget:
         if op == "*=":
             self.mul(x, 0 if isinstance(x, SEQUENCE_TYPES) and not _is_int(y) else y)
             return operator.imul(x, y)
+        if op == "//=":
+            return self.floordiv(x, y)
         if op == "**=":
             return self.pow(x, y)
         if op == "<<=":
@@ -382,6 +589,7 @@ class Budget:
         for number in _SPEC_NUMBER.findall(spec):
             if len(number) > 7 or int(number) > self.max_sequence:
                 self.check_size(int(number) if len(number) < 30 else 10**30)
+        self.check_text(value)
         result = format(value, spec)
         self.charge(max(len(result), 1))
         return result
@@ -395,17 +603,23 @@ class Budget:
             self.refuse(f'Access to the attribute "{name}" is not allowed')
         if isinstance(obj, BLOCKED_TYPES):
             self.refuse(f"Access to attributes of {type(obj).__name__} objects is not allowed")
-        if obj is str or isinstance(obj, str):
+        if isinstance(obj, GuardedType):
+            obj = obj.wrapped  # e.g. str.upper: the real type's attribute, never the proxy's state
+        if obj is str or obj is bytes or isinstance(obj, str | bytes):
             if name in ("format", "format_map"):
                 self.refuse("str.format() is not allowed; use an f-string instead")
             if name in _STR_GUARDS:
-                if obj is str:
-                    self.refuse(f'Use "text.{name}(...)" on a string value instead of str.{name}')
-                return functools.partial(_STR_GUARDS[name], self, obj)
-        if isinstance(obj, list) and name == "extend":
-            return functools.partial(_guarded_extend, self, obj)
-        if obj is list and name == "extend":
-            self.refuse('Use "items.extend(...)" on a list value instead of list.extend')
+                if obj is str or obj is bytes:
+                    self.refuse(f'Use "text.{name}(...)" on a value instead of {obj.__name__}.{name}')
+                return _bind(_STR_GUARDS[name], self, obj)
+        elif obj is int and name == "to_bytes":
+            self.refuse('Use "number.to_bytes(...)" on a value instead of int.to_bytes')
+        elif _is_int(obj) and name == "to_bytes":
+            return _bind(_int_to_bytes, self, obj)
+        elif isinstance(obj, list) and name in _LIST_GUARDS:
+            return _bind(_LIST_GUARDS[name], self, obj)
+        elif obj is list and name in _LIST_GUARDS:
+            self.refuse(f'Use "items.{name}(...)" on a list value instead of list.{name}')
         try:
             return getattr(obj, name)
         except AttributeError:
@@ -434,8 +648,9 @@ class Budget:
         except OverflowError:
             n = sys.maxsize
         if n > self.max_sequence:
-            self.stop(LimitExceeded(
+            self.stop(SizeLimitExceeded(
                 f"{self.what} tried to build a range of {n:,} items; the limit is {self.max_sequence:,}"))
+        self.charge(max(n, 1))  # C code (list(), sorted(), sum()...) may consume it without ticking
         return result
 
     def sum(self, iterable: Iterable[Any], /, start: Any = 0) -> Any:
@@ -454,17 +669,37 @@ class Budget:
         return round(number, ndigits)
 
 
+def _bind(guard: Callable[..., Any], budget: Budget, obj: Any) -> Callable[..., Any]:
+    """``guard`` bound to the budget and object as a closure: unlike functools.partial, a closure has
+    no public attribute (``.args``) through which a script could reach the Budget."""
+    def bound(*args: Any, **kwargs: Any) -> Any:
+        return guard(budget, obj, *args, **kwargs)
+    bound.__name__ = getattr(guard, "__name__", "method")
+    return bound
+
+
+def _int_to_bytes(budget: Budget, number: int, length: Any = 1, *args: Any, **kwargs: Any) -> bytes:
+    if _is_int(length):
+        budget.check_size(length)
+    return number.to_bytes(length, *args, **kwargs)
+
+
+def _list_index(budget: Budget, items: list[Any], value: Any, *args: Any) -> int:
+    budget.check_text(value)  # a miss raises "<repr of value> is not in list", built in C
+    return items.index(value, *args)
+
+
 def _str_join(budget: Budget, sep: str, iterable: Iterable[Any]) -> str:
     items = iterable if isinstance(iterable, list | tuple) else list(budget.getiter(iterable))
     if len(items) > budget.max_sequence:
         budget.check_size(len(items))
-    total = len(sep) * max(len(items) - 1, 0) + sum(len(i) for i in items if isinstance(i, str))
+    total = len(sep) * max(len(items) - 1, 0) + sum(len(i) for i in items if isinstance(i, str | bytes))
     budget.check_size(total)
     return sep.join(items)
 
 
 def _str_replace(budget: Budget, text: str, old: str, new: str, count: int = -1) -> str:
-    if isinstance(old, str) and isinstance(new, str):
+    if isinstance(old, str | bytes) and isinstance(new, str | bytes):
         hits = text.count(old) if old else len(text) + 1
         if _is_int(count) and count >= 0:
             hits = min(hits, count)
@@ -482,7 +717,7 @@ def _str_pad(method: str) -> Callable[..., str]:
 
 def _str_expandtabs(budget: Budget, text: str, tabsize: int = 8) -> str:
     if _is_int(tabsize):
-        budget.check_size(len(text) + text.count("\t") * max(tabsize, 0))
+        budget.check_size(len(text) + text.count("\t" if isinstance(text, str) else b"\t") * max(tabsize, 0))
     return text.expandtabs(tabsize)
 
 
@@ -497,8 +732,9 @@ _STR_GUARDS: dict[str, Callable[..., Any]] = {
     "ljust": _str_pad("ljust"), "rjust": _str_pad("rjust"), "center": _str_pad("center"),
     "zfill": _str_pad("zfill"),
 }
+_LIST_GUARDS: dict[str, Callable[..., Any]] = {"extend": _guarded_extend, "index": _list_index}
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
-    "-=": operator.isub, "/=": operator.itruediv, "//=": operator.ifloordiv, ">>=": operator.irshift,
+    "-=": operator.isub, "/=": operator.itruediv, ">>=": operator.irshift,
     "|=": operator.ior, "&=": operator.iand, "^=": operator.ixor, "@=": operator.imatmul,
 }
 
@@ -549,7 +785,7 @@ del _name
 GUARD_NAMES = frozenset({
     "__builtins__", "_getattr_", "_getitem_", "_getiter_", "_write_", "_inplacevar_", "_apply_",
     "_iter_unpack_sequence_", "_unpack_sequence_", "_print_", "_tick_", "_mul_", "_pow_", "_add_",
-    "_lshift_", "_mod_", "_format_", "__name__", "__metaclass__",
+    "_lshift_", "_mod_", "_format_", "_floordiv_", "__name__", "__metaclass__",
 })
 
 
@@ -558,7 +794,8 @@ def make_globals(budget: Budget) -> dict[str, Any]:
     builtins = dict(_SAFE_BUILTINS)
     builtins.update({
         "range": budget.range, "sum": budget.sum, "round": budget.round, "pow": budget.pow,
-        "getattr": budget.getattr, "format": budget.format,
+        "getattr": budget.getattr, "format": budget.format, "divmod": budget.divmod,
+        "repr": budget.repr, "ascii": budget.ascii, "str": GuardedType(str, budget.str),
     })
     return {
         "__builtins__": builtins,
@@ -579,10 +816,33 @@ def make_globals(budget: Budget) -> dict[str, Any]:
         "_lshift_": budget.lshift,
         "_mod_": budget.mod,
         "_format_": budget.format,
+        "_floordiv_": budget.floordiv,
     }
 
 
 # --------------------------------------------------------------------------- JSON helpers
+
+MAX_MESSAGE_CHARS = 2_000
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 200
+_SHORT_REPR.maxlong = 60
+
+
+def safe_text(value: Any) -> str:
+    """Bounded text of an error argument (or error) that hostile code built: a string is cut,
+    anything else is shown with reprlib's limits (never the full repr of a huge nested value)."""
+    if isinstance(value, BaseException):
+        parts = [safe_text(a) for a in value.args[:3]]
+        text = parts[0] if len(parts) == 1 else ", ".join(parts)
+    elif isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = _SHORT_REPR.repr(value)
+        except Exception:  # noqa: BLE001 - a hostile object's repr may fail in any way
+            text = f"<{type(value).__name__}>"
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "..."
+
 
 
 def json_problem(value: Any, path: str, depth: int = 0) -> str | None:
@@ -703,9 +963,8 @@ def run_script(request: dict[str, Any], call: RemoteCall) -> dict[str, Any]:
             problem = json_problem(list(args), "argument") or json_problem(kwargs, "argument")
             if problem:
                 raise TypeError(f"{name}(): {problem}")
-            started = time.monotonic()
             result = call(name, list(args), kwargs)
-            budget.deadline += time.monotonic() - started  # runtime function time is not the script's
+            budget.charge(1)  # the time spent in runtime functions counts against the deadline
             return result
         remote.__name__ = name
         return remote
@@ -726,7 +985,8 @@ def run_script(request: dict[str, Any], call: RemoteCall) -> dict[str, Any]:
                                         "line": _error_line(err.__traceback__)}}
     except Exception as err:
         name = type(err).__name__ if type(err).__name__ in _REPORTED_ERRORS else "Exception"
-        args = [str(a) for a in err.args][:3] if name != "Exception" else [f"{type(err).__name__}: {err}"]
+        args = ([safe_text(a) for a in err.args[:3]] if name != "Exception"
+                else [f"{type(err).__name__}: {safe_text(err)}"])
         return {"ok": False, "error": {"kind": "error", "type": name, "args": args,
                                         "line": _error_line(err.__traceback__)}}
 

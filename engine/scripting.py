@@ -11,12 +11,15 @@ Everything is compiled with RestrictedPython's ``compile_restricted`` under the 
 guarded attribute access, iteration, ``*``/``**``/``+``/``<<``/``%``, format widths, ``range``...).
 
 * **Expressions** (gateway conditions, timers, assignments, DMN cells) are on the hot path and run
-  in-process. Their guards enforce a deadline (``expression_timeout``), a size cap on every list,
-  string, range or integer built (``max_sequence``) and a total work cap (``max_sequence`` loop
-  iterations plus items built), so an expression cannot loop forever or build a huge value.
+  in-process. Their guards enforce a wall-clock deadline (``expression_timeout``, helper calls
+  included), a size cap on every list, string, bytes, range, text or integer built
+  (``max_sequence``), a cost cap on each big-integer operation, a total work cap (``max_sequence``
+  loop iterations plus items built) and a cap on resident-memory growth (``memory_bytes``), so an
+  expression cannot loop forever, build a huge value or hold the GIL for long.
 * **Script tasks** run in a small pool of pre-started worker processes (lazily started,
   thread-safe, reused; a worker is killed and replaced when a script times out, crashes or runs
-  out of memory). The worker limits its own address space (``RLIMIT_AS`` = ``memory_bytes``) and
+  out of memory). Workers start with a stripped environment (``worker_environment``): no server
+  secret reaches them. The worker limits its own address space (``RLIMIT_AS`` = ``memory_bytes``) and
   CPU time, compiles with the same guards, receives the script and the task data as JSON and
   returns the changed variables as JSON, in length-prefixed frames. Nothing from a worker is ever
   unpickled. Callables in the environment globals or ``external_context`` are exposed to scripts
@@ -61,6 +64,7 @@ from .script_worker import (
     encode_frame,
     json_problem,
     make_globals,
+    safe_text,
 )
 
 __all__ = ["ScriptError", "ScriptLimits", "SandboxEnvironment", "SandboxScriptEngine", "check_expression",
@@ -72,9 +76,20 @@ POOL_SIZE = max(2, min(4, os.cpu_count() or 1))
 
 
 class ScriptError(Exception):
-    """A script or expression was refused or failed; str(err) is a clear, user-facing message."""
+    """A script or expression was refused or failed; str(err) is a clear, user-facing message.
+
+    ``kind`` says why a run was stopped: "time" (the deadline), "memory", "size" (one operation
+    would build too large a value or take too long at once), "work" (too many steps in total),
+    "refused" (something the sandbox does not allow) or None (an ordinary error of the code)."""
 
     line_number: int | None = None
+    kind: str | None = None
+
+
+def _stopped(err: SandboxStop) -> ScriptError:
+    new = ScriptError(str(err))
+    new.kind = err.kind
+    return new
 
 
 @dataclass(frozen=True)
@@ -83,7 +98,7 @@ class ScriptLimits:
 
     script_timeout: float = 2.0      # seconds for a script task
     expression_timeout: float = 0.5  # seconds for one expression (conditions, timers, assignment, DMN)
-    memory_bytes: int = 256 * 1024 * 1024
+    memory_bytes: int = 256 * 1024 * 1024  # a script worker's address space; what an expression may add to RSS
     max_sequence: int = 1_000_000    # largest list/str/range an expression may build
 
 
@@ -122,10 +137,11 @@ def _as_script_error(err: BaseException) -> ScriptError:
         return err
     base = _PASSED_THROUGH.get(type(err).__name__)
     if base is not type(err):
-        new = ScriptError(f"{type(err).__name__}: {err}")
-        new.__cause__ = err
+        new = ScriptError(f"{type(err).__name__}: {safe_text(err)}")
         return new
-    new = _error_class(base)(*err.args)
+    # arguments may be huge or deeply shared values built by hostile code (e.g. a KeyError's key)
+    args = [a if isinstance(a, int | float | bool | None) else safe_text(a) for a in err.args[:3]]
+    new = _error_class(base)(*args)
     for attr in ("name", "obj", "lineno", "offset", "text"):
         if hasattr(err, attr):
             try:
@@ -144,6 +160,9 @@ def _raise_at_line(err: BaseException, line: int | None) -> NoReturn:
     raise err
 
 
+_STOP_KINDS = frozenset({"time", "memory", "size", "work", "refused", "limit"})
+
+
 def _reply_error(error: dict[str, Any], limits: ScriptLimits) -> ScriptError:
     kind = error.get("kind")
     args = [str(a) for a in error.get("args") or []]
@@ -152,14 +171,16 @@ def _reply_error(error: dict[str, Any], limits: ScriptLimits) -> ScriptError:
     if kind == "memory":
         mb = limits.memory_bytes / (1024 * 1024)
         err = ScriptError(f"Script exceeded the memory limit of {mb:g} MB")
-    elif kind in ("limit", "refused", "data"):
+        err.kind = "memory"
+    elif kind in _STOP_KINDS or kind == "data":
         err = ScriptError(args[0] if args else "Script refused")
+        err.kind = kind if kind in _STOP_KINDS else None
     else:
         base = _PASSED_THROUGH.get(str(error.get("type")), Exception)
         err = _error_class(base)(*args)
     if line is not None:
         err.line_number = line
-        if kind in ("memory", "limit", "refused"):
+        if kind in _STOP_KINDS:
             err.args = (f"{err.args[0]} (line {line})",)
     return err
 
@@ -181,6 +202,13 @@ _BOOT = (
 )
 
 
+def worker_environment() -> dict[str, str]:
+    """The environment a script worker starts with: nothing of the server's (no OAFLOW_* secrets,
+    no database URL), only a search path and a UTF-8 locale. ``-I`` ignores PYTHON* variables and the
+    module search path comes on the command line, so nothing else is needed."""
+    return {"PATH": os.defpath, "LANG": "C.UTF-8"}
+
+
 class _Worker:
     """One worker process, talked to in length-prefixed JSON frames."""
 
@@ -189,7 +217,7 @@ class _Worker:
         self.proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "-I", "-c", _BOOT, script_worker.__file__, *paths],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            close_fds=True, start_new_session=True,
+            close_fds=True, start_new_session=True, env=worker_environment(),
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.to_fd = self.proc.stdin.fileno()
@@ -340,9 +368,8 @@ class _WorkerPool:
                 while True:
                     reply = worker.receive(deadline)
                     if isinstance(reply, dict) and "call" in reply:
-                        started = time.monotonic()
+                        # runtime functions run inside the script's wall-clock deadline
                         worker.send(_serve_call(functions, reply))
-                        deadline += time.monotonic() - started
                         continue
                     if not isinstance(reply, dict) or "ok" not in reply:
                         raise ScriptError("The script worker sent an invalid reply")
@@ -350,12 +377,15 @@ class _WorkerPool:
                     healthy = not (isinstance(error, dict) and error.get("kind") == "memory")
                     return reply
             except _WorkerTimeout:
-                raise ScriptError(
-                    f"Script exceeded the time limit of {limits.script_timeout:g}s") from None
+                timed_out = ScriptError(f"Script exceeded the time limit of {limits.script_timeout:g}s")
+                timed_out.kind = "time"
+                raise timed_out from None
             except _WorkerGone:
-                raise ScriptError(
+                gone = ScriptError(
                     "The script stopped the worker process (it probably exceeded the memory limit of "
-                    f"{limits.memory_bytes / 2**20:g} MB or the CPU limit)") from None
+                    f"{limits.memory_bytes / 2**20:g} MB or the CPU limit)")
+                gone.kind = "memory"
+                raise gone from None
             finally:
                 self._release(worker, generation, healthy)
         raise ScriptError("The script worker process stopped unexpectedly")  # pragma: no cover
@@ -411,19 +441,28 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         try:
             code = compile_sandboxed(expression, "eval")
         except SandboxStop as err:
-            raise ScriptError(f"Expression refused: {err}") from None
+            refused = ScriptError(f"Expression refused: {err}")
+            refused.kind = "refused"
+            raise refused from None
         limits = self.limits
-        budget = Budget("Expression", limits.expression_timeout, limits.max_sequence, limits.max_sequence)
-        scope = dict(self.globals)
-        scope.update(external_context or {})
+        budget = Budget("Expression", limits.expression_timeout, limits.max_sequence, limits.max_sequence,
+                        memory_growth=limits.memory_bytes)
+        scope = _timed_functions(self.globals, budget)
+        if external_context:
+            scope.update(_timed_functions(external_context, budget))
         scope.update(context)
         scope.update(make_globals(budget))  # last, so task data can never replace a guard
         try:
-            return eval(code, scope)  # noqa: S307 - compiled with compile_restricted and guards
+            result = eval(code, scope)  # noqa: S307 - compiled with compile_restricted and guards
+            if not isinstance(result, _PLAIN_RESULTS):
+                budget.check_text(result)  # callers log and store results as text
+            return result
         except SandboxStop as err:
-            raise ScriptError(str(err)) from None
+            raise _stopped(err) from None
         except MemoryError:
-            raise ScriptError("Expression exceeded the available memory") from None
+            err = ScriptError("Expression exceeded the available memory")
+            err.kind = "memory"
+            raise err from None
         except Exception as err:
             raise _as_script_error(err).with_traceback(err.__traceback__) from None
 
@@ -440,7 +479,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         try:
             compile_sandboxed(script, "exec")
         except SandboxStop as err:
-            raise ScriptError(f"Script refused: {err}") from None
+            refused = ScriptError(f"Script refused: {err}")
+            refused.kind = "refused"
+            raise refused from None
         for key, value in context.items():
             problem = json_problem(value, f"task data variable {key!r}")
             if problem:
@@ -487,6 +528,25 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
 
 _LITERALS = (str, int, float, bool, type(None))
+_PLAIN_RESULTS = (str, int, float, bool, type(None))
+
+
+def _timed_functions(names: dict[str, Any], budget: Budget) -> dict[str, Any]:
+    """``names`` with each callable wrapped so that the time it takes counts against the deadline:
+    the budget is checked as soon as the helper returns (a helper itself cannot be interrupted)."""
+    scope = dict(names)
+    for name, value in names.items():
+        if callable(value) and not isinstance(value, type):
+            scope[name] = _timed(value, budget)
+    return scope
+
+
+def _timed(func: Any, budget: Budget) -> Any:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        result = func(*args, **kwargs)
+        budget.charge(1)
+        return result
+    return timed
 
 
 def literal_assignments(script: str, reserved: set[str]) -> dict[str, Any] | None:

@@ -106,3 +106,65 @@ def test_a_loop_without_a_wait_state_becomes_an_incident(api) -> None:  # noqa: 
     assert "wait state" in inst["error"]["message"]
     assert time.monotonic() - started < 30
     assert api.start_leave("alice").status_code == 201
+
+
+# A condition that works ~20 allowed but slow big-integer divisions (about 10 ms each, the GIL released
+# between them), then asks for modular powers whose single C-level call would hold the GIL for seconds.
+HOSTILE_CONDITION = ("len([((1 << 99000) + 7) // ((1 << 50000) + 1) for i in range(20)]"
+                     " + [pow(3, 10**30, (1 << 99000) + 1) for i in range(3)]) > 0")
+
+
+def _hostile_gateway(key: str) -> bytes:
+    from xml.sax.saxutils import escape
+
+    from tests.bpmn_samples import process
+    return process(key, f"""
+  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:exclusiveGateway id="decide" default="f3"><bpmn:incoming>f1</bpmn:incoming>
+    <bpmn:outgoing>f2</bpmn:outgoing><bpmn:outgoing>f3</bpmn:outgoing></bpmn:exclusiveGateway>
+  <bpmn:userTask id="review" name="Review" camunda:assignee="alice">
+    <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing></bpmn:userTask>
+  <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="decide" />
+  <bpmn:sequenceFlow id="f2" sourceRef="decide" targetRef="review">
+    <bpmn:conditionExpression>{escape(HOSTILE_CONDITION)}</bpmn:conditionExpression></bpmn:sequenceFlow>
+  <bpmn:sequenceFlow id="f3" sourceRef="decide" targetRef="end" />
+  <bpmn:sequenceFlow id="f4" sourceRef="review" targetRef="end" />""")
+
+
+def test_healthz_answers_while_a_hostile_condition_is_refused(api, database_url, tmp_path) -> None:  # noqa: ANN001
+    """The real served app with one worker process: while one request evaluates a hostile gateway
+    condition, /healthz from another thread keeps answering within a second."""
+    import threading
+
+    from tests.faults.conftest import http, login, start_server
+
+    deployed = deploy_files(api, "grace", {"hostile.bpmn": _hostile_gateway("hostile_gateway")})
+    assert deployed.status_code == 201, deployed.get_json()
+    server = start_server(database_url, tmp_path, workers=1, threads=4)
+    try:
+        alice = {"Authorization": f"Bearer {login(server.base, 'alice')}"}
+        outcome: dict = {}
+
+        def start() -> None:
+            outcome["response"] = http("POST", f"{server.base}/api/v1/process-definitions/hostile_gateway/start",
+                                       {"variables": {}}, headers=alice, timeout=60)
+
+        starter = threading.Thread(target=start)
+        starter.start()
+        latencies: list[float] = []
+        while starter.is_alive():  # poll /healthz for as long as the hostile request is in flight
+            began = time.monotonic()
+            status, _, _ = http("GET", f"{server.base}/healthz", timeout=5)
+            latencies.append(time.monotonic() - began)
+            assert status == 200
+        starter.join()
+        status, inst, _ = outcome["response"]
+        assert status == 201, inst
+        assert inst["status"] == "error" and "limit" in inst["error"]["message"], inst
+        assert latencies and max(latencies) < 1.0, latencies
+        # and the worker process keeps serving ordinary requests
+        status, _, _ = http("GET", f"{server.base}/api/v1/tasks?assignee=me", headers=alice)
+        assert status == 200
+    finally:
+        server.kill(15)
