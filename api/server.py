@@ -23,11 +23,13 @@ def public_url(host: str, port: int) -> str:
 
 def announce_when_ready(url: str, line: str, timeout: float = READY_TIMEOUT) -> threading.Thread:
     """Print `line` (one line, stdout) as soon as `url`/healthz answers 200; from a daemon thread."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an http_proxy
+
     def poll() -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=5) as resp:
+                with opener.open(f"{url}/healthz", timeout=5) as resp:
                     if resp.status == 200:
                         print(line, file=sys.stdout, flush=True)
                         return
