@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# Werkzeug encodes every request's host name with the idna codec, whose module is imported on first use.
+# If that first import fails once (seen under heavy load: "LookupError: unknown encoding: idna"), the codec
+# registry caches the failure and the worker answers 500 to every request for the rest of its life.
+# Importing it here, in the master before gunicorn forks, makes start-up the only place it can fail.
+import encodings.idna  # noqa: F401
 import sys
 import threading
 import time
