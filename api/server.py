@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-# Werkzeug encodes every request's host name with the idna codec, whose module is imported on first use.
-# If that first import fails once (seen under heavy load: "LookupError: unknown encoding: idna"), the codec
-# registry caches the failure and the worker answers 500 to every request for the rest of its life.
-# Importing it here, in the master before gunicorn forks, makes start-up the only place it can fail.
-import encodings.idna  # noqa: F401
+import os
+import subprocess
 import sys
-import threading
-import time
-import urllib.request
 
 from gunicorn.app.base import BaseApplication
 
@@ -26,24 +20,30 @@ def public_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def announce_when_ready(url: str, line: str, timeout: float = READY_TIMEOUT) -> threading.Thread:
-    """Print `line` (one line, stdout) as soon as `url`/healthz answers 200; from a daemon thread."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an http_proxy
+# Run in its own process: a thread in gunicorn's master would be mid-import or mid-lookup while the master
+# forks its workers, and a worker can inherit a half-imported module or a held lock (seen as every request
+# failing with "LookupError: unknown encoding: idna").
+_PROBE = """
+import os, sys, time, urllib.request
+url, line, parent, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an http_proxy
+deadline = time.monotonic() + timeout
+while time.monotonic() < deadline and os.getppid() == parent:
+    try:
+        with opener.open(url + "/healthz", timeout=5) as resp:
+            if resp.status == 200:
+                print(line, flush=True)
+                break
+    except OSError:
+        pass
+    time.sleep(0.1)
+"""
 
-    def poll() -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with opener.open(f"{url}/healthz", timeout=5) as resp:
-                    if resp.status == 200:
-                        print(line, file=sys.stdout, flush=True)
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-    thread = threading.Thread(target=poll, name="oaflow-ready", daemon=True)
-    thread.start()
-    return thread
+
+def announce_when_ready(url: str, line: str, timeout: float = READY_TIMEOUT) -> subprocess.Popen:
+    """Print `line` (one line, to this process's stdout) as soon as `url`/healthz answers 200. The probe
+    is a small child process that gives up after `timeout` seconds or when this process ends."""
+    return subprocess.Popen([sys.executable, "-I", "-c", _PROBE, url, line, str(os.getpid()), str(timeout)])
 
 
 class _Gunicorn(BaseApplication):
