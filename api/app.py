@@ -148,10 +148,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     configure_logging(settings.log_json)
     app = Flask(__name__)
     secret = settings.secret_key
-    if not secret:
+    if not secret:  # `oaflow serve` warns once and shares one key with its workers (api.config.ensure_secret_key)
         secret = secrets.token_hex(32)
-        if not settings.testing:
-            log.warning("OAFLOW_SECRET_KEY is not set: tokens will not survive a restart")
     url = settings.sqlalchemy_url()
     engine_options: dict = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
@@ -189,7 +187,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     _request_logging(app)
     init_security_headers(app)  # CSP without inline script, no framing, nosniff
+    _favicon(app)
     return app
+
+
+def _favicon(app: Flask) -> None:
+    """`/favicon.ico`, which browsers ask for on any page (and API tools too): the web app's SVG icon."""
+    from flask import send_from_directory
+
+    from api.web.views import static_root
+
+    @app.get("/favicon.ico")
+    def favicon():  # noqa: ANN202
+        return send_from_directory(static_root(), "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 def _route_modules() -> list:

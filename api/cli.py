@@ -232,11 +232,35 @@ def api_key_create(name: str, act_as: bool) -> None:
 @click.option("--no-scheduler", is_flag=True, help="do not fire timers in this process (run `oaflow scheduler`)")
 def serve(host: str, port: int, workers: int, threads: int, no_scheduler: bool) -> None:
     """Serve the API with gunicorn (gthread workers); timers fire from a scheduler in each worker."""
-    from api.server import run_gunicorn
+    from api.config import ensure_secret_key
+    from api.server import public_url, run_gunicorn
+    if ensure_secret_key():  # once here, shared by every worker forked below
+        click.echo("warning: OAFLOW_SECRET_KEY is not set: using a random key for this run; "
+                   "logins will not survive a restart", err=True)
     app = _app()
     _check_database(app)
-    click.echo(f"serving on http://{host}:{port} with {workers} worker(s)", err=True)
-    run_gunicorn(host, port, workers, threads, scheduler=not no_scheduler)
+    logins = _demo_logins(app)
+    line = f"oaflow is ready at {public_url(host, port)}"
+    if logins:
+        line += f" - log in as {', '.join(logins)} (password: demo)"
+    run_gunicorn(host, port, workers, threads, scheduler=not no_scheduler, ready_line=line)
+
+
+def _demo_logins(app) -> list[str]:  # noqa: ANN001
+    """The demo users that still have the demo password (none on a real installation)."""
+    from werkzeug.security import check_password_hash
+
+    from api.extensions import db
+    from oa.demo import DEMO_USERS
+    from oa.models import User
+    names = [name for name, *_rest in DEMO_USERS if name != "erp"]
+    with app.app_context():
+        users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))}
+        probe = users.get("alice") or next(iter(users.values()), None)
+        demo = probe is not None and probe.password_hash and check_password_hash(probe.password_hash, "demo")
+        db.session.remove()
+    return [n for n in ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "admin"] if n in users] if demo \
+        else []
 
 
 @main.command()

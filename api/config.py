@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,3 +51,11 @@ class Settings:
             path.parent.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{path}"
         return url
+
+
+def ensure_secret_key() -> bool:
+    """Give this process (and the workers it forks) one OAFLOW_SECRET_KEY; True if it had to make one up."""
+    if os.environ.get("OAFLOW_SECRET_KEY"):
+        return False
+    os.environ["OAFLOW_SECRET_KEY"] = secrets.token_hex(32)
+    return True

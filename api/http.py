@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import Any
 
@@ -35,28 +36,53 @@ def json_body(cls: type[Schema]) -> dict:
             raise ApiError(400, "Malformed request", f"the body is not valid JSON: {str(err)[:200]}") from err
     if not isinstance(data, dict):
         raise ApiError(400, "Malformed request", "the body must be a JSON object")
-    bad = _nul_path(data)
-    if bad is not None:
-        raise ApiError(422, "Validation failed", "text may not contain NUL characters",
-                       [{"field": bad, "message": "contains a NUL (\\u0000) character"}])
+    found = _unstorable_text(data)
+    if found is not None:
+        field, message = found
+        raise ApiError(422, "Validation failed", "text may not contain NUL characters or lone UTF-16 surrogates",
+                       [{"field": field, "message": message}])
     return schema(cls).load(data)
 
 
-def _nul_path(value: Any, path: str = "") -> str | None:
-    """The path of the first key or string holding a NUL character (no database can store it), or None."""
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _problem_in(text: str) -> str | None:
+    """Why `text` cannot be stored (a NUL, or a lone surrogate that no UTF-8 column can hold), or None.
+    json.loads joins a valid escaped pair into one character, so any surrogate left is a lone one."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "contains a NUL (\\u0000) character"
+    return f"contains a lone UTF-16 surrogate (\\u{ord(found.group()):04x}), which is not valid Unicode text"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _printable(path: str) -> str:
+    """The path with lone surrogates shown as U+FFFD, so the problem document itself can be encoded."""
+    return _SURROGATE.sub("\ufffd", path)
+
+
+def _unstorable_text(value: Any, path: str = "") -> tuple[str, str] | None:
+    """(path, why) of the first key or string no database can store (NUL, lone surrogate), or None."""
     if isinstance(value, str):
-        return (path or "body") if "\x00" in value else None
+        why = _problem_in(value)
+        return (_printable(path or "body"), why) if why else None
     if isinstance(value, dict):
         for key, item in value.items():
             here = f"{path}/{key}" if path else str(key)
-            if "\x00" in key:
-                return here
-            found = _nul_path(item, here)
+            why = _problem_in(key)
+            if why:
+                return _printable(here), why
+            found = _unstorable_text(item, here)
             if found is not None:
                 return found
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            found = _nul_path(item, f"{path}/{i}" if path else str(i))
+            found = _unstorable_text(item, f"{path}/{i}" if path else str(i))
             if found is not None:
                 return found
     return None
@@ -65,10 +91,10 @@ def _nul_path(value: Any, path: str = "") -> str | None:
 def query_args(cls: type[Schema]) -> dict:
     """Query-string arguments loaded through schema `cls` (422 naming bad arguments)."""
     args = request.args.to_dict()
-    bad = _nul_path(args)
-    if bad is not None:
+    found = _unstorable_text(args)
+    if found is not None:
         raise ApiError(422, "Invalid query", "query arguments may not contain NUL characters",
-                       [{"field": bad, "message": "contains a NUL (\\u0000) character"}])
+                       [{"field": found[0], "message": found[1]}])
     try:
         return schema(cls).load(args)
     except ValidationError as err:

@@ -1,4 +1,4 @@
-"""Tables in and out: CSV and XLSX export of any list, and reading an uploaded CSV/XLSX for import."""
+"""Tables in and out: CSV and XLSX export of any list; reading an upload for import is crm.table_reader."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from store.errors import InvalidData
+from crm.table_reader import read_table as read_table  # reading uploads, with every size capped
 
-MAX_IMPORT_ROWS = 5000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -43,47 +42,3 @@ def to_xlsx(columns: Sequence[str], rows: Iterable[dict[str, Any]], title: str =
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-def read_table(filename: str, data: bytes) -> list[dict[str, str]]:
-    """The rows of an uploaded CSV or XLSX as dicts keyed by lower-cased header (422 if unreadable)."""
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        rows = _read_xlsx(data)
-    elif name.endswith(".csv") or name.endswith(".txt"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidData("the CSV is not UTF-8", errors=[{"field": "file", "message": "not UTF-8"}]) from None
-        rows = list(csv.reader(io.StringIO(text)))
-    else:
-        raise InvalidData("upload a .csv or .xlsx file", errors=[{"field": "file", "message": "not .csv or .xlsx"}])
-    rows = [r for r in rows if any(str(c or "").strip() for c in r)]
-    if not rows:
-        raise InvalidData("the file is empty", errors=[{"field": "file", "message": "no header row"}])
-    header = [str(h or "").strip().lower() for h in rows[0]]
-    if len(rows) - 1 > MAX_IMPORT_ROWS:
-        raise InvalidData(f"at most {MAX_IMPORT_ROWS} rows per import",
-                          errors=[{"field": "file", "message": f"more than {MAX_IMPORT_ROWS} rows"}])
-    out = []
-    for raw in rows[1:]:
-        out.append({h: ("" if i >= len(raw) or raw[i] is None else str(raw[i]).strip())
-                    for i, h in enumerate(header) if h})
-    return out
-
-
-def _read_xlsx(data: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a broken file
-        raise InvalidData("the XLSX cannot be read", errors=[{"field": "file", "message": "not a valid XLSX"}]) \
-            from None
-    ws = wb.worksheets[0]
-    rows = []
-    for i, row in enumerate(ws.iter_rows(values_only=True)):
-        if i > MAX_IMPORT_ROWS + 1:
-            break
-        rows.append(list(row))
-    wb.close()
-    return rows

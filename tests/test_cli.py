@@ -70,3 +70,97 @@ def test_clear_start_up_errors(run, tmp_path: Path) -> None:  # noqa: ANN001
         "OAFLOW_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"})
     assert unreachable.exit_code != 0 and "cannot connect to the database" in unreachable.output
     assert "Traceback" not in bad_url.output + unreachable.output + not_migrated.output
+
+
+def _serve(database_url: str, tmp_path: Path, *args: str, secret: str | None = None) -> tuple:
+    """`oaflow serve` on a free port in a subprocess; (process, port, stdout lines queue)."""
+    import os
+    import queue
+    import socket
+    import subprocess
+    import sys
+    import threading
+
+    from api.config import ROOT
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "OAFLOW_SECRET_KEY"}
+    env.update({"OAFLOW_DATABASE_URL": database_url, "OAFLOW_UPLOAD_DIR": str(tmp_path / "uploads"),
+                "OAFLOW_LOG_FORMAT": "text", **({"OAFLOW_SECRET_KEY": secret} if secret else {})})
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "oaflow"), "serve", "--port", str(port), *args],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    return proc, port, lines
+
+
+def _get(url: str, token: str | None = None) -> tuple[int, str, bytes]:
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, resp.headers.get("Content-Type", ""), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Content-Type", ""), err.read()
+
+
+def test_serve_prints_one_ready_line_and_warns_once_about_the_secret(database_url: str, tmp_path: Path) -> None:
+    """After `oaflow serve` answers, one line gives the URL and the demo logins; without OAFLOW_SECRET_KEY
+    one warning, and every worker shares the key it made up (a token works on all of them)."""
+    import json
+    import queue
+    import time
+    import urllib.request
+
+    proc, port, lines = _serve(database_url, tmp_path, "--workers", "2", "--no-scheduler")
+    try:
+        deadline = time.monotonic() + 180  # a guard against a hang only: the line comes when the server answers
+        while True:
+            assert proc.poll() is None, proc.stderr.read()
+            try:
+                line = lines.get(timeout=min(1.0, max(0.01, deadline - time.monotonic())))
+            except queue.Empty:
+                if time.monotonic() > deadline:
+                    proc.terminate()
+                    raise AssertionError("no ready line: " + proc.communicate(timeout=60)[1][-3000:]) from None
+                continue
+            break
+        base = f"http://127.0.0.1:{port}"
+        assert line.strip() == (f"oaflow is ready at {base} - log in as alice, bob, carol, dave, erin, frank, grace, "
+                                "admin (password: demo)")
+        status, ctype, body = _get(f"{base}/favicon.ico")  # the server answers as soon as the line is out
+        assert status == 200 and ctype.startswith("image/svg+xml") and body.startswith(b"<svg")
+        login = urllib.request.Request(f"{base}/api/v1/auth/token", method="POST",
+                                       data=json.dumps({"username": "alice", "password": "demo"}).encode(),
+                                       headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(login, timeout=30) as resp:
+            token = json.load(resp)["access_token"]
+        # both workers accept it (requests are spread over them): one key for the whole server
+        assert {_get(f"{base}/api/v1/users/me", token)[0] for _ in range(30)} == {200}
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=60)
+    assert err.count("OAFLOW_SECRET_KEY") == 1, err
+    assert lines.qsize() == 0  # nothing else on stdout: the ready line stands alone
+
+
+def test_serve_with_a_secret_and_no_demo_users_prints_just_the_url(database_url: str, tmp_path: Path) -> None:
+    import queue
+
+    from sqlalchemy import create_engine, text
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE user_account SET password_hash = NULL"))  # no demo password left
+    engine.dispose()
+    proc, port, lines = _serve(database_url, tmp_path, "--no-scheduler", secret="s" * 40)
+    try:
+        line = lines.get(timeout=180)  # a guard against a hang only: the line comes when the server answers
+    except queue.Empty:
+        line = ""
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=60)
+    assert line.strip() == f"oaflow is ready at http://127.0.0.1:{port}", err[-3000:]
+    assert "OAFLOW_SECRET_KEY" not in err, err

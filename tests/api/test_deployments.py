@@ -12,7 +12,7 @@ from engine.models import Deployment, ProcessDefinition
 from tests.bpmn_samples import process, user_task_process
 from tests.conftest import deploy_files
 
-MIWG = Path(__file__).resolve().parents[2].parent / "shared" / "bpmn-corpus" / "miwg"
+MIWG = Path(__file__).resolve().parents[1] / "corpus" / "miwg"
 VALIDATE = "/api/v1/deployments/validate"
 
 

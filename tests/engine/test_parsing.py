@@ -10,7 +10,7 @@ import pytest
 from engine.parsing import ElementMeta, juel_to_python, normalize_timer, parse_bundle
 from engine.validation import OperationSignature, validate_bundle
 
-MIWG = Path(__file__).parents[2].parent / "shared" / "bpmn-corpus" / "miwg"
+MIWG = Path(__file__).resolve().parents[1] / "corpus" / "miwg"
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

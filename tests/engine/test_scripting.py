@@ -113,16 +113,18 @@ def test_expression_time_limit(env: SandboxEnvironment) -> None:
     ("x = list(range(10**9))", "range of 1,000,000,000 items"),
     ("x = [i for i in range(10**9)]", "range of 1,000,000,000 items"),
     ("x = 10**10**10", "number of about"),
-    ("x = []\nfor i in range(100):\n    x.append([0] * 1000000)\n", "memory limit of 128 MB"),
+    # a memory refusal; on a loaded machine the 1 s time limit may refuse it first, which is as good
+    ("x = []\nfor i in range(100):\n    x.append([0] * 1000000)\n", ("memory limit of 128 MB", "time limit")),
     ("class A:\n    pass", "Class definitions are not allowed"),
 ])
-def test_hostile_script_refused(script: str, message: str) -> None:
+def test_hostile_script_refused(script: str, message: str | tuple[str, ...]) -> None:
     env = SandboxEnvironment(limits=ScriptLimits(script_timeout=1.0, memory_bytes=128 * 2**20))
     rss = max_rss_mb()
     data = {"a": 1}
     with pytest.raises(ScriptError) as info:
         env.execute(script, data)
-    assert message in str(info.value)
+    kinds = (message,) if isinstance(message, str) else message
+    assert any(kind in str(info.value) for kind in kinds), (kinds, str(info.value))
     assert data == {"a": 1}
     assert max_rss_mb() - rss < 100
     assert_responsive(env)

@@ -75,9 +75,9 @@ def test_billion_laughs_is_refused_cheaply():
         f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
     ]
     data = ('<?xml version="1.0"?>\n<!DOCTYPE lolz [' + "".join(ents) + "]>\n<lolz>&lol9;</lolz>").encode()
-    start = time.perf_counter()
+    start = time.process_time()  # CPU this process spent: what an attacker costs us, whatever the machine's load
     _rejected(data)
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
 
 
 def test_quadratic_blowup_is_refused_cheaply():
@@ -87,9 +87,9 @@ def test_quadratic_blowup_is_refused_cheaply():
         + "&a;" * 50_000
         + "</kaboom>"
     ).encode()
-    start = time.perf_counter()
+    start = time.process_time()  # CPU this process spent: what an attacker costs us, whatever the machine's load
     _rejected(data)
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
 
 
 def test_doctype_after_comments_and_pis_is_found():

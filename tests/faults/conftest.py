@@ -157,8 +157,8 @@ class Server:
     base: str
     log: Path
 
-    def wait_ready(self, timeout: float = 30) -> None:
-        """Block until /healthz answers 200."""
+    def wait_ready(self, timeout: float = 180) -> None:
+        """Block until /healthz answers 200 (the timeout only guards a hang: a busy machine starts slowly)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from engine.serialization import load_state
 from tests.faults.conftest import PrivatePostgres, http, login, prepare_database, start_server
 
 START = "/api/v1/process-definitions/leave_request/start"
+ACKNOWLEDGED_BEFORE_KILL = 10  # starts and completes each: the kill lands while work is in flight
 _DAYS = itertools.count()
 
 
@@ -100,6 +102,18 @@ class Load:
         for t in threads:
             t.start()
         return threads
+
+    def acknowledged(self) -> tuple[int, int]:
+        """(starts, completes) acknowledged so far."""
+        with self.lock:
+            return len(self.started), len(self.completed)
+
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 180) -> None:
+        """Block until `condition()` holds (the load keeps running); a generous deadline only guards a hang."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}: {self.statuses}"
+            time.sleep(0.05)
 
     def finish(self, threads: list[threading.Thread]) -> None:
         self.stop.set()
@@ -174,9 +188,12 @@ def test_server_killed_under_load_loses_and_duplicates_nothing(private_pg: Priva
     try:
         load = Load(server.base, {u: login(server.base, u) for u in ("alice", "bob")})
         threads = load.run()
-        time.sleep(2.0)
+        # kill after N acknowledged starts and completes, however slowly a busy machine gets there
+        load.wait_for(lambda: min(load.acknowledged()) >= ACKNOWLEDGED_BEFORE_KILL, "acknowledged requests")
         server.kill(signal.SIGKILL)  # master and workers, mid-request
-        time.sleep(0.3)
+        # the clients notice: each thread gets a failed request (status 0) before it is stopped
+        failed = load.statuses[0]
+        load.wait_for(lambda: load.statuses[0] >= failed + 4, "clients to see the dead server")
         load.finish(threads)
         assert load.started and load.completed, load.statuses
         assert load.bad_bodies == [], load.bad_bodies[:3]
@@ -193,10 +210,10 @@ def test_database_restart_under_load_gives_503_then_recovers(private_pg: Private
     try:
         load = Load(server.base, {u: login(server.base, u) for u in ("alice", "bob")})
         threads = load.run()
-        time.sleep(1.5)
+        load.wait_for(lambda: min(load.acknowledged()) >= ACKNOWLEDGED_BEFORE_KILL, "acknowledged requests")
         before = dict(load.statuses)
         private_pg.stop("immediate")  # a crash: in-flight transactions are lost, recovery on start
-        time.sleep(2.0)
+        load.wait_for(lambda: load.statuses[503] > before.get(503, 0), "a 503 while the database is down")
         during = Counter(load.statuses)
         during.subtract(before)
         private_pg.start()
@@ -208,7 +225,7 @@ def test_database_restart_under_load_gives_503_then_recovers(private_pg: Private
                 break
             time.sleep(0.2)
         acked_before_restart = len(load.started)
-        time.sleep(1.5)
+        load.wait_for(lambda: len(load.started) > acked_before_restart, "a start after the database came back")
         load.finish(threads)
         assert during[503] > 0, (before, load.statuses)
         assert load.bad_bodies == [], load.bad_bodies[:3]

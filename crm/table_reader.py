@@ -1,0 +1,196 @@
+"""Reading an uploaded CSV or XLSX for import, with every size capped before and while it is parsed.
+
+An upload is untrusted: a 1 MB XLSX can declare (or really hold) shared strings that inflate to
+gigabytes, a sheet's dimension can claim 16,384 columns by a million rows, a CSV can be one endless
+line. Each limit below is checked as the bytes are read, and the first one crossed refuses the
+file with a 4xx naming it, before the worker spends real memory or CPU on it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from store.errors import InvalidData, TooLarge
+
+MAX_IMPORT_ROWS = 5000  # data rows (the header not counted)
+MAX_SCANNED_ROWS = 50_000  # rows read at all, blank ones included (a sheet padded with empty rows)
+MAX_FILE_BYTES = 5 * 2**20  # the upload itself
+MAX_COLUMNS = 100
+MAX_CELL_CHARS = 10_000
+MAX_CELLS = 200_000  # non-empty cells
+MAX_CSV_LINE_CHARS = 256 * 1024  # one physical line of a CSV
+MAX_ZIP_MEMBERS = 300
+MAX_PART_BYTES = 16 * 2**20  # one decompressed part (zip member) of an XLSX
+MAX_SHARED_STRINGS_BYTES = 8 * 2**20  # openpyxl holds every shared string in memory at once
+MAX_TOTAL_BYTES = 48 * 2**20  # all parts together, decompressed
+MAX_RATIO = 200  # decompressed / compressed, for parts of more than RATIO_FLOOR bytes
+RATIO_FLOOR = 2**20
+_CHUNK = 64 * 1024
+_FORBIDDEN_XML = (b"<!doctype", b"<!entity")
+
+
+def refuse(limit: str, message: str) -> InvalidData:
+    """The 422 for a file over `limit` (the problem names the field `file` and the limit)."""
+    return InvalidData(f"the file is refused: {message}", errors=[{"field": "file", "limit": limit,
+                                                                    "message": message}])
+
+
+def read_table(filename: str, data: bytes) -> list[dict[str, str]]:
+    """The rows of an uploaded CSV or XLSX as dicts keyed by lower-cased header (4xx if unreadable or
+    over a limit). Rows are streamed: reading stops at the first limit crossed."""
+    if len(data) > MAX_FILE_BYTES:
+        raise TooLarge(f"an import file may be at most {MAX_FILE_BYTES // 2**20} MB",
+                       errors=[{"field": "file", "limit": "file_bytes",
+                                "message": f"larger than {MAX_FILE_BYTES // 2**20} MB"}])
+    name = (filename or "").lower()
+    if name.endswith(".xlsx"):
+        return _to_dicts(_xlsx_rows(data))
+    if name.endswith((".csv", ".txt")):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidData("the CSV is not UTF-8", errors=[{"field": "file", "message": "not UTF-8"}]) from None
+        return _to_dicts(_csv_rows(text))
+    raise InvalidData("upload a .csv or .xlsx file", errors=[{"field": "file", "message": "not .csv or .xlsx"}])
+
+
+def _to_dicts(rows: Iterable[list[Any]]) -> list[dict[str, str]]:
+    """Header + data rows as dicts, enforcing the row, column, cell and cell-length limits as rows arrive."""
+    header: list[str] | None = None
+    out: list[dict[str, str]] = []
+    cells = 0
+    for scanned, raw in enumerate(rows, start=1):
+        if scanned > MAX_SCANNED_ROWS:
+            raise refuse("rows", f"more than {MAX_SCANNED_ROWS} rows (blank ones included)")
+        values = ["" if v is None else str(v).strip() for v in raw]
+        while values and not values[-1]:
+            values.pop()
+        if not values:
+            continue
+        if len(values) > MAX_COLUMNS:
+            raise refuse("columns", f"more than {MAX_COLUMNS} columns (row {scanned})")
+        if any(len(v) > MAX_CELL_CHARS for v in values):
+            raise refuse("cell_chars", f"a cell longer than {MAX_CELL_CHARS} characters (row {scanned})")
+        cells += sum(1 for v in values if v)
+        if cells > MAX_CELLS:
+            raise refuse("cells", f"more than {MAX_CELLS} cells")
+        if header is None:
+            header = [h.lower() for h in values]
+            continue
+        if len(out) >= MAX_IMPORT_ROWS:
+            raise InvalidData(f"at most {MAX_IMPORT_ROWS} rows per import",
+                              errors=[{"field": "file", "limit": "rows",
+                                       "message": f"more than {MAX_IMPORT_ROWS} rows"}])
+        out.append({h: (values[i] if i < len(values) else "") for i, h in enumerate(header) if h})
+    if header is None:
+        raise InvalidData("the file is empty", errors=[{"field": "file", "message": "no header row"}])
+    return out
+
+
+# ------------------------------------------------------------------ CSV
+def _bounded_lines(text: str) -> Iterator[str]:
+    for line in io.StringIO(text, newline=""):
+        if len(line) > MAX_CSV_LINE_CHARS:
+            raise refuse("line_chars", f"a line longer than {MAX_CSV_LINE_CHARS} characters")
+        yield line
+
+
+def _csv_rows(text: str) -> Iterator[list[str]]:
+    """CSV rows, one physical line at a time (a quoted field spanning lines is capped by the csv module)."""
+    reader = csv.reader(_bounded_lines(text))
+    try:
+        yield from reader
+    except csv.Error as err:  # an over-long quoted field, a NUL byte, an unterminated quote
+        raise refuse("csv", f"not a readable CSV (line {reader.line_num}): {err}") from None
+
+
+# ------------------------------------------------------------------ XLSX
+def _check_zip(data: bytes) -> zipfile.ZipFile:
+    """The XLSX as a zip whose members are few, each within its declared and actual size and ratio caps."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise InvalidData("the XLSX cannot be read", errors=[{"field": "file", "message": "not a valid XLSX"}]) \
+            from None
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise refuse("zip_members", f"more than {MAX_ZIP_MEMBERS} parts in the XLSX")
+    total = 0
+    for info in members:
+        _check_declared(info)
+        total += _check_actual(archive, info)
+        if total > MAX_TOTAL_BYTES:
+            raise refuse("total_bytes", f"the XLSX expands to more than {MAX_TOTAL_BYTES // 2**20} MB")
+    return archive
+
+
+def _part_cap(info: zipfile.ZipInfo) -> int:
+    return MAX_SHARED_STRINGS_BYTES if info.filename.lower().endswith("sharedstrings.xml") else MAX_PART_BYTES
+
+
+def _too_big(info: zipfile.ZipInfo) -> InvalidData:
+    return refuse("part_bytes", f"part {info.filename[:100]} expands to more than {_part_cap(info) // 2**20} MB")
+
+
+def _check_declared(info: zipfile.ZipInfo) -> None:
+    if info.file_size > _part_cap(info):
+        raise _too_big(info)
+    if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(1, info.compress_size):
+        raise refuse("compression_ratio", f"part {info.filename[:100]} is compressed more than {MAX_RATIO}:1")
+
+
+def _check_actual(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """Decompress one member in chunks (never more than the cap, whatever its header says); its real size.
+    XML parts may not carry a DOCTYPE or entity declarations."""
+    size = 0
+    tail = b""
+    is_xml = info.filename.endswith((".xml", ".rels"))
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                size += len(chunk)
+                if size > _part_cap(info):
+                    raise _too_big(info)
+                if size > RATIO_FLOOR and size > MAX_RATIO * max(1, info.compress_size):
+                    raise refuse("compression_ratio",
+                                 f"part {info.filename[:100]} is compressed more than {MAX_RATIO}:1")
+                if is_xml:
+                    window = (tail + chunk).lower()
+                    if any(marker in window for marker in _FORBIDDEN_XML):
+                        raise refuse("xml", f"part {info.filename[:100]} declares a DOCTYPE or entities")
+                    tail = window[-16:]
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
+        raise InvalidData("the XLSX cannot be read", errors=[{"field": "file", "message": "a damaged part"}]) \
+            from None
+    return size
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
+    """The first sheet's rows, streamed (openpyxl read-only), never wider than MAX_COLUMNS + 1 cells and
+    never past MAX_SCANNED_ROWS + 1 rows, whatever the sheet's dimension claims."""
+    from openpyxl import load_workbook
+    archive = _check_zip(data)
+    archive.close()
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a broken file
+        raise InvalidData("the XLSX cannot be read", errors=[{"field": "file", "message": "not a valid XLSX"}]) \
+            from None
+    try:
+        if not wb.worksheets:
+            raise InvalidData("the XLSX has no sheet", errors=[{"field": "file", "message": "no sheet"}])
+        ws = wb.worksheets[0]
+        ws.reset_dimensions()  # do not trust (or pad rows to) the sheet's own claim of its size
+        try:
+            yield from ws.iter_rows(max_col=MAX_COLUMNS + 1, max_row=MAX_SCANNED_ROWS + 1, values_only=True)
+        except InvalidData:
+            raise
+        except Exception:  # a damaged sheet
+            raise InvalidData("the XLSX cannot be read",
+                              errors=[{"field": "file", "message": "a damaged sheet"}]) from None
+    finally:
+        wb.close()
