@@ -184,6 +184,8 @@ def hostile_process() -> dict[str, bytes]:
     form["title"] = PAYLOAD
     form["properties"]["reason"]["title"] = PAYLOAD
     form["properties"]["leave_type"]["title"] = PAYLOAD
+    # the platform computes `days` only for the shipped leave_request: this copy declares it as a field
+    form["properties"]["days"] = {"type": "number", "title": "Days"}
     return {"xss_leave.bpmn": bpmn.encode(), "xss_start.json": json.dumps(form).encode()}
 
 
