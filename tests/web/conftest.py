@@ -201,7 +201,7 @@ def hostile(api) -> dict:  # noqa: ANN001
 
     made(deploy_files(api, "grace", hostile_process()))
     inst = made(api.post(f"/api/v1/process-definitions/{HOSTILE_KEY}/start", "alice", json={"variables": {
-        "leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-02", "days": 2,
+        "leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-02",
         "reason": PAYLOAD}}))
     task = api.tasks("bob", instance_id=inst["id"])[0]
     made(api.post(f"/api/v1/tasks/{task['id']}/comments", "bob", json={"text": PAYLOAD}))
