@@ -17,6 +17,9 @@ from werkzeug.serving import make_server
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
+# the leave request start form as the browser posts it (tests/web/common and tests/web/approvals use it)
+LEAVE = {"v:leave_type": "annual", "v:start_date": "2026-12-01", "v:end_date": "2026-12-02",
+         "v:reason": "family trip"}
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
