@@ -66,7 +66,7 @@ def batch() -> Response:
         raise InvalidData(_("Choose tasks and a decision."), errors=[{"field": field,
                                                                        "message": _("Choose tasks and a decision.")}])
     for task_id in ids:
-        _readable_task(task_id)
+        readable_task(task_id)
     results = get_engine().batch_complete(db.session, ids, actor(), {"approved": decision == "true"},
                                           comment_arg())
     ok = sum(1 for r in results if r.get("status") == 200)
@@ -78,7 +78,8 @@ def batch() -> Response:
 
 
 # ------------------------------------------------------------------ one task
-def _readable_task(task_id: str) -> Task:
+def readable_task(task_id: str) -> Task:
+    """The task if the logged-in user may see it; 404 otherwise."""
     row = db.session.get(Task, task_id[:36])
     if row is None:
         raise NotFound(f"no task {task_id[:36]}")
@@ -139,7 +140,7 @@ def _variable_labels(d: ProcessDefinition) -> dict[str, str]:
 @bp.get("/tasks/<task_id>")
 def task(task_id: str) -> tuple[str, int]:
     """The task page: instance summary, history, the form, the actions."""
-    return _render_task(_readable_task(task_id))
+    return _render_task(readable_task(task_id))
 
 
 def comment_arg() -> str | None:
@@ -154,7 +155,7 @@ def comment_arg() -> str | None:
 @bp.post("/tasks/<task_id>/complete")
 def complete_task(task_id: str) -> Any:
     """Complete (approve/reject) the task with the submitted form; field errors re-render the form."""
-    row = _readable_task(task_id)
+    row = readable_task(task_id)
     inst = db.session.get(ProcessInstance, row.instance_id)
     schema = inst.definition.forms.get(row.form or "") if row.form else None
     values, errors = parse_submission(schema, request.form)
@@ -182,7 +183,7 @@ def complete_task(task_id: str) -> Any:
 @bp.post("/tasks/<task_id>/claim")
 def claim_task(task_id: str) -> Response:
     """Take a task offered to my group."""
-    row = _readable_task(task_id)
+    row = readable_task(task_id)
     get_engine().claim(db.session, row.id, actor())
     flash(_("You took the task."), "ok")
     return redirect(url_for("web.task", task_id=row.id))
@@ -191,7 +192,7 @@ def claim_task(task_id: str) -> Response:
 @bp.post("/tasks/<task_id>/unclaim")
 def unclaim_task(task_id: str) -> Response:
     """Give a claimed task back to its candidates."""
-    row = _readable_task(task_id)
+    row = readable_task(task_id)
     get_engine().unclaim(db.session, row.id, actor())
     flash(_("You gave the task back."), "ok")
     return redirect(url_for("web.task", task_id=row.id))
@@ -200,7 +201,7 @@ def unclaim_task(task_id: str) -> Response:
 @bp.post("/tasks/<task_id>/comment")
 def comment_task(task_id: str) -> Any:
     """Add a comment to the task's history."""
-    row = _readable_task(task_id)
+    row = readable_task(task_id)
     text = (request.form.get("text") or "").strip()
     if not text or len(text) > MAX_COMMENT:
         msg = _("Write a comment first.") if not text else _("The comment is too long.")
@@ -216,7 +217,7 @@ PERSON_ACTIONS = {"transfer": "transfer", "delegate": "delegate"}
 @bp.post("/tasks/<task_id>/<action>")
 def task_action(task_id: str, action: str) -> Any:
     """Transfer, delegate, add a signer or return a task — offered once the engine has the method."""
-    row = _readable_task(task_id)
+    row = readable_task(task_id)
     engine = get_engine()
     comment = comment_arg()
     person = (request.form.get("to") or request.form.get("user") or "").strip()[:100]
