@@ -180,7 +180,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _plug_crm_events(app)
     _plug_references(app)
 
-    init_web(app)  # web pages: Babel, CSRF for the pages only, session cookie flags
+    init_web(app)  # web pages (mounted at /): Babel, CSRF for the pages only, session cookie flags
     init_throttle(app)  # login/credential rate limits, lockout policy, trusted proxies (X-Forwarded-*)
     for module in _route_modules():
         app.register_blueprint(module.bp, url_prefix=getattr(module, "URL_PREFIX", API_PREFIX))
@@ -195,7 +195,7 @@ def _favicon(app: Flask) -> None:
     """`/favicon.ico`, which browsers ask for on any page (and API tools too): the web app's SVG icon."""
     from flask import send_from_directory
 
-    from api.web.views import static_root
+    from api.web.blueprint import static_root
 
     @app.get("/favicon.ico")
     def favicon():  # noqa: ANN202

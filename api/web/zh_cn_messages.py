@@ -54,6 +54,7 @@ ZH_CN = {
     "Form expired": "表单已过期",
     "Not found": "未找到",
     "Unknown user name or wrong password.": "用户名或密码错误。",
+    "Too many login attempts. Try again in %(seconds)s seconds.": "登录尝试次数过多，请在 %(seconds)s 秒后重试。",
     "Task completed.": "任务已完成。",
     "You took the task.": "你已认领该任务。",
     "You gave the task back.": "你已退回该任务。",

@@ -17,6 +17,9 @@ from werkzeug.serving import make_server
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
+# the leave request start form as the browser posts it (tests/web/common and tests/web/approvals use it)
+LEAVE = {"v:leave_type": "annual", "v:start_date": "2026-12-01", "v:end_date": "2026-12-02",
+         "v:reason": "family trip"}
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -203,7 +206,7 @@ def hostile(api) -> dict:  # noqa: ANN001
 
     made(deploy_files(api, "grace", hostile_process()))
     inst = made(api.post(f"/api/v1/process-definitions/{HOSTILE_KEY}/start", "alice", json={"variables": {
-        "leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-02", "days": 2,
+        "leave_type": "annual", "start_date": "2026-12-01", "end_date": "2026-12-02",
         "reason": PAYLOAD}}))
     task = api.tasks("bob", instance_id=inst["id"])[0]
     made(api.post(f"/api/v1/tasks/{task['id']}/comments", "bob", json={"text": PAYLOAD}))

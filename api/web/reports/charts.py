@@ -1,5 +1,5 @@
 """Server-side bar charts for the dashboard: the geometry of horizontal bars, rendered as inline SVG by
-the `bar_chart` macro in templates/_charts.html. No JavaScript and no chart library are needed."""
+the `bar_chart` macro in templates/reports/_charts.html. No JavaScript and no chart library are needed."""
 
 from __future__ import annotations
 

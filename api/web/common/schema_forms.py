@@ -231,3 +231,22 @@ def errors_by_field(errors: list[dict] | None) -> dict[str, str]:
         if isinstance(err, dict):
             out.setdefault(str(err.get("field") or "variables"), str(err.get("message") or ""))
     return out
+
+
+def all_paths(items: list[Field]) -> set[str]:
+    """The paths of every field (rows and nested objects included), to tell field errors from general ones."""
+    out: set[str] = set()
+    for f in items:
+        out.add(f.path)
+        for row in f.rows:
+            out |= all_paths(row)
+        out |= all_paths(f.children)
+    return out
+
+
+def append_row(values: dict, path: str) -> None:
+    """Add an empty row to the top-level line-item list at `path` (the no-JavaScript "add a line" button)."""
+    if "/" in path or not path:
+        return
+    rows = values.get(path)
+    values[path] = (rows if isinstance(rows, list) else []) + [{}]

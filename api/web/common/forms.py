@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
 
 from api.errors import marshmallow_errors
-from api.web.schema_forms import errors_by_field
+from api.web.common.schema_forms import errors_by_field
 
 SKIP = {"csrf_token"}
 

@@ -10,9 +10,10 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from api.extensions import db
 from api.http import query_args
-from api.web.charts import bar_chart, fmt_number
-from api.web.crm_pages import STAGE_LABELS, crm_viewer
-from api.web.views import bp, user
+from api.web.blueprint import bp
+from api.web.common.session import user
+from api.web.crm.pages import STAGE_LABELS, crm_viewer
+from api.web.reports.charts import bar_chart, fmt_number
 from crm import reports
 from engine.reports import approval_efficiency
 from oa import attendance
@@ -59,5 +60,6 @@ def dashboard() -> str:
               "open_amount": sum(r["amount"] for r in funnel if r["stage"] not in ("won", "lost")),
               "weighted": sum(r["weighted_amount"] for r in months),
               "overdue": approvals["overdue_count"]}
-    return render_template("dashboard.html", charts=[pipeline_chart, forecast_chart, cycle_chart, attendance_chart],
+    charts = [pipeline_chart, forecast_chart, cycle_chart, attendance_chart]
+    return render_template("reports/dashboard.html", charts=charts,
                            totals=totals, month=report["month"], fmt=fmt_number, approvals=approvals)

@@ -17,8 +17,10 @@ from sqlalchemy import func, or_, select
 
 from api.extensions import db
 from api.http import query_args
-from api.web.forms import load_form
-from api.web.views import bp, user
+from api.web.blueprint import bp
+from api.web.common.errors import wants_json
+from api.web.common.forms import load_form
+from api.web.common.session import user
 from crm import contracts, follow_ups, opportunities, tickets
 from crm import customers as customers_svc
 from crm.access import Viewer, can_edit_customer, can_edit_opportunity, get_customer, get_opportunity, viewer_for
@@ -94,7 +96,7 @@ def customers() -> str:
     query = search_customers(crm_viewer(), args.get("q"), args.get("level"))
     total = db.session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
     rows = db.session.scalars(query.limit(PER_PAGE).offset((args["page"] - 1) * PER_PAGE)).all()
-    return render_template("customers.html", rows=rows, total=total, args=args, page=args["page"],
+    return render_template("crm/customers.html", rows=rows, total=total, args=args, page=args["page"],
                            pages=max(1, -(-total // PER_PAGE)), levels=customers_svc.LEVELS)
 
 
@@ -115,7 +117,7 @@ class CustomerForm(Schema):
 @bp.get("/customers/new")
 def new_customer() -> str:
     """The form to add a customer."""
-    return render_template("customer_new.html", values={}, errors={}, levels=customers_svc.LEVELS)
+    return render_template("crm/customer_new.html", values={}, errors={}, levels=customers_svc.LEVELS)
 
 
 @bp.post("/customers/new")
@@ -135,7 +137,7 @@ def create_customer() -> Any:
             return redirect(url_for("web.customer", customer_id=row.id))
     else:
         status = 422
-    return render_template("customer_new.html", values=raw, errors=errors, levels=customers_svc.LEVELS), status
+    return render_template("crm/customer_new.html", values=raw, errors=errors, levels=customers_svc.LEVELS), status
 
 
 def _field_errors(err: DomainError) -> dict[str, str]:
@@ -151,7 +153,7 @@ def _render_customer(customer: Customer, values: dict | None = None, errors: dic
     v = crm_viewer()
     cid = customer.id
     return render_template(
-        "customer.html", c=customer,
+        "crm/customer.html", c=customer,
         follow_ups=db.session.scalars(follow_ups.list_query(v, {"customer_id": cid}).limit(50)).all(),
         opportunities=db.session.scalars(opportunities.list_query(v, {"customer_id": cid}).limit(100)).all(),
         contracts=db.session.scalars(contracts.list_query(v, {"customer_id": cid}).limit(100)).all(),
@@ -210,7 +212,7 @@ def board() -> str:
         if ids else {}
     editable = {o.id for rows in columns.values() for o in rows
                 if o.status == "open" and can_edit_opportunity(db.session, v, o)}
-    return render_template("board.html", columns=columns, names=names, editable=editable)
+    return render_template("crm/board.html", columns=columns, names=names, editable=editable)
 
 
 class MoveForm(Schema):
@@ -221,10 +223,6 @@ class MoveForm(Schema):
 
     stage = fields.String(required=True, validate=validate.OneOf(list(opportunities.STAGES)))
     reason = fields.String(validate=validate.Length(min=1, max=2000))
-
-
-def _wants_json() -> bool:
-    return request.headers.get("X-Requested-With") == "fetch"
 
 
 @bp.post("/opportunities/<int:opp_id>/stage")
@@ -246,16 +244,7 @@ def move_opportunity(opp_id: int) -> Any:
     else:
         opp = opportunities.update_opportunity(db.session, v, opp_id, {"stage": stage})
     db.session.commit()
-    if _wants_json():
+    if wants_json():
         return jsonify({"id": opp.id, "stage": opp.stage, "status": opp.status, "probability": opp.probability})
     flash(_("%(name)s moved to %(stage)s.", name=opp.name, stage=STAGE_LABELS[opp.stage]), "ok")
     return redirect(url_for("web.board"))
-
-
-@bp.errorhandler(InvalidData)
-def _invalid(err: InvalidData) -> Any:
-    if _wants_json():
-        db.session.rollback()
-        return jsonify({"title": _(err.title), "detail": err.detail, "errors": err.errors}), err.status
-    return render_template("error.html", status=err.status, title=_(err.title), detail=err.detail,
-                           errors=err.errors), err.status

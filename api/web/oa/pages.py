@@ -12,8 +12,9 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from api.extensions import db
 from api.http import query_args
-from api.web.queries import count
-from api.web.views import bp, user
+from api.web.blueprint import bp
+from api.web.common.queries import count
+from api.web.common.session import user
 from engine.runtime import begin_write
 from oa import announcements as ann
 from oa import attendance, notifications
@@ -52,7 +53,7 @@ def my_attendance() -> str:
     summary = attendance.summarise_month(db.session, [me], first, last)[0].as_dict()
     prev_month = (first - timedelta(days=1)).strftime("%Y-%m")
     next_month = (last + timedelta(days=1)).strftime("%Y-%m")
-    return render_template("attendance.html", month=month, rows=rows, summary=summary,
+    return render_template("oa/attendance.html", month=month, rows=rows, summary=summary,
                            open_shift=attendance.open_shift(db.session, me.username),
                            prev_month=prev_month, next_month=next_month, timezone=rule.timezone)
 
@@ -105,7 +106,7 @@ def announcements() -> str:
     query = ann.visible_query(me, unread_only=args["unread"])
     rows, total, pages = _page(query, args["page"])
     read = ann.read_usernames(db.session, me.username, [a.id for a in rows])
-    return render_template("announcements.html", rows=rows, read=read, total=total, args=args, page=args["page"],
+    return render_template("oa/announcements.html", rows=rows, read=read, total=total, args=args, page=args["page"],
                            pages=pages)
 
 
@@ -143,7 +144,7 @@ def calendar_week() -> str:
         d = monday + timedelta(days=i)
         lo, hi = datetime.combine(d, time.min), datetime.combine(d, time.min) + timedelta(days=1)
         days.append((d, [e for e in events if e.start_at < hi and e.end_at > lo]))
-    return render_template("calendar.html", days=days, monday=monday, today=utcnow().date(),
+    return render_template("oa/calendar.html", days=days, monday=monday, today=utcnow().date(),
                            prev_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7))
 
 
@@ -155,7 +156,7 @@ def inbox() -> str:
     name = user().username
     query = notifications.inbox_query(name, unread_only=args["unread"])
     rows, total, pages = _page(query, args["page"])
-    return render_template("notifications.html", rows=rows, total=total, args=args, page=args["page"],
+    return render_template("oa/notifications.html", rows=rows, total=total, args=args, page=args["page"],
                            pages=pages,
                            unread=notifications.unread_count(db.session, name))
 

@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.models import DeploymentFile, HistoryEvent, ProcessDefinition, ProcessInstance, Task, TaskCandidate
+from engine.parsing import ElementMeta
 from engine.runtime import Actor
 from engine.xmlsafe import parse_xml
 from store.base import utcnow
@@ -209,3 +210,18 @@ def diff_versions(old_xml: bytes | None, new_xml: bytes | None) -> list[ElementC
             changes.append(ElementChange(eid, new[eid][0], "changed", {k: before.get(k) for k in keys},
                                          {k: after.get(k) for k in keys}))
     return changes
+
+
+def history(session: Session, instance_id: int) -> list[HistoryEvent]:
+    """An instance's history events, oldest first."""
+    return list(session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
+                                .order_by(HistoryEvent.id)))
+
+
+def start_meta(d: ProcessDefinition) -> ElementMeta | None:
+    """The start event of a definition that has a start form (None when it has none)."""
+    for raw in d.elements.values():
+        meta = ElementMeta.from_dict(raw)
+        if meta.kind == "startEvent" and meta.form:
+            return meta
+    return None

@@ -1,0 +1,1 @@
+"""CRM area: customers (list, detail, new, follow-ups) and the opportunity board."""

@@ -1,0 +1,1 @@
+"""OA area: attendance, announcements, the calendar week and the notification inbox."""

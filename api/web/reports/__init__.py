@@ -1,0 +1,1 @@
+"""Reports area: the dashboard's server-rendered charts."""
