@@ -1,0 +1,6 @@
+"""placeholder"""
+from .meter import Meter
+
+
+class WeightMeter(Meter):
+    """placeholder"""
