@@ -11,6 +11,7 @@ from typing import Any
 from .limits import BLOCKED_ATTRIBUTES, BLOCKED_TYPES, SEQUENCE_TYPES
 from .meter import _is_int
 from .text import _LIST_GUARDS, _STR_GUARDS, TextGuards, _bind, _int_to_bytes
+from .weight import CONTAINER_TYPES, WEIGHED
 
 
 class _NoPrint:
@@ -61,10 +62,15 @@ class Budget(TextGuards):
     """Guards for one run: a deadline, per-operation size caps and an optional total work cap."""
 
     def inplacevar(self, op: str, x: Any, y: Any) -> Any:
+        if isinstance(x, list | dict | set):  # x gains references in place
+            self.adding(x, tuple(y) if isinstance(x, list) and isinstance(y, list | tuple) else None)
         if op == "+=":
             if isinstance(x, list) and not isinstance(y, SEQUENCE_TYPES):
                 y = list(self.getiter(y))
-            if isinstance(x, SEQUENCE_TYPES) and isinstance(y, SEQUENCE_TYPES):
+            if isinstance(x, list | tuple) and isinstance(y, list | tuple):
+                self.check_size(len(x) + len(y))
+                self.check_weight(self.weigh(x) + self.weigh(y) - 1)
+            elif isinstance(x, SEQUENCE_TYPES) and isinstance(y, SEQUENCE_TYPES):
                 self.check_size(len(x) + len(y))
             return operator.iadd(x, y)
         if op == "*=":
@@ -107,17 +113,21 @@ class Budget(TextGuards):
         elif obj is list and name in _LIST_GUARDS:
             self.refuse(f'Use "items.{name}(...)" on a list value instead of list.{name}')
         try:
-            return getattr(obj, name)
+            value = getattr(obj, name)
         except AttributeError:
             if default:
                 return default[0]
             raise
+        if (obj in CONTAINER_TYPES if isinstance(obj, type) else isinstance(obj, WEIGHED)) and callable(value):
+            return self.container_method(obj, name, value)
+        return value
 
     def getitem(self, obj: Any, key: Any) -> Any:
         return obj[key]
 
     def write(self, obj: Any) -> Any:
         if isinstance(obj, dict | list):
+            self.adding(obj)  # an item is about to be stored in it
             return obj
         self.refuse(f"Changing attributes or items of {type(obj).__name__} objects is not allowed")
         return None

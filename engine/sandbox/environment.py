@@ -62,6 +62,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         try:
             result = eval(code, scope)  # noqa: S307 - compiled with compile_restricted and guards
             if not isinstance(result, _PLAIN_RESULTS):
+                budget.weighed(result)  # the engine stores it in task data, serialised to JSON
                 budget.check_text(result)  # callers log and store results as text
             return result
         except SandboxStop as err:

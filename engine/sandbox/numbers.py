@@ -84,6 +84,13 @@ class NumberGuards(WeightMeter):
         return a << b
 
     def add(self, a: Any, b: Any) -> Any:
+        if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+            self.check_size(len(a) + len(b))
+            weight = self.weigh(a) + self.weigh(b) - 1
+            self.check_weight(weight)
+            result = a + b
+            self.remember(result, weight)
+            return result
         if isinstance(a, SEQUENCE_TYPES) and isinstance(b, SEQUENCE_TYPES):
             self.check_size(len(a) + len(b))
         elif _is_int(a) and _is_int(b):

@@ -38,6 +38,48 @@ class SandboxTransformer(RestrictingNodeTransformer):
             return node
         return _call(guard, [node.left, node.right], node)
 
+    # Every container built from references (a display, a comprehension) and every operand of a
+    # comparison goes through _weighed_ (see engine.sandbox.weight): a value whose leaves, counting
+    # shared references again, exceed the cap is refused before C code hashes, compares or prints it.
+
+    def _weighed(self, node: ast.expr) -> ast.AST:
+        new = self.node_contents_visit(node)
+        if isinstance(getattr(node, "ctx", None), ast.Store | ast.Del):
+            return new  # an unpacking or deletion target, not a value
+        return _call("_weighed_", [new], node)
+
+    def visit_List(self, node: ast.List) -> ast.AST:
+        return self._weighed(node)
+
+    def visit_Tuple(self, node: ast.Tuple) -> ast.AST:
+        return self._weighed(node)
+
+    def visit_Set(self, node: ast.Set) -> ast.AST:
+        return self._weighed(node)
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        return self._weighed(node)
+
+    def visit_ListComp(self, node: ast.ListComp) -> ast.AST:
+        return _call("_weighed_", [super().visit_ListComp(node)], node)
+
+    def visit_SetComp(self, node: ast.SetComp) -> ast.AST:
+        return _call("_weighed_", [super().visit_SetComp(node)], node)
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.AST:
+        return _call("_weighed_", [super().visit_DictComp(node)], node)
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        node = self.node_contents_visit(node)
+        if all(isinstance(op, ast.Is | ast.IsNot) for op in node.ops):
+            return node  # identity: nothing is walked
+
+        def weighed(operand: ast.expr) -> ast.expr:
+            return operand if isinstance(operand, ast.Constant) else _call("_weighed_", [operand], operand)
+        node.left = weighed(node.left)
+        node.comparators = [weighed(c) for c in node.comparators]
+        return node
+
     def visit_Call(self, node: ast.Call) -> ast.AST:
         if isinstance(node.func, ast.Name) and node.func.id in FORBIDDEN_CALLS:
             self.error(node, f"{node.func.id}() is not allowed in scripts or expressions.")

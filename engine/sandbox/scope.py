@@ -55,7 +55,7 @@ del _name
 GUARD_NAMES = frozenset({
     "__builtins__", "_getattr_", "_getitem_", "_getiter_", "_write_", "_inplacevar_", "_apply_",
     "_iter_unpack_sequence_", "_unpack_sequence_", "_print_", "_tick_", "_mul_", "_pow_", "_add_",
-    "_lshift_", "_mod_", "_format_", "_floordiv_", "__name__", "__metaclass__",
+    "_lshift_", "_mod_", "_format_", "_floordiv_", "_weighed_", "__name__", "__metaclass__",
 })
 
 
@@ -66,7 +66,10 @@ def make_globals(budget: Budget) -> dict[str, Any]:
         "range": budget.range, "sum": budget.sum, "round": budget.round, "pow": budget.pow,
         "getattr": budget.getattr, "format": budget.format, "divmod": budget.divmod,
         "repr": budget.repr, "ascii": budget.ascii, "str": GuardedType(str, budget.str),
+        "sorted": budget.sorted, "min": budget.min, "max": budget.max, "zip": budget.zip, "map": budget.map,
     })
+    for cls in (list, tuple, dict, set, frozenset):  # isinstance() works, calls weigh the result
+        builtins[cls.__name__] = GuardedType(cls, budget.builder(cls))
     return {
         "__builtins__": builtins,
         "__name__": "sandbox",
@@ -87,5 +90,6 @@ def make_globals(budget: Budget) -> dict[str, Any]:
         "_mod_": budget.mod,
         "_format_": budget.format,
         "_floordiv_": budget.floordiv,
+        "_weighed_": budget.weighed,
     }
 

@@ -114,6 +114,8 @@ def _int_to_bytes(budget: TextGuards, number: int, length: Any = 1, *args: Any, 
 
 def _list_index(budget: TextGuards, items: list[Any], value: Any, *args: Any) -> int:
     budget.check_text(value)  # a miss raises "<repr of value> is not in list", built in C
+    budget.weighed(items)  # and it compares value with the items
+    budget.weighed(value)
     return items.index(value, *args)
 
 
@@ -152,6 +154,7 @@ def _str_expandtabs(budget: TextGuards, text: str, tabsize: int = 8) -> str:
 def _guarded_extend(budget: TextGuards, target: list[Any], iterable: Iterable[Any]) -> None:
     items = iterable if isinstance(iterable, SEQUENCE_TYPES) else list(budget.getiter(iterable))
     budget.check_size(len(target) + len(items))
+    budget.adding(target, tuple(items))
     target.extend(items)
 
 

@@ -91,7 +91,7 @@ def run_script(request: dict[str, Any], call: RemoteCall) -> dict[str, Any]:
     _set_limits(int(limits["memory_bytes"]), float(limits["script_timeout"]))
     try:
         exec(code, scope)  # noqa: S102 - compiled with compile_restricted under SandboxTransformer
-        return _collect(scope, data, originals, provided)
+        return _collect(scope, data, originals, provided, budget)
     except SandboxStop as err:
         return {"ok": False, "error": {"kind": err.kind, "type": "ScriptError", "args": [str(err)],
                                         "line": _error_line(err.__traceback__)}}
@@ -107,7 +107,9 @@ def run_script(request: dict[str, Any], call: RemoteCall) -> dict[str, Any]:
 
 
 def _collect(scope: dict[str, Any], data: dict[str, Any], originals: dict[str, str],
-             provided: set[str]) -> dict[str, Any]:
+             provided: set[str], budget: Budget) -> dict[str, Any]:
+    """The reply to a script run: the task data variables it changed (weighed, then checked to be
+    JSON) and the ones it deleted."""
     changed: dict[str, Any] = {}
     for key, value in scope.items():
         if key in GUARD_NAMES or key in provided and key not in data:
@@ -115,6 +117,7 @@ def _collect(scope: dict[str, Any], data: dict[str, Any], originals: dict[str, s
         if key not in data and (key.startswith("_") or callable(value)
                                 or isinstance(value, types.ModuleType)):
             continue
+        budget.weighed(value)  # serialising a value with shared parts repeats them
         problem = json_problem(value, f"variable {key!r}")
         if problem:
             return {"ok": False, "error": {"kind": "data", "type": "ScriptError",
