@@ -31,12 +31,14 @@ from .meter import Meter
 VIEW_TYPES = (type({}.keys()), type({}.values()), type({}.items()))
 WEIGHED = (list, tuple, dict, set, frozenset, *VIEW_TYPES)
 CONTAINER_TYPES = frozenset({list, tuple, dict, set, frozenset})
+PLAIN_TYPES = frozenset({int, float, str, bool, type(None), bytes})  # the hot path: one set look-up
 # Methods that put more references into a container they are called on.
 ADDERS = frozenset({"append", "extend", "insert", "update", "setdefault", "add"})
 # Methods whose result is a new container built in C from references to existing values.
 NEW_VALUE_METHODS = frozenset({"copy", "fromkeys", "popitem"})
 # Methods of sequences that compare the items with their argument (or with each other).
 COMPARING_METHODS = frozenset({"index", "count", "remove", "sort"})
+SMALL = 4096                   # a container this short, of scalars only, is weighed without a walk
 FLAT_MEMO_MIN_LEN = 8          # shorter flat containers are cheaper to rescan than to remember
 NESTED_MEMO_MIN_WEIGHT = 32
 MAX_MEMO_ENTRIES = 50_000      # a memo is only a cache: past this it is emptied
@@ -72,13 +74,13 @@ class WeightMeter(Meter):
     def weighed(self, value: Any) -> Any:
         """``value`` itself, after refusing it if it weighs more than the cap (the hot path: a
         scalar costs one isinstance check)."""
-        if isinstance(value, WEIGHED):
+        if type(value) not in PLAIN_TYPES and isinstance(value, WEIGHED):
             self.weigh(value)
         return value
 
     def weigh(self, value: Any) -> int:
         """The weight of ``value`` (SizeLimitExceeded past the cap)."""
-        if not isinstance(value, WEIGHED):
+        if type(value) in PLAIN_TYPES or not isinstance(value, WEIGHED):
             return 1
         key = id(value)
         if key in self._flat:
@@ -86,6 +88,18 @@ class WeightMeter(Meter):
         hit = self._nested.get(key)
         if hit is not None:
             return hit[1]
+        if len(value) <= SMALL and not isinstance(value, VIEW_TYPES):  # fast path: a few scalars
+            if isinstance(value, dict):
+                for item_key, item in value.items():
+                    if isinstance(item_key, WEIGHED) or isinstance(item, WEIGHED):
+                        return self._walk(value)
+            else:
+                for item in value:
+                    if type(item) not in PLAIN_TYPES and isinstance(item, WEIGHED):
+                        return self._walk(value)
+            if len(value) >= FLAT_MEMO_MIN_LEN:
+                self.remember(value, 0, flat=True)
+            return _flat_weight(value)
         return self._walk(value)
 
     def _too_heavy(self) -> None:
