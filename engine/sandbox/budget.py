@@ -84,7 +84,7 @@ class Budget(TextGuards):
             return self.lshift(x, y)
         if op == "%=":
             return self.mod(x, y)
-        return _INPLACE[op](x, y)
+        return self.weighed(_INPLACE[op](x, y))  # frozenset |= builds a new value
 
     # -- attribute and item access
 
@@ -120,6 +120,8 @@ class Budget(TextGuards):
             raise
         if (obj in CONTAINER_TYPES if isinstance(obj, type) else isinstance(obj, WEIGHED)) and callable(value):
             return self.container_method(obj, name, value)
+        if isinstance(obj, BaseException):
+            return self.weighed(value)  # Exception(a, a).args is a tuple built in C
         return value
 
     def getitem(self, obj: Any, key: Any) -> Any:

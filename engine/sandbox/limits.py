@@ -32,6 +32,7 @@ BLOCKED_ATTRIBUTES = frozenset(INSPECT_ATTRIBUTES) | {
     "mro", "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "cr_origin",
     "ag_frame", "ag_code", "ag_await", "f_back", "f_globals", "f_locals", "f_builtins", "f_code",
     "tb_frame", "tb_next", "translate", "maketrans",
+    "mapping",  # a dict view's mappingproxy: compared or printed in C without being weighed
 }
 BLOCKED_TYPES = (types.ModuleType, types.FrameType, types.CodeType, types.TracebackType)
 SEQUENCE_TYPES = (str, bytes, list, tuple)

@@ -23,6 +23,7 @@ def _call(name: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
 
 _BINOP_GUARDS = {ast.Mult: "_mul_", ast.Pow: "_pow_", ast.Add: "_add_", ast.LShift: "_lshift_",
                  ast.Mod: "_mod_", ast.FloorDiv: "_floordiv_"}
+_SET_OPS = (ast.BitOr, ast.BitAnd, ast.BitXor, ast.Sub)
 _IOP = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/=", ast.FloorDiv: "//=", ast.Mod: "%=",
         ast.Pow: "**=", ast.LShift: "<<=", ast.RShift: ">>=", ast.BitOr: "|=", ast.BitAnd: "&=",
         ast.BitXor: "^=", ast.MatMult: "@="}
@@ -34,6 +35,8 @@ class SandboxTransformer(RestrictingNodeTransformer):
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = self.node_contents_visit(node)
         guard = _BINOP_GUARDS.get(type(node.op))
+        if isinstance(node.op, _SET_OPS):  # dict | dict, set - set...: a new container of references
+            return _call("_weighed_", [node], node)
         if guard is None:
             return node
         return _call(guard, [node.left, node.right], node)

@@ -68,6 +68,7 @@ def make_globals(budget: Budget) -> dict[str, Any]:
         "repr": budget.repr, "ascii": budget.ascii, "str": GuardedType(str, budget.str),
         "sorted": budget.sorted, "min": budget.min, "max": budget.max, "zip": budget.zip, "map": budget.map,
     })
+    builtins["slice"] = GuardedType(slice, budget.slice)
     for cls in (list, tuple, dict, set, frozenset):  # isinstance() works, calls weigh the result
         builtins[cls.__name__] = GuardedType(cls, budget.builder(cls))
     return {

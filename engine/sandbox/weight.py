@@ -248,6 +248,12 @@ class WeightMeter(Meter):
     def max(self, *args: Any, **kwargs: Any) -> Any:
         return self._extreme(builtins.max, args, kwargs)
 
+    def slice(self, *args: Any) -> slice:
+        """``slice()`` of integers (or None) only: a slice holding other values could nest them."""
+        if any(arg is not None and not isinstance(arg, int) for arg in args):
+            raise TypeError("slice() takes integers or None")
+        return slice(*args)
+
     def zip(self, *iterables: Iterable[Any], strict: bool = False) -> Iterator[tuple[Any, ...]]:
         weighed = self.weighed
         return (weighed(item) for item in builtins.zip(*iterables, strict=strict))

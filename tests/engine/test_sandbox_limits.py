@@ -116,6 +116,11 @@ EXPRESSIONS: list[tuple[str, set[str]]] = [
     (twins("dict.fromkeys(range(2), V)"), SIZE),
     (twins("sorted([V, V])"), SIZE),
     (twins("{'l': V, 'r': V}"), SIZE),
+    (twins("{'l': V} | {'r': V}"), SIZE),
+    (hashed("Exception(V, V).args"), SIZE),
+    (hashed("[e.args for e in [KeyError(V, V)]][0]"), SIZE),
+    (twins("slice(V, V)"), {"TypeError"}),
+    ("{'a': 1}.items().mapping", REFUSED),
     # the guards' own state
     ("'a'.join.args", NO_ACCESS),
     ("'a'.join.func", NO_ACCESS),
