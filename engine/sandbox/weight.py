@@ -230,6 +230,7 @@ class WeightMeter(Meter):
         return key
 
     def sorted(self, iterable: Iterable[Any], /, *, key: Any = None, reverse: bool = False) -> list[Any]:
+        """``sorted()`` comparing only weighed items and keys; its result is weighed."""
         return self.weighed(builtins.sorted(self.weighed_items(iterable), key=self.weighing(key), reverse=reverse))
 
     def _extreme(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -243,9 +244,11 @@ class WeightMeter(Meter):
         return self.weighed(func(*args, **kwargs))
 
     def min(self, *args: Any, **kwargs: Any) -> Any:
+        """``min()`` comparing only weighed items and keys."""
         return self._extreme(builtins.min, args, kwargs)
 
     def max(self, *args: Any, **kwargs: Any) -> Any:
+        """``max()`` comparing only weighed items and keys."""
         return self._extreme(builtins.max, args, kwargs)
 
     def slice(self, *args: Any) -> slice:
@@ -255,10 +258,12 @@ class WeightMeter(Meter):
         return slice(*args)
 
     def zip(self, *iterables: Iterable[Any], strict: bool = False) -> Iterator[tuple[Any, ...]]:
+        """``zip()`` whose tuples are weighed as they are made."""
         weighed = self.weighed
         return (weighed(item) for item in builtins.zip(*iterables, strict=strict))
 
     def map(self, func: Callable[..., Any], *iterables: Iterable[Any]) -> Iterator[Any]:
+        """``map()`` whose results are weighed as they are made."""
         weighed = self.weighed
         return (weighed(item) for item in builtins.map(func, *iterables))
 
