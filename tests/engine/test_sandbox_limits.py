@@ -27,6 +27,24 @@ REFUSED = {"refused"}
 NO_ACCESS = {"refused", "AttributeError"}  # a guard's state is not there to be read
 NESTED = "[['x' * 1000] * 1000] * 1000"   # a few KB in memory, a gigabyte as text
 
+
+def hashed(step: str) -> str:
+    """An expression that doubles a value 40 times with ``step`` (of ``V``) and hashes the result."""
+    return f"((a := 'x'), hash([(a := {step.replace('V', 'a')}) for i in range(40)][-1]))"
+
+
+def twins(step: str) -> str:
+    """Two equal but distinct values doubled 40 times with ``step`` (of ``V``), then compared."""
+    return (f"((a := 'x'), (b := 'x'), [(a := {step.replace('V', 'a')}) for i in range(40)][-1] == "
+            f"[(b := {step.replace('V', 'b')}) for i in range(40)][-1])")
+
+
+DOUBLE = "lambda f, a, n: a if n == 0 else f(f, (a, a), n - 1)"  # (a, a) nested n times by recursion
+# a list nested 18 times in itself by shared references (2**18 paths to `c`), then `c` grows in place:
+# the weights remembered before the growth are stale, so everything walked afterwards is weighed again
+STALE = ("c = [0]\nd = [0]\np, q = c, d\nfor i in range(18):\n    p = [p, p]\n    q = [q, q]\n"
+         "c.extend(range(5000))\nd.extend(range(5000))\n")
+
 EXPRESSIONS: list[tuple[str, set[str]]] = [
     # integers: operand sizes and the cost of one C-level operation
     ("10**10**8", SIZE),
@@ -80,6 +98,29 @@ EXPRESSIONS: list[tuple[str, set[str]]] = [
     # repeating references to containers: cheap to build, a billion leaves to hash or compare
     ("hash(((('x',) * 1000,) * 1000,) * 1000)", SIZE),
     ("[[[0] * 1000] * 1000] * 1000 == [[[0] * 1000] * 1000] * 1000", SIZE),
+    # values built by recursion or comprehensions with shared references: each doubling is cheap, the
+    # result weighs 2**40 leaves and hashing, comparing, sorting or printing it is one C call (issue #12)
+    (hashed("(V, V)"), SIZE),
+    (twins("[V, V]"), SIZE),
+    (f"hash(({DOUBLE})({DOUBLE}, 'x', 40))", SIZE),
+    (f"({DOUBLE})({DOUBLE}, 'x', 40) in [({DOUBLE})({DOUBLE}, 'x', 40)]", SIZE),
+    (f"sorted([({DOUBLE})({DOUBLE}, 'x', 40), ({DOUBLE})({DOUBLE}, 'x', 40)])", SIZE),
+    (hashed("tuple([V, V])"), SIZE),
+    (hashed("list(zip([V], [V]))[0]"), SIZE),
+    (hashed("max(zip([V], [V]))"), SIZE),
+    (hashed("{V: V}.popitem()"), SIZE),
+    (hashed("[t for t in {V: V}.items()][0]"), SIZE),
+    (hashed("(V,) + (V,)"), SIZE),
+    (hashed("tuple(map(lambda v: (v, v), [V]))[0]"), SIZE),
+    (hashed("tuple(reversed([V, V]))"), SIZE),
+    (twins("dict.fromkeys(range(2), V)"), SIZE),
+    (twins("sorted([V, V])"), SIZE),
+    (twins("{'l': V, 'r': V}"), SIZE),
+    (twins("{'l': V} | {'r': V}"), SIZE),
+    (hashed("Exception(V, V).args"), SIZE),
+    (hashed("[e.args for e in [KeyError(V, V)]][0]"), SIZE),
+    (twins("slice(V, V)"), {"TypeError"}),
+    ("{'a': 1}.items().mapping", REFUSED),
     # the guards' own state
     ("'a'.join.args", NO_ACCESS),
     ("'a'.join.func", NO_ACCESS),
@@ -113,6 +154,22 @@ SCRIPTS: list[tuple[str, set[str]]] = [
     ("for i in range(10**6):\n    slow(i)", TIME),
     ("def f(n):\n    return f(n + 1)\nx = f(0)", {"RecursionError"} | BOUNDED),
     ("x = 'a'.join.args[0]", NO_ACCESS),
+    # weights: doubling by loops, zip, dict items, mutation of a shared part, and the stored result
+    ("x = 'x'\nfor i in range(40):\n    x = [x, x]", SIZE),
+    ("a = 'x'\nfor i in range(40):\n    for t in zip([a], [a]):\n        a = t\nh = hash(a)", SIZE),
+    ("a = 'x'\nfor i in range(40):\n    for t in {a: a}.items():\n        a = t\nh = hash(a)", SIZE),
+    ("a = 'x'\nfor i in range(40):\n    k, = {a: a}.items()\n    a = k\nh = hash(a)", SIZE),
+    ("def f(a, n):\n    return a if n == 0 else f((a, a), n - 1)\nh = hash(f('x', 40))", SIZE),
+    (STALE + "r = p == q", SIZE),
+    (STALE + "r = p in [q]", SIZE),
+    (STALE + "r = [q].count(p)", SIZE),
+    (STALE + "r = max(p, q)", SIZE),
+    (STALE + "r = sorted([p, q])", SIZE),
+    (STALE + "r = 1", SIZE),  # p itself is a variable to store as JSON
+    ("c = {}\np = c\nfor i in range(18):\n    p = [p, p]\nc.update({str(i): i for i in range(5000)})", SIZE),
+    ("c = [0]\np = c\nfor i in range(18):\n    p = [p, p]\nfor i in range(5000):\n    c.append(i)", SIZE),
+    ("c = [0]\np = c\nfor i in range(18):\n    p = [p, p]\nc[0] = list(range(5000))", SIZE),
+    ("c = [0]\np = c\nfor i in range(18):\n    p = [p, p]\nc += list(range(5000))", SIZE),
 ]
 
 # Each case must end within this (expression deadline 0.5 s, script deadline 2 s, plus a loaded machine).
@@ -190,6 +247,16 @@ def env() -> SandboxEnvironment:
     ("sum(range(1000))", 499500),
     ("twice(amount)", 24),
     ("[str(x) for x in [[1, 2], {'a': (1,)}]]", ["[1, 2]", "{'a': (1,)}"]),
+    # weighed values: comparisons, sorting, builders and container methods work as before
+    ("[(1, 2)] * 3 == [(1, 2)] * 3 and {'a': [1, 2]} != {'a': [1, 3]}", True),
+    ("sorted(zip([2, 1], 'ba')) + [max([[1], [2]]), min(3, 1)]", [(1, "a"), (2, "b"), [2], 1]),
+    ("dict.fromkeys(tags, 0) | dict(x=1)", {"b": 0, "a": 0, "x": 1}),
+    ("[list(map(str, range(3))), tuple(tags), set(tags) == {'a', 'b'}, frozenset('a') < frozenset('ab')]",
+     [["0", "1", "2"], ("b", "a", "b"), True, True]),
+    ("isinstance(tags, list) and isinstance((1,), tuple) and not isinstance(name, dict)", True),
+    ("tags.count('b') + tags.index('a') + [[1], [2]].index([2])", 4),
+    ("{(i, i): [i] * 2 for i in range(3)}[(2, 2)] + [n for n in ({'k': v} for v in range(2))]",
+     [2, 2, {"k": 0}, {"k": 1}]),
 ])
 def test_ordinary_expressions_keep_working(env: SandboxEnvironment, expression: str, expected: object) -> None:
     assert env.evaluate(expression, {"amount": 12, "name": "alice", "tags": ["b", "a", "b"]}) == expected
@@ -201,6 +268,27 @@ def test_scripts_keep_working(env: SandboxEnvironment) -> None:
                 "big = 2**4000 // 3**100 % 1000\ndoubled = twice(total)", data)
     assert data["total"] == 12 and data["label"] == "   12" and (data["q"], data["r"]) == (2, 2)
     assert data["big"] == 2**4000 // 3**100 % 1000 and data["doubled"] == 24
+
+
+def test_scripts_that_grow_and_compare_containers_keep_working(env: SandboxEnvironment) -> None:
+    """Growing lists in place (which empties the remembered weights) and comparing, counting and
+    looking up in them stays fast enough for ordinary data."""
+    data: dict = {"lookup": {str(i): {"v": i, "tags": [i, i + 1]} for i in range(2000)}}
+    env.execute("rows = []\nfor i in range(2000):\n    row = lookup.get(str(i % 1000))\n"
+                "    if row['tags'] == [i % 1000, i % 1000 + 1] and row not in rows:\n        rows.append(row)\n"
+                "n = len([r for r in rows if r['v'] < 10**6])\nfirst = sorted(rows, key=lambda r: -r['v'])[0]['v']",
+                data)
+    assert data["n"] == 1000 and data["first"] == 999
+
+
+def test_a_value_with_shared_parts_under_the_cap_is_stored_whole(env: SandboxEnvironment) -> None:
+    data: dict = {}
+    env.execute("x = 'x'\nfor i in range(12):\n    x = [x, x]", data)
+    assert json.dumps(data["x"]).count("x") == 2**12
+    expected: list = [1]
+    for _ in range(10):
+        expected = [expected, expected]
+    assert env.evaluate("((a := [1]), [(a := [a, a]) for i in range(10)][-1])[-1]", {}) == expected
 
 
 def test_error_messages_are_bounded(env: SandboxEnvironment) -> None:

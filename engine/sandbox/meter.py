@@ -1,0 +1,150 @@
+"""``Meter``: the bookkeeping of one sandboxed run -- a wall-clock deadline, a total work cap, a cap on
+resident-memory growth (in-process runs) and the per-operation size checks every guard builds on."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
+
+from .limits import (
+    MAX_INT_BITS,
+    MAX_INT_COST,
+    MemoryLimitExceeded,
+    SandboxStop,
+    SandboxViolation,
+    SizeLimitExceeded,
+    TimeLimitExceeded,
+    WorkLimitExceeded,
+)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _division_cost(a_bits: int, b_bits: int) -> int:
+    """Products of 30-bit digits CPython's long division does for an a_bits by b_bits division."""
+    return (max(a_bits - b_bits, 0) // 30 + 1) * (b_bits // 30 + 1)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}s"
+
+
+def _rss_bytes() -> int | None:
+    """Resident set size of this process, or None where /proc is not available."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+RSS_CHECK_INTERVAL = 0.002  # seconds between two looks at the resident memory during one run
+
+
+class Meter:
+    """Bookkeeping for one run: a deadline, per-operation size caps and an optional total work cap."""
+
+    def __init__(self, what: str, timeout: float, max_sequence: int, work_limit: int | None,
+                 memory_growth: int | None = None) -> None:
+        self.what = what
+        self.timeout = timeout
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
+        self.max_sequence = max_sequence
+        self.work_limit = work_limit
+        self.work = 0
+        self.ticks = 0
+        self.stopped: SandboxStop | None = None
+        # In-process runs cannot use RLIMIT_AS: resident memory is sampled instead (lazily, so a
+        # short expression never pays for it) and may not grow by more than memory_growth bytes.
+        self.memory_growth = memory_growth
+        self.next_memory_check = self.started + RSS_CHECK_INTERVAL
+        self.memory_baseline: int | None = None
+
+    # -- bookkeeping
+
+    def stop(self, err: SandboxStop) -> None:
+        self.stopped = err
+        raise err
+
+    def charge(self, units: int = 1) -> None:
+        """Count work; raise once the deadline or the work cap has passed (and on every call after)."""
+        if self.stopped is not None:
+            raise type(self.stopped)(*self.stopped.args)
+        self.work += units
+        self.ticks += 1
+        if self.work_limit is not None and self.work > self.work_limit:
+            self.stop(WorkLimitExceeded(
+                f"{self.what} exceeded the work limit of {self.work_limit:,} steps "
+                "(too many loop iterations or too much data built)"))
+        now = time.monotonic()  # every call: one C-level step between two calls may be slow
+        if now > self.deadline:
+            self.stop(TimeLimitExceeded(f"{self.what} exceeded the time limit of {_seconds(self.timeout)}"))
+        if self.memory_growth is not None and now >= self.next_memory_check:
+            self.check_memory(now)
+
+    def check_memory(self, now: float) -> None:
+        """Refuse once this process's resident memory grew by more than ``memory_growth`` bytes."""
+        self.next_memory_check = now + RSS_CHECK_INTERVAL
+        rss = _rss_bytes()
+        if rss is None or self.memory_growth is None:
+            return
+        if self.memory_baseline is None:
+            self.memory_baseline = rss
+        elif rss - self.memory_baseline > self.memory_growth:
+            self.stop(MemoryLimitExceeded(
+                f"{self.what} exceeded the memory limit of {self.memory_growth / 2**20:g} MB"))
+
+    def check_size(self, n: int) -> None:
+        if n > self.max_sequence:
+            self.stop(SizeLimitExceeded(
+                f"{self.what} tried to build a sequence of {n:,} items; the limit is {self.max_sequence:,}"))
+        self.charge(max(n, 1))
+
+    def check_bits(self, bits: int) -> None:
+        if bits > MAX_INT_BITS:
+            self.stop(SizeLimitExceeded(
+                f"{self.what} tried to compute a number of about {bits:,} bits; "
+                f"the limit is {MAX_INT_BITS:,}"))
+        self.charge(max(bits // 64, 1))
+
+    def refuse(self, message: str) -> None:
+        raise SandboxViolation(message)
+
+    # -- statement / iteration guards
+
+    def tick(self) -> None:
+        self.charge(1)
+
+    def getiter(self, obj: Iterable[Any]) -> Iterator[Any]:
+        iterator = iter(obj)
+        charge = self.charge
+
+        def counted() -> Iterator[Any]:
+            for item in iterator:
+                charge(1)
+                yield item
+        return counted()
+
+    def iter_unpack_sequence(self, it: Any, spec: Any, _getiter_: Any) -> Any:
+        return guarded_iter_unpack_sequence(it, spec, self.getiter)
+
+    def unpack_sequence(self, it: Any, spec: Any, _getiter_: Any) -> Any:
+        return guarded_unpack_sequence(it, spec, self.getiter)
+
+    def check_int_cost(self, cost: int) -> None:
+        """Refuse one integer operation whose C-level cost would outlive any deadline (it cannot be
+        interrupted and holds the GIL), and charge it as work."""
+        if cost > MAX_INT_COST:
+            self.stop(SizeLimitExceeded(
+                f"{self.what} tried an integer operation too large to finish in time (about {cost:,} "
+                f"digit operations; the limit is {MAX_INT_COST:,})"))
+        self.charge(max(cost // 1000, 1))
+
