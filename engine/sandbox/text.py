@@ -3,6 +3,7 @@ may be huge for a small value (nested, shared containers), and the guarded str/b
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -80,6 +81,7 @@ class TextGuards(NumberGuards):
         return str(*args, **kwargs)
 
     def format(self, value: Any, spec: str = "", conversion: int = -1) -> str:
+        self.check_text(value)  # before !r/!s/!a build the text in one C call
         if conversion == ord("r"):
             value = repr(value)
         elif conversion == ord("s"):
@@ -151,6 +153,32 @@ def _str_expandtabs(budget: TextGuards, text: str, tabsize: int = 8) -> str:
     return text.expandtabs(tabsize)
 
 
+# codecs implemented in C, linear in their input: pure-Python codecs (punycode, idna, uu, ...) run for
+# seconds on a modest input without calling any guard, so they are refused
+SAFE_CODECS = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be",
+                         "ascii", "latin-1", "iso8859-1", "cp1252", "gbk", "gb2312", "gb18030", "big5"})
+
+
+def _codec_name(budget: TextGuards, encoding: Any) -> str:
+    """The canonical name of `encoding`; refused unless it is one of SAFE_CODECS."""
+    if not isinstance(encoding, str):
+        raise TypeError("encoding must be a string")
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding[:50]!r}") from None
+    if name not in SAFE_CODECS:
+        budget.refuse(f"the encoding {name!r} is not allowed (use utf-8, utf-16, utf-32, ascii, latin-1 or gbk)")
+    return name
+
+
+def _text_codec(method: str) -> Callable[..., Any]:
+    def guarded(budget: TextGuards, text: Any, encoding: Any = "utf-8", errors: Any = "strict") -> Any:
+        budget.charge(max(len(text), 1))
+        return getattr(text, method)(_codec_name(budget, encoding), errors)
+    return guarded
+
+
 def _guarded_extend(budget: TextGuards, target: list[Any], iterable: Iterable[Any]) -> None:
     items = iterable if isinstance(iterable, SEQUENCE_TYPES) else list(budget.getiter(iterable))
     budget.check_size(len(target) + len(items))
@@ -161,7 +189,7 @@ def _guarded_extend(budget: TextGuards, target: list[Any], iterable: Iterable[An
 _STR_GUARDS: dict[str, Callable[..., Any]] = {
     "join": _str_join, "replace": _str_replace, "expandtabs": _str_expandtabs,
     "ljust": _str_pad("ljust"), "rjust": _str_pad("rjust"), "center": _str_pad("center"),
-    "zfill": _str_pad("zfill"),
+    "zfill": _str_pad("zfill"), "encode": _text_codec("encode"), "decode": _text_codec("decode"),
 }
 _LIST_GUARDS: dict[str, Callable[..., Any]] = {"extend": _guarded_extend, "index": _list_index}
 

@@ -140,6 +140,13 @@ EXPRESSIONS: list[tuple[str, set[str]]] = [
     ("max(range(10**5), key=lambda v: [v] * 10**6)", BOUNDED),
     # helpers: their time counts against the deadline
     ("[slow(i) for i in range(1000)]", TIME),
+    # f-string conversions weigh the value before !r/!s/!a build its text in one C call
+    ("[len(f'{c!r}') for s in ['x'*400000] for c in [tuple(s for i in range(999))]]", SIZE),
+    ("[len(f'{c!a}') for s in ['x'*400000] for c in [tuple(s for i in range(999))]]", SIZE),
+    # pure-Python codecs run for seconds without calling a guard: only C codecs are allowed
+    ("len(''.join(map(chr, range(256, 5256))).encode('punycode')) > 0", REFUSED),
+    ("(('a' * 60 + '.') * 10).encode('idna')", REFUSED),
+    ("b'x'.decode('uu')", REFUSED),
 ]
 
 SCRIPTS: list[tuple[str, set[str]]] = [
@@ -242,6 +249,7 @@ def env() -> SandboxEnvironment:
     ("'-'.join(sorted(set(tags)))", "a-b"),
     ("f'{amount:>6}|{name!r}|{tags}'", "    12|'alice'|['b', 'a', 'b']"),
     ("(3).to_bytes(2, 'big')", b"\x00\x03"),
+    ("'中文'.encode('gbk').decode('gb18030') + 'é'.encode().decode('utf-8')", "中文é"),
     ("b'ab'.center(6, b'-')", b"--ab--"),
     ("'%5.1f%%' % 12.345", " 12.3%"),
     ("sum(range(1000))", 499500),
