@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from crm.models import Contact, Contract, Customer, CustomerShare, Opportunity, Ticket
+from crm.models import Contact, Contract, Customer, CustomerShare, Opportunity, SalesOrder, Ticket
 from oa.models import User
 from oa.org import OrgDirectory
 from store.errors import NotFound
@@ -81,7 +81,7 @@ def plug_task_references(lookup: TaskReferences) -> None:
 
 
 _CUSTOMER_OF = {"crm.opportunity": Opportunity, "crm.contract": Contract, "crm.ticket": Ticket,
-                "crm.contact": Contact}
+                "crm.contact": Contact, "crm.order": SalesOrder}
 
 
 def task_grant(session: Session, viewer: Viewer, customer_id: int) -> str | None:

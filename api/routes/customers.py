@@ -75,6 +75,8 @@ class SettingsIn(Strict):
     rfm_high_value_days = fields.Integer(strict=True)
     rfm_high_value_amount = fields.Integer(strict=True)
     rfm_at_risk_days = fields.Integer(strict=True)
+    tax_rate_bp = fields.Integer(strict=True)
+    number_digits = fields.Integer(strict=True)
 
 
 class ImportArgs(Strict):
