@@ -13,6 +13,7 @@ from api.routes._crm_common import ListArgs, done, list_response, viewer
 from api.schemas import Strict
 from crm import invoices as svc
 from crm.orders import get_order
+from engine.runtime import begin_write
 from oa.org import OrgDirectory
 from store.errors import Forbidden
 
@@ -51,6 +52,7 @@ def get_one(invoice_id: int) -> dict:
 def issue():  # noqa: ANN201
     """Issue an invoice for a confirmed order (finance or administrators; at most what is left to invoice)."""
     body = json_body(InvoiceIn)
+    begin_write(db.session)  # SQLite: take the write lock up front (a read cannot be upgraded)
     v = viewer()
     if not (v.is_admin or "finance" in OrgDirectory(db.session).groups_of(v.username)):
         raise Forbidden("only finance issues invoices")

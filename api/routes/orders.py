@@ -18,6 +18,7 @@ from crm import orders as svc
 from crm.access import get_customer
 from crm.common import num
 from crm.invoices import sales_summary
+from engine.runtime import begin_write
 from oa.org import OrgDirectory
 from store.errors import Forbidden
 
@@ -75,6 +76,7 @@ def list_orders():  # noqa: ANN201
 def create():  # noqa: ANN201
     """Create a draft order directly for a customer the caller may edit."""
     body = json_body(OrderIn)
+    begin_write(db.session)  # SQLite: take the write lock up front (a read cannot be upgraded)
     return done(_full(svc.create_order(db.session, viewer(), body)), 201)
 
 
@@ -93,6 +95,7 @@ def get_one(order_id: int) -> dict:
 def update(order_id: int):  # noqa: ANN201
     """Change a draft or rejected order (lines, payment terms, note); 409 while pending or once decided."""
     body = json_body(OrderPatch)
+    begin_write(db.session)  # SQLite: take the write lock up front (a read cannot be upgraded)
     return done(_full(svc.update_order(db.session, viewer(), order_id, body)))
 
 
@@ -127,6 +130,7 @@ def customer_sales(customer_id: int) -> dict:
 def credit_limit(customer_id: int):  # noqa: ANN201
     """Set (or clear, with null) a customer's credit limit: finance or administrators only."""
     body = json_body(CreditLimitIn)
+    begin_write(db.session)  # SQLite: take the write lock up front (a read cannot be upgraded)
     v = viewer()
     if not (v.is_admin or FINANCE_GROUP in OrgDirectory(db.session).groups_of(v.username)):
         raise Forbidden("only finance sets credit limits")

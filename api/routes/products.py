@@ -13,6 +13,7 @@ from api.schemas import Strict
 from crm import products as svc
 from crm.importer import any_rows
 from crm.tabular import read_table
+from engine.runtime import begin_write
 from store.errors import InvalidData
 
 bp = Blueprint("products", __name__)
@@ -55,6 +56,7 @@ def create():  # noqa: ANN201
     """Add a product (administrators); 409 naming `code` if it exists."""
     require_roles("admin")
     body = json_body(ProductIn)
+    begin_write(db.session)  # SQLite: take the write lock up front (a read cannot be upgraded)
     return done(svc.product_dict(svc.create_product(db.session, current_user().username, body)), 201)
 
 
@@ -74,6 +76,7 @@ def update(product_id: int):  # noqa: ANN201
     """Change a product (administrators; audited)."""
     require_roles("admin")
     body = json_body(ProductPatch)
+    begin_write(db.session)  # SQLite: take the write lock up front (a read cannot be upgraded)
     return done(svc.product_dict(svc.update_product(db.session, current_user().username, product_id, body)))
 
 
@@ -91,5 +94,6 @@ def import_file():  # noqa: ANN201
                           errors=[{"field": "file", "message": "missing"}])
     rows = read_table(upload.filename or "", upload.read())
     any_rows(rows)
+    begin_write(db.session)
     created = svc.import_products(db.session, current_user().username, rows)
     return done({"imported": len(created), "ids": [p.id for p in created]}, 201)

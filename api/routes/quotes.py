@@ -13,6 +13,7 @@ from api.schemas import Strict
 from crm import orders as orders_svc
 from crm import quotes as svc
 from crm.pricing import MAX_LINES
+from engine.runtime import begin_write
 
 bp = Blueprint("quotes", __name__)
 COLUMNS = ("id", "number", "customer_id", "opportunity_id", "owner", "status", "tax_rate", "subtotal",
@@ -69,6 +70,7 @@ def list_quotes():  # noqa: ANN201
 def create():  # noqa: ANN201
     """Create a quote for a customer the caller may edit (or from one of its opportunities)."""
     body = json_body(QuoteIn)
+    begin_write(db.session)  # SQLite: take the write lock up front (a read cannot be upgraded)
     quote = svc.create_quote(db.session, viewer(), body)
     return done(svc.quote_dict(quote, svc.lines_of(db.session, quote)), 201)
 
@@ -89,6 +91,7 @@ def get_one(quote_id: int) -> dict:
 def update(quote_id: int):  # noqa: ANN201
     """Change a draft quote's lines or note (audited)."""
     body = json_body(QuotePatch)
+    begin_write(db.session)  # SQLite: take the write lock up front (a read cannot be upgraded)
     quote = svc.update_quote(db.session, viewer(), quote_id, body)
     return done(svc.quote_dict(quote, svc.lines_of(db.session, quote)))
 
@@ -101,6 +104,7 @@ update.openapi_body = QuotePatch
 def to_order(quote_id: int):  # noqa: ANN201
     """Turn a draft quote into a sales order (once; 409 after)."""
     body = json_body(QuoteOrderIn)
+    begin_write(db.session)  # SQLite: take the write lock up front (a read cannot be upgraded)
     order = orders_svc.order_from_quote(db.session, viewer(), quote_id, body)
     return done(orders_svc.order_dict(order, orders_svc.lines_of_order(db.session, order)), 201)
 

@@ -97,14 +97,18 @@ def test_numbers_are_sequential_per_series_and_year(api, crm) -> None:  # noqa: 
     assert order(api, "alice", c["id"], [{"product_id": p["id"], "quantity": 1}])["number"] == f"SO-{year}-0004"
 
 
-def test_concurrent_orders_get_distinct_gap_free_numbers(api, crm) -> None:  # noqa: ANN001
+def test_concurrent_orders_get_distinct_gap_free_numbers(api, app, crm) -> None:  # noqa: ANN001
+    import threading
     c = crm.customer("alice")
     p = product(api, "A", 10)
-    api.token("alice")
+    headers = api.headers("alice")
+    barrier = threading.Barrier(6)
     got: list[str] = []
 
     def make(_i: int) -> None:
-        resp = api.post("/api/v1/orders", "alice", json={"customer_id": c["id"], "lines": [
+        client = app.test_client()
+        barrier.wait()
+        resp = client.post("/api/v1/orders", headers=headers, json={"customer_id": c["id"], "lines": [
             {"product_id": p["id"], "quantity": 1}]})
         if resp.status_code == 201:
             got.append(resp.get_json()["number"])
