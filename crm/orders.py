@@ -172,6 +172,22 @@ def check_submittable(session: Session, viewer: Viewer, order_id: int) -> SalesO
     return order
 
 
+def check_start(session: Session, username: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """Start check of `sales_order_approval`: only a draft order starts it (422 naming order_id), whichever way it
+    is started; its state changes after that are the flow's own, so the form does not pin a state."""
+    order = session.get(SalesOrder, variables.get("order_id"))
+    if order is not None and order.status != "draft":
+        raise InvalidData(f"order {order.number} is {order.status}",
+                          errors=[{"field": "order_id", "message": f"the order is {order.status}; only a draft "
+                                                                    "order is submitted"}])
+    return {}
+
+
+def register_checks(checks: Any) -> None:
+    """Plug the start check into the engine's start checks."""
+    checks.register(PROCESS_KEY, check_start)
+
+
 # --- what the approval flow does (called by crm.operations inside the engine's step) ---
 
 def event(session: Session, name: str, order: SalesOrder, **extra: Any) -> None:
