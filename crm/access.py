@@ -110,11 +110,12 @@ def _share_of(session: Session, viewer: Viewer, customer_id: int) -> CustomerSha
 
 
 def customer_visible_clause(viewer: Viewer) -> ColumnElement:
-    """SQL condition: the customer is owned in scope or shared with the viewer (pool excluded)."""
+    """SQL condition: the customer is owned in scope or shared with the viewer (pool and merged ones excluded)."""
+    live = Customer.merged_into_id.is_(None)  # a customer merged into another drops out of every list
     if viewer.is_admin:
-        return Customer.owner.is_not(None)
+        return Customer.owner.is_not(None) & live
     shared = select(CustomerShare.customer_id).where(CustomerShare.username == viewer.username)
-    return or_(Customer.owner.in_(sorted(viewer.owners)), Customer.id.in_(shared))
+    return or_(Customer.owner.in_(sorted(viewer.owners)), Customer.id.in_(shared)) & live
 
 
 def can_read_customer(session: Session, viewer: Viewer, customer: Customer) -> bool:

@@ -49,6 +49,7 @@ class Customer(Base):
     released_at: Mapped[datetime | None] = mapped_column(DateTime)
     points: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     credit_limit: Mapped[Decimal | None] = mapped_column(Money)  # None: no limit set (finance sees no cap)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("crm_customer.id"))  # merged away: see this one
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)

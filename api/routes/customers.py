@@ -103,9 +103,12 @@ def create_customer():  # noqa: ANN201
 @bp.get("/customers/<int:customer_id>")
 @login_required
 def get_one(customer_id: int) -> dict:
-    """One customer, with who it is shared with."""
+    """One customer, with who it is shared with (a merged-away customer redirects to the one it was merged into)."""
     v = viewer()
     customer = get_customer(db.session, v, customer_id)
+    if customer.merged_into_id is not None:
+        from flask import redirect
+        return redirect(f"{request.script_root}/api/v1/customers/{customer.merged_into_id}", 308)
     return svc.customer_dict(customer) | {"shares": svc.shares_of(db.session, customer)}
 
 

@@ -1,4 +1,4 @@
-"""sales: products, quotes, orders with approval rounds, invoices, number sequences; customer credit limit
+"""sales: products, quotes, orders with approval rounds, invoices, number sequences; customer credit limit and merge pointer
 
 Revision ID: o1600000001
 Revises: h1300000001
@@ -42,6 +42,9 @@ def _totals() -> list:
 def upgrade():
     with op.batch_alter_table('crm_customer') as batch_op:
         batch_op.add_column(sa.Column('credit_limit', MONEY, nullable=True))
+        batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key('fk_crm_customer_merged_into_id_crm_customer', 'crm_customer',
+                                    ['merged_into_id'], ['id'])
     op.create_table(
         'crm_product',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -154,4 +157,6 @@ def downgrade():
                   'crm_number_sequence', 'crm_product'):
         op.drop_table(table)
     with op.batch_alter_table('crm_customer') as batch_op:
+        batch_op.drop_constraint('fk_crm_customer_merged_into_id_crm_customer', type_='foreignkey')
+        batch_op.drop_column('merged_into_id')
         batch_op.drop_column('credit_limit')
