@@ -30,7 +30,9 @@ from oa.models import User
 from store.base import utcnow
 from store.errors import Conflict, Forbidden, InvalidData
 
-OPEN_ORDER_STATUSES = ("draft", "pending", "rejected")
+# orders in approval (pending, rejected) stay with their submitter: the running flow writes under its initiator's
+# scope, so they move once their flow has ended
+OPEN_ORDER_STATUSES = ("draft",)
 
 
 def _active_user(session: Session, username: str, field: str) -> str:
@@ -99,7 +101,7 @@ def release_customer(session: Session, viewer: Viewer, customer_id: int) -> Cust
 
 def hand_over(session: Session, viewer: Viewer, old: str, new: str) -> dict[str, int]:
     """Everything `old` owns goes to `new` in one step: customers (with their pending follow-ups), open
-    opportunities, quotes, open orders and contracts not closed. Administrators, or a manager of `old`."""
+    opportunities, draft quotes and orders, and contracts not closed. Administrators, or a manager of `old`."""
     if not (viewer.is_admin or old in viewer.team):
         raise Forbidden("only an administrator or a manager of the employee hands their work over")
     if session.scalar(select(User.id).where(User.username == old)) is None:
