@@ -15,7 +15,7 @@ from crm import invoices as svc
 from crm.orders import get_order
 from engine.runtime import begin_write
 from oa.org import OrgDirectory
-from store.errors import Forbidden
+from store.errors import Forbidden, InvalidData, NotFound
 
 bp = Blueprint("invoices", __name__)
 COLUMNS = ("id", "number", "order_id", "customer_id", "amount", "tax", "issued_on", "issued_by")
@@ -56,7 +56,10 @@ def issue():  # noqa: ANN201
     v = viewer()
     if not (v.is_admin or "finance" in OrgDirectory(db.session).groups_of(v.username)):
         raise Forbidden("only finance issues invoices")
-    order = get_order(db.session, v.__class__(v.username, True), body["order_id"])
+    try:
+        order = get_order(db.session, v.__class__(v.username, True), body["order_id"])
+    except NotFound:
+        raise InvalidData("unknown order", errors=[{"field": "order_id", "message": "unknown order"}]) from None
     invoice = svc.issue_invoice(db.session, order.id, v.username, body.get("issued_on"), body.get("amount"))
     return done(svc.invoice_dict(invoice), 201)
 

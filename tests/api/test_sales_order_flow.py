@@ -160,3 +160,47 @@ def test_openapi_documents_the_sales_request_bodies(api) -> None:  # noqa: ANN00
     assert body["$ref"].endswith("/OrderIn")
     assert "lines" in spec["components"]["schemas"]["OrderIn"]["properties"]
     assert "requestBody" in spec["paths"]["/api/v1/quotes/{quote_id}/order"]["post"]
+
+
+def test_concurrent_submissions_start_one_approval(api, app) -> None:  # noqa: ANN001
+    import threading
+
+    from tests.conftest import run_in_threads
+    crm = Crm(api)
+    c = crm.customer("alice")
+    p = product(api, "A", 10)
+    o = api.post("/api/v1/orders", "alice", json={"customer_id": c["id"], "lines": [
+        {"product_id": p["id"], "quantity": 1}]}).get_json()
+    headers = api.headers("alice")
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def go(_i: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.post(f"/api/v1/orders/{o['id']}/submit", json={}, headers=headers).status_code)
+
+    run_in_threads(4, go)
+    assert sorted(statuses)[0] == 200 and statuses.count(200) == 1, statuses
+    assert all(s in (200, 409, 422) for s in statuses), statuses
+    o = get_order(api, "alice", o["id"])
+    assert o["status"] == "pending" and o["round"] == 1 and len(o["rounds"]) == 1
+
+
+def test_manual_invoices_are_for_finance_and_capped_by_the_order(api) -> None:  # noqa: ANN001
+    crm = Crm(api)
+    c = crm.customer("alice")
+    p = product(api, "A", 100)
+    o = api.post("/api/v1/orders", "alice", json={"customer_id": c["id"], "lines": [
+        {"product_id": p["id"], "quantity": 1}]}).get_json()
+    assert api.post("/api/v1/invoices", "carol", json={"order_id": o["id"]}).status_code == 409  # a draft
+    unknown = api.post("/api/v1/invoices", "carol", json={"order_id": 999999})
+    assert unknown.status_code == 422 and fields_of(unknown) == ["order_id"]
+    inst = submit(api, "alice", o["id"])["instance_id"]
+    complete(api, "bob", "sales_head_approval", inst, approved=True)
+    assert api.post("/api/v1/invoices", "alice", json={"order_id": o["id"]}).status_code == 403
+    part = api.post("/api/v1/invoices", "carol", json={"order_id": o["id"], "amount": 100})
+    assert part.status_code == 201 and part.get_json()["tax"] == 11.5  # its share of 13.00 tax on 113.00
+    over = api.post("/api/v1/invoices", "carol", json={"order_id": o["id"], "amount": 13.01})
+    assert over.status_code == 422 and fields_of(over) == ["amount"]
+    assert api.post("/api/v1/invoices", "carol", json={"order_id": o["id"]}).get_json()["amount"] == 13.0
