@@ -87,6 +87,17 @@ def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
     return query.order_by(Invoice.id)
 
 
+def balance_of(session: Session, customer: Any) -> dict[str, Any]:
+    """The customer's credit limit, outstanding receivables and how many orders and invoices it has (the lists
+    are in sales_summary)."""
+    return {"credit_limit": num(customer.credit_limit) if customer.credit_limit is not None else None,
+            "outstanding": num(outstanding_of(session, customer.id)),
+            "orders": session.scalar(select(func.count()).select_from(SalesOrder)
+                                     .where(SalesOrder.customer_id == customer.id)) or 0,
+            "invoices": session.scalar(select(func.count()).select_from(Invoice)
+                                       .where(Invoice.customer_id == customer.id)) or 0}
+
+
 def sales_summary(session: Session, viewer: Viewer, customer_id: int) -> dict[str, Any]:
     """A customer's orders, invoices, payments (on its contracts), credit limit and outstanding balance."""
     from crm.contracts import contract_visible_clause, payment_dict

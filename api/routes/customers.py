@@ -109,7 +109,9 @@ def get_one(customer_id: int) -> dict:
     if customer.merged_into_id is not None:
         from flask import redirect
         return redirect(f"{request.script_root}/api/v1/customers/{customer.merged_into_id}", 308)
-    return svc.customer_dict(customer) | {"shares": svc.shares_of(db.session, customer)}
+    from crm.invoices import balance_of
+    return svc.customer_dict(customer) | {"shares": svc.shares_of(db.session, customer)} | balance_of(db.session,
+                                                                                                      customer)
 
 
 @bp.patch("/customers/<int:customer_id>")
