@@ -18,7 +18,7 @@ from crm.common import CENT, iso, num
 from crm.models import Contract, Customer, Opportunity, OrderLine, OrderRound, Quote, ReceivablePlan, SalesOrder
 from crm.numbering import next_number
 from crm.pricing import line_dict, price_lines, tax_rate, totals
-from crm.quotes import check_access, get_quote, lines_of, opportunity_of, visible_clause
+from crm.quotes import check_access, get_quote, lines_of, live, opportunity_of, visible_clause
 from store.base import utcnow
 from store.errors import Conflict, InvalidData, NotFound
 
@@ -108,7 +108,7 @@ def _new_order(session: Session, viewer: Viewer, customer: Customer, opp: Opport
 
 def create_order(session: Session, viewer: Viewer, data: dict[str, Any]) -> SalesOrder:
     """An order entered directly for a customer the viewer may edit (optionally for one of its opportunities)."""
-    customer = get_customer(session, viewer, data["customer_id"], edit=True, field="customer_id")
+    customer = live(get_customer(session, viewer, data["customer_id"], edit=True, field="customer_id"))
     opp = opportunity_of(session, customer, data.get("opportunity_id"))
     priced = price_lines(session, data["lines"])
     return _new_order(session, viewer, customer, opp, priced, _terms(data.get("payment_terms")), data.get("note"))

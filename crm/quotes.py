@@ -63,6 +63,14 @@ def lines_of(session: Session, quote: Quote) -> list[QuoteLine]:
     return list(session.scalars(select(QuoteLine).where(QuoteLine.quote_id == quote.id).order_by(QuoteLine.id)))
 
 
+def live(customer: Customer) -> Customer:
+    """The customer, unless it was merged into another (422 naming customer_id, pointing at the one kept)."""
+    if customer.merged_into_id is not None:
+        raise InvalidData(f"customer {customer.id} was merged into {customer.merged_into_id}",
+                          errors=[{"field": "customer_id", "message": f"merged into {customer.merged_into_id}"}])
+    return customer
+
+
 def opportunity_of(session: Session, customer: Customer, opp_id: int | None) -> Opportunity | None:
     """The opportunity named in a body, which must belong to the customer (422 naming opportunity_id)."""
     if opp_id is None:
@@ -97,7 +105,7 @@ def create_quote(session: Session, viewer: Viewer, data: dict[str, Any]) -> Quot
     if customer_id is None:
         raise InvalidData("customer_id or opportunity_id is required",
                           errors=[{"field": "customer_id", "message": "required (or opportunity_id)"}])
-    customer = get_customer(session, viewer, customer_id, edit=True, field="customer_id")
+    customer = live(get_customer(session, viewer, customer_id, edit=True, field="customer_id"))
     opp = opportunity_of(session, customer, data.get("opportunity_id"))
     quote = Quote(number=next_number(session, "quote"), customer_id=customer.id,
                   opportunity_id=opp.id if opp else None, owner=viewer.username if not viewer.is_admin

@@ -98,3 +98,6 @@ def test_merge_moves_everything_and_the_merged_one_redirects(api, crm) -> None: 
     assert [x["id"] for x in api.get(C, "alice").get_json()["items"]] == [keep["id"]]
     assert api.post(f"{C}/merge", "alice", json={"keep": keep["id"], "merge": dup["id"]}).status_code == 409
     assert "merge" in _actions(api, "customer", keep["id"])
+    late = api.post("/api/v1/orders", "alice", json={"customer_id": dup["id"], "lines": [
+        {"product_id": p["id"], "quantity": 1}]})
+    assert late.status_code == 422 and fields_of(late) == ["customer_id"]
