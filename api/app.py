@@ -133,12 +133,15 @@ def build_services() -> ServiceRegistry:
 
 
 def build_start_checks() -> StartChecks:
-    """The start checks of the shipped flows (leave: computed working days, dates, overlaps; expense: receipts)."""
+    """The start checks of the shipped flows (leave: computed working days, dates, overlaps; expense: receipts;
+    sales orders: drafts only)."""
     checks = StartChecks()
     from oa.leave_rules import register as register_leave_rules
     from oa.receipts import register_checks as register_receipt_checks
     register_leave_rules(checks)
     register_receipt_checks(checks)
+    from crm.orders import register_checks as register_order_checks
+    register_order_checks(checks)
     return checks
 
 

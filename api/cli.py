@@ -112,16 +112,20 @@ def seed_demo() -> None:
         click.echo("attendance, announcements, calendar, forum ...", err=True)
         demo_records.seed(db.session, progress=progress)
         db.session.commit()
-        for name, seed in _crm_seeders():
+        for name, seed in _crm_seeders(app):
             click.echo(f"{name} ...", err=True)
             seed(db.session, progress=progress)
             db.session.commit()
     click.echo(f"demo organisation ready ({created} users created)")
 
 
-def _crm_seeders() -> list:
+def _crm_seeders(app=None) -> list:  # noqa: ANN001
+    from functools import partial
+
     from crm import demo
-    return [("customers, pipeline, contracts", demo.seed)]
+    engine = app.extensions.get("oaflow_engine") if app is not None else None
+    return [("customers, pipeline, contracts", demo.seed),
+            ("products, quotes, orders, invoices", partial(demo.seed_sales, engine=engine))]
 
 
 @main.command()

@@ -1,5 +1,6 @@
 """The app's webhook delivery policy: an event reaches a webhook only if its owner may read what it is about,
-by the same rules the API uses (engine.can_read_instance; a notification only its own user); admin-owned
+by the same rules the API uses (engine.can_read_instance; a notification only its own user; an order or
+invoice event whoever may read its customer); admin-owned
 webhooks see everything. Private targets are allowed only with OAFLOW_WEBHOOK_ALLOW_PRIVATE=1."""
 
 from __future__ import annotations
@@ -27,10 +28,25 @@ def owner_may_see(app: Flask, session: Session, owner: str, event: str, payload:
     if event == "notification":
         return payload.get("user") == owner
     instance_id = payload.get("instance_id")
-    if not isinstance(instance_id, int) or isinstance(instance_id, bool):
+    if isinstance(instance_id, int) and not isinstance(instance_id, bool):
+        inst = session.get(ProcessInstance, instance_id)
+        if inst is not None and app.extensions["oaflow_engine"].can_read_instance(session, inst, actor):
+            return True
+    return event.startswith(CUSTOMER_EVENTS) and _may_read_customer(session, owner, payload.get("customer_id"))
+
+
+CUSTOMER_EVENTS = ("order.", "invoice.")  # events about a customer's records: whoever may read the customer
+
+
+def _may_read_customer(session: Session, owner: str, customer_id: Any) -> bool:
+    """May `owner` read the customer (by the CRM data scope, without task grants)?"""
+    if not isinstance(customer_id, int) or isinstance(customer_id, bool):
         return False
-    inst = session.get(ProcessInstance, instance_id)
-    return inst is not None and app.extensions["oaflow_engine"].can_read_instance(session, inst, actor)
+    from crm.access import can_read_customer, viewer_for
+    from crm.models import Customer
+    customer = session.get(Customer, customer_id)
+    return customer is not None and customer.owner is not None and can_read_customer(
+        session, viewer_for(session, owner), customer)
 
 
 def delivery_policy(app: Flask) -> DeliveryPolicy:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from crm.models import Contact, Contract, Customer, CustomerShare, Opportunity, Ticket
+from crm.models import Contact, Contract, Customer, CustomerShare, Opportunity, SalesOrder, Ticket
 from oa.models import User
 from oa.org import OrgDirectory
 from store.errors import NotFound
@@ -81,7 +81,7 @@ def plug_task_references(lookup: TaskReferences) -> None:
 
 
 _CUSTOMER_OF = {"crm.opportunity": Opportunity, "crm.contract": Contract, "crm.ticket": Ticket,
-                "crm.contact": Contact}
+                "crm.contact": Contact, "crm.order": SalesOrder}
 
 
 def task_grant(session: Session, viewer: Viewer, customer_id: int) -> str | None:
@@ -110,11 +110,12 @@ def _share_of(session: Session, viewer: Viewer, customer_id: int) -> CustomerSha
 
 
 def customer_visible_clause(viewer: Viewer) -> ColumnElement:
-    """SQL condition: the customer is owned in scope or shared with the viewer (pool excluded)."""
+    """SQL condition: the customer is owned in scope or shared with the viewer (pool and merged ones excluded)."""
+    live = Customer.merged_into_id.is_(None)  # a customer merged into another drops out of every list
     if viewer.is_admin:
-        return Customer.owner.is_not(None)
+        return Customer.owner.is_not(None) & live
     shared = select(CustomerShare.customer_id).where(CustomerShare.username == viewer.username)
-    return or_(Customer.owner.in_(sorted(viewer.owners)), Customer.id.in_(shared))
+    return or_(Customer.owner.in_(sorted(viewer.owners)), Customer.id.in_(shared)) & live
 
 
 def can_read_customer(session: Session, viewer: Viewer, customer: Customer) -> bool:

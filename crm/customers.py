@@ -128,7 +128,8 @@ def list_query(viewer: Viewer, *, pool: bool = False, filters: dict[str, Any] | 
     """Customers the viewer sees (or the public pool), filtered by owner/industry/region/level/q."""
     filters = filters or {}
     query = select(Customer)
-    query = query.where(Customer.owner.is_(None)) if pool else query.where(customer_visible_clause(viewer))
+    query = query.where(Customer.owner.is_(None), Customer.merged_into_id.is_(None)) if pool \
+        else query.where(customer_visible_clause(viewer))
     for name in ("owner", "industry", "region", "level"):
         if filters.get(name):
             query = query.where(getattr(Customer, name) == filters[name])

@@ -128,3 +128,136 @@ def seed(session: Session, progress: Callable[[str], None] = print) -> int:
     progress(f"CRM: {len(customers)} customers, {len(OPPORTUNITIES)} opportunities, "
              f"{len(won) + len(DIRECT_CONTRACTS)} contracts, targets")
     return len(customers)
+
+
+# --- sales: products, quotes, orders in every state, invoices, an overdue order receivable (issue #16) ---
+
+PRODUCTS = [  # code, name, unit, category, list price
+    ("HW-SCAN-01", "Handheld scanner", "pcs", "hardware", "1200.00"),
+    ("HW-KIOSK-02", "Self-service kiosk", "pcs", "hardware", "18000.00"),
+    ("SW-ERP-LIC", "ERP licence (per seat)", "seat", "software", "3500.00"),
+    ("SW-CRM-LIC", "CRM licence (per seat)", "seat", "software", "1800.00"),
+    ("SV-INSTALL", "Installation service", "day", "services", "2400.00"),
+    ("SV-SUPPORT", "Annual support", "year", "services", "9600.00"),
+]
+# customer name, lines [(product code, quantity, discount %)], payment terms, the state to reach
+DEMO_ORDERS = [
+    ("Northwind Trading", [("HW-SCAN-01", 20, 5), ("SV-INSTALL", 2, 0)], "net30", "draft"),
+    ("Contoso Manufacturing", [("HW-KIOSK-02", 6, 0), ("SV-SUPPORT", 2, 0)], "30_70", "pending"),
+    ("Fabrikam Energy", [("SW-ERP-LIC", 12, 15)], "net60", "rejected"),
+    ("Tailspin Logistics", [("SW-CRM-LIC", 5, 0), ("SV-INSTALL", 1, 0)], "prepaid", "confirmed"),
+    ("Wide World Importers", [("HW-SCAN-01", 3, 0)], "net30", "cancelled"),
+]
+OVERDUE_DAYS = 20  # the confirmed demo order's instalment fell due this many days ago and is unpaid
+
+
+class _FlowDriver:
+    """Moves demo orders through the real sales_order_approval flow (when the engine has it deployed)."""
+
+    def __init__(self, session: Session, engine: object) -> None:
+        self.session, self.engine = session, engine
+
+    def _actor(self, username: str) -> object:
+        from engine.runtime import Actor
+        from oa.models import User
+        user = self.session.scalar(select(User).where(User.username == username))
+        return Actor(username, frozenset(user.roles or []), frozenset(g.name for g in user.groups))
+
+    def submit(self, order: object, user: str) -> None:
+        from crm.orders import PROCESS_KEY
+        self.engine.start(self.session, PROCESS_KEY, self._actor(user), {"order_id": order.id},
+                          business_key=f"order:{order.id}")
+        self.session.refresh(order)
+
+    def complete(self, order: object, element_id: str, user: str, **variables: object) -> None:
+        from engine.models import Task
+        task = self.session.scalar(select(Task).where(Task.instance_id == order.instance_id,
+                                                      Task.element_id == element_id, Task.status == "open"))
+        self.engine.complete(self.session, task.id, self._actor(user), variables)
+        self.session.refresh(order)
+
+
+def _drive_with_flow(flow: _FlowDriver, order: object, state: str, today: date) -> None:
+    flow.submit(order, order.owner)
+    if state == "rejected":
+        flow.complete(order, "sales_head_approval", "bob", approved=True)
+        flow.complete(order, "finance_review", "carol", approved=False,
+                      comment="15% is above our discount policy; outstanding receivables too high")
+    elif state == "confirmed":
+        flow.complete(order, "sales_head_approval", "bob", approved=True)
+        flow.complete(order, "invoice_request", "carol", issued_on=today.isoformat())
+    elif state == "cancelled":
+        flow.complete(order, "sales_head_approval", "bob", approved=False, comment="duplicate of a phone order")
+        flow.complete(order, "revise", order.owner, resubmit=False)
+
+
+def _drive_without_flow(session: Session, order: object, state: str) -> None:
+    from crm.invoices import issue_invoice
+    from crm.orders import confirm, mark_cancelled, mark_rejected, mark_submitted
+    mark_submitted(session, order.id, order.owner, None)
+    if state in ("rejected", "cancelled"):
+        mark_rejected(session, order.id, "carol", "15% is above our discount policy")
+    if state == "cancelled":
+        mark_cancelled(session, order.id, order.owner)
+    if state == "confirmed":
+        confirm(session, order.id, "bob")
+        issue_invoice(session, order.id, "carol")
+
+
+def seed_sales(session: Session, progress: Callable[[str], None] = print, engine: object = None) -> int:
+    """Products, quotes and orders in every state (through the approval flow when `engine` has it deployed, else
+    straight through the domain), invoices and an overdue order instalment; returns how many orders it made."""
+    from crm.models import Product, ReceivablePlan, SalesOrder
+    from crm.orders import create_order, order_from_quote
+    from crm.quotes import create_quote
+    from store.errors import DomainError
+    if session.scalar(select(Product.id).where(Product.code == PRODUCTS[0][0])) is not None:
+        progress("sales demo data already present")
+        return 0
+    today = utcnow().date()
+    products = {}
+    for code, name, unit, category, price in PRODUCTS:
+        products[code] = Product(code=code, name=name, unit=unit, category=category, list_price=Decimal(price),
+                                 active=True, created_at=utcnow())
+        session.add(products[code])
+    session.flush()
+    customers = {c.name: c for c in session.scalars(select(Customer))}
+    if any(name not in customers for name, *_ in DEMO_ORDERS):
+        progress("sales demo needs the CRM demo customers; skipped orders")
+        return 0
+    flow = _FlowDriver(session, engine) if engine is not None else None
+    made = 0
+    for n, (name, lines, terms, state) in enumerate(DEMO_ORDERS):
+        customer = customers[name]
+        rep = Viewer(customer.owner)
+        raw = [{"product_id": products[code].id, "quantity": qty, "discount": off} for code, qty, off in lines]
+        if n == 0:  # the draft comes from a quote; a second quote stays open
+            opp = session.scalar(select(Opportunity).where(Opportunity.customer_id == customer.id,
+                                                           Opportunity.status == "open"))
+            quote = create_quote(session, rep, {"customer_id": customer.id, "opportunity_id": opp and opp.id,
+                                                "lines": raw})
+            order = order_from_quote(session, rep, quote.id, {"payment_terms": terms})
+            create_quote(session, rep, {"customer_id": customer.id, "lines": raw[:1], "note": "option B"})
+        else:
+            order = create_order(session, rep, {"customer_id": customer.id, "lines": raw, "payment_terms": terms})
+        made += 1
+        if state == "draft":
+            continue
+        if flow is not None:
+            session.commit()
+            try:
+                _drive_with_flow(flow, order, state, today)
+            except DomainError as err:  # the flow is not deployed (or refused): set the state directly
+                progress(f"order {order.number} not sent through the flow: {err}")
+                session.rollback()
+        order = session.get(SalesOrder, order.id)
+        if order.status == "draft":
+            _drive_without_flow(session, order, state)
+        if state == "confirmed":  # backdate it: its instalment is overdue
+            session.refresh(order)
+            for plan in session.scalars(select(ReceivablePlan).where(ReceivablePlan.contract_id == order.contract_id)):
+                plan.due_date = today - timedelta(days=OVERDUE_DAYS)
+    session.flush()
+    progress(f"sales: {len(PRODUCTS)} products, 2 quotes, {made} orders (draft, pending, rejected, confirmed, "
+             "cancelled), an invoice and an overdue order instalment")
+    return made

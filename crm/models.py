@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -47,6 +48,8 @@ class Customer(Base):
     last_follow_up_at: Mapped[datetime | None] = mapped_column(DateTime)
     released_at: Mapped[datetime | None] = mapped_column(DateTime)
     points: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    credit_limit: Mapped[Decimal | None] = mapped_column(Money)  # None: no limit set (finance sees no cap)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("crm_customer.id"))  # merged away: see this one
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
@@ -262,3 +265,145 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
     __table_args__ = (Index("ix_crm_audit_entity_entity_id", "entity", "entity_id"),)
+
+
+# --- sales: products, quotes, orders, invoices, number sequences (issue #16) ---
+
+Quantity = Numeric(14, 3)
+Percent = Numeric(5, 2)
+
+
+class Product(Base):
+    """A catalogue product with its list price; an inactive product cannot go on new quotes or orders."""
+
+    __tablename__ = "crm_product"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    unit: Mapped[str] = mapped_column(String(20), nullable=False, default="pcs")
+    category: Mapped[str | None] = mapped_column(String(100), index=True)
+    list_price: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class NumberSequence(Base):
+    """The last number handed out for one series and year (`SO-2026`); bumped inside the caller's transaction,
+    so numbers are gap-free (a rolled-back step gives its number back) and two writers never share one."""
+
+    __tablename__ = "crm_number_sequence"
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class Quote(Base):
+    """A priced offer to a customer (optionally for an opportunity); totals are computed from its lines."""
+
+    __tablename__ = "crm_quote"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), nullable=False, unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customer.id"), index=True, nullable=False)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("crm_opportunity.id"), index=True)
+    owner: Mapped[str] = mapped_column(String(100), index=True, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="draft")  # draft | ordered
+    tax_rate: Mapped[Decimal] = mapped_column(Percent, nullable=False)
+    subtotal: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
+    discount_total: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
+    tax: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
+    total: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class QuoteLine(Base):
+    """One product on a quote: quantity, unit price, discount in percent and the net amount."""
+
+    __tablename__ = "crm_quote_line"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quote_id: Mapped[int] = mapped_column(ForeignKey("crm_quote.id"), index=True, nullable=False)
+    product_id: Mapped[int] = mapped_column(ForeignKey("crm_product.id"), nullable=False)
+    quantity: Mapped[Decimal] = mapped_column(Quantity, nullable=False)
+    unit_price: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    discount: Mapped[Decimal] = mapped_column(Percent, nullable=False, default=0)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+
+
+class SalesOrder(Base):
+    """A sales order: draft -> pending (in approval) -> confirmed, or rejected (revise, resubmit) / cancelled."""
+
+    __tablename__ = "crm_order"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), nullable=False, unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customer.id"), index=True, nullable=False)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("crm_opportunity.id"), index=True)
+    quote_id: Mapped[int | None] = mapped_column(ForeignKey("crm_quote.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("crm_contract.id"), index=True)
+    owner: Mapped[str] = mapped_column(String(100), index=True, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="draft", index=True)
+    payment_terms: Mapped[str] = mapped_column(String(20), nullable=False, default="net30")
+    tax_rate: Mapped[Decimal] = mapped_column(Percent, nullable=False)
+    subtotal: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
+    discount_total: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
+    tax: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
+    total: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
+    max_discount: Mapped[Decimal] = mapped_column(Percent, nullable=False, default=0)
+    instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    round: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    note: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class OrderLine(Base):
+    """One product on an order (as on a quote line)."""
+
+    __tablename__ = "crm_order_line"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("crm_order.id"), index=True, nullable=False)
+    product_id: Mapped[int] = mapped_column(ForeignKey("crm_product.id"), nullable=False)
+    quantity: Mapped[Decimal] = mapped_column(Quantity, nullable=False)
+    unit_price: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    discount: Mapped[Decimal] = mapped_column(Percent, nullable=False, default=0)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+
+
+class OrderRound(Base):
+    """One approval round of an order: submitted, then approved or rejected (with the reason) by someone."""
+
+    __tablename__ = "crm_order_round"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("crm_order.id"), index=True, nullable=False)
+    round: Mapped[int] = mapped_column(Integer, nullable=False)
+    total: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    submitted_by: Mapped[str | None] = mapped_column(String(100))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    outcome: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")  # pending|approved|rejected
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("order_id", "round", name="uq_crm_order_round_order_id_round"),)
+
+
+class Invoice(Base):
+    """An invoice issued against a confirmed order (amount includes tax)."""
+
+    __tablename__ = "crm_invoice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), nullable=False, unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("crm_order.id"), index=True, nullable=False)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("crm_customer.id"), index=True, nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    tax: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    issued_on: Mapped[date] = mapped_column(Date, nullable=False)
+    issued_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)

@@ -141,3 +141,65 @@ def register(registry: ServiceRegistry) -> None:
                       required={"customer_id", "content"})
     registry.register("crm.record_ticket_outcome", record_ticket_outcome,
                       params={"user", "satisfaction"}, required={"ticket_id", "outcome"})
+    register_sales(registry)
+
+
+# --- sales orders (sales_order_approval) ---
+
+def _order_in_scope(call: ServiceCall) -> Any:
+    """The order named by `order_id`, if the initiator may still change it."""
+    from crm.models import SalesOrder
+    from crm.orders import get_order
+    row = _get(call.session, SalesOrder, call.params, "order_id")
+    try:
+        get_order(call.session, initiator_viewer(call.session, call.started_by), row.id, edit=True)
+    except DomainError:
+        raise Forbidden(f"the initiator {call.started_by} may not change order {row.id} (any more)") from None
+    return row
+
+
+def order_submitted(call: ServiceCall) -> dict[str, Any]:
+    """Open an approval round (order -> pending); returns the total, largest discount and the customer's credit."""
+    from crm.orders import mark_submitted
+    order = _order_in_scope(call)
+    return mark_submitted(call.session, order.id, call.started_by, call.instance_id)
+
+
+def order_decided(call: ServiceCall) -> dict[str, Any]:
+    """Record the outcome of a round: `approved` confirms the order (contract, plans, opportunity won), anything
+    else rejects it with `reason`."""
+    from crm.orders import confirm, mark_rejected
+    order = _order_in_scope(call)
+    if call.params.get("outcome") == "approved":
+        confirm(call.session, order.id, call.started_by)
+    else:
+        mark_rejected(call.session, order.id, str(call.params.get("decided_by") or "") or None,
+                      str(call.params.get("reason") or "")[:4000] or None)
+    return {"order_id": order.id, "status": order.status, "contract_id": order.contract_id}
+
+
+def order_cancelled(call: ServiceCall) -> dict[str, Any]:
+    """The rep gave up revising: the order is cancelled."""
+    from crm.orders import mark_cancelled
+    order = _order_in_scope(call)
+    mark_cancelled(call.session, order.id, call.started_by)
+    return {"order_id": order.id, "status": "cancelled"}
+
+
+def issue_invoice(call: ServiceCall) -> dict[str, Any]:
+    """Finance issues the invoice of a confirmed order (issued_on, default today)."""
+    from crm.invoices import issue_invoice as issue
+    from crm.models import SalesOrder
+    order = _get(call.session, SalesOrder, call.params, "order_id")
+    invoice = issue(call.session, order.id, str(call.params.get("user") or call.started_by),
+                    _date(call.params, "issued_on", required=False))
+    return {"invoice_id": invoice.id, "number": invoice.number}
+
+
+def register_sales(registry: ServiceRegistry) -> None:
+    """Register the sales-order operations."""
+    registry.register("crm.order_submitted", order_submitted, required={"order_id"})
+    registry.register("crm.order_decided", order_decided, params={"reason", "decided_by"},
+                      required={"order_id", "outcome"})
+    registry.register("crm.order_cancelled", order_cancelled, required={"order_id"})
+    registry.register("crm.issue_invoice", issue_invoice, params={"issued_on", "user"}, required={"order_id"})

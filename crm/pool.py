@@ -25,7 +25,8 @@ def release_stale_customers(session: Session, now: datetime) -> int:
     cutoff = now - timedelta(days=get_setting(session, "pool_release_days"))
     assigned = func.coalesce(Customer.assigned_at, Customer.created_at)
     activity = case((Customer.last_follow_up_at > assigned, Customer.last_follow_up_at), else_=assigned)
-    stale = session.execute(select(Customer.id, Customer.owner).where(Customer.owner.is_not(None), activity < cutoff)
+    stale = session.execute(select(Customer.id, Customer.owner).where(Customer.owner.is_not(None), activity < cutoff,
+                                                                       Customer.merged_into_id.is_(None))
                             .order_by(Customer.id).limit(1000)).all()
     released = 0
     for row in stale:

@@ -68,8 +68,15 @@ def _ticket(session: Session, viewer: Any, record_id: int, edit: bool) -> Any:
     return get_ticket(session, viewer, record_id)
 
 
+def _order(session: Session, viewer: Any, record_id: int, edit: bool) -> Any:
+    from crm.orders import get_order
+    return get_order(session, viewer, record_id, edit=edit)
+
+
 def register(registry: ReferenceRegistry) -> None:
-    """Register crm.customer, crm.opportunity, crm.contract, crm.contact and crm.ticket."""
+    """Register crm.customer, crm.opportunity, crm.contract, crm.contact, crm.ticket and crm.order."""
+    from crm.models import SalesOrder
+    from crm.orders import STATUSES as ORDER_STATUSES
     from crm.tickets import STATUSES
     registry.register("crm.customer", _resolver(Customer, "customer", _customer))
     registry.register("crm.opportunity", _resolver(Opportunity, "opportunity", _opportunity),
@@ -78,3 +85,4 @@ def register(registry: ReferenceRegistry) -> None:
                       states={"status": {"draft", "active", "closed"}})
     registry.register("crm.contact", _resolver(Contact, "contact", _contact))
     registry.register("crm.ticket", _resolver(Ticket, "ticket", _ticket), states={"status": set(STATUSES)})
+    registry.register("crm.order", _resolver(SalesOrder, "order", _order), states={"status": set(ORDER_STATUSES)})

@@ -1,5 +1,5 @@
 """CRM settings an administrator may change: the public-pool release age, the per-rep claim cap and the
-thresholds of the RFM segments (crm.reports.segments)."""
+thresholds of the RFM segments (crm.reports.segments), the sales tax rate and the width of document numbers."""
 
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ DEFAULTS: dict[str, int] = {
     "rfm_high_value_days": 90,  # high value: bought within this many days ...
     "rfm_high_value_amount": 100_000,  # ... and paid at least this much within the window
     "rfm_at_risk_days": 60,  # no transaction for longer than this: at risk
+    "tax_rate_bp": 1300,  # sales tax on quotes and orders, in basis points (1300 = 13%)
+    "number_digits": 4,  # digits of the running part of order/quote/invoice numbers (SO-2026-0001)
 }
 LIMITS: dict[str, tuple[int, int]] = {"pool_release_days": (1, 3650), "claim_cap": (1, 100_000),
                                       "rfm_window_days": (1, 3650), "rfm_lost_days": (1, 3650),
                                       "rfm_high_value_days": (1, 3650), "rfm_high_value_amount": (1, 10**11),
-                                      "rfm_at_risk_days": (1, 3650)}
+                                      "rfm_at_risk_days": (1, 3650), "tax_rate_bp": (0, 10_000),
+                                      "number_digits": (3, 8)}
 
 
 def get_setting(session: Session, key: str) -> int:

@@ -12,7 +12,7 @@ from crm.models import FollowUp, ReceivablePlan, SalesTarget, VisitPlan
 from store.errors import InvalidData, NotFound
 
 ENTITIES = ("customer", "contact", "opportunity", "follow_up", "visit_plan", "ticket", "contract",
-            "receivable_plan", "target")
+            "receivable_plan", "target", "product", "quote", "order", "invoice")
 
 
 def _check(session: Session, viewer: Viewer, entity: str, entity_id: int) -> None:
@@ -43,6 +43,8 @@ def _check(session: Session, viewer: Viewer, entity: str, entity_id: int) -> Non
         target = session.get(SalesTarget, entity_id)
         if target is None or not (viewer.is_admin or target.owner in viewer.owners):
             raise NotFound(f"no target {entity_id}")
+    elif entity in ("product", "quote", "order", "invoice"):
+        _check_sales(session, viewer, entity, entity_id)
     else:
         raise InvalidData("unknown entity", errors=[{"field": "entity", "message": f"one of {', '.join(ENTITIES)}"}])
 
@@ -51,3 +53,14 @@ def audit_trail(session: Session, viewer: Viewer, entity: str, entity_id: int) -
     """Every audit row of the record, oldest first (404 if the viewer may not read the record)."""
     _check(session, viewer, entity, entity_id)
     return [audit.as_dict(e) for e in audit.entries(session, entity, entity_id)]
+
+
+def _check_sales(session: Session, viewer: Viewer, entity: str, entity_id: int) -> None:
+    """Products are public to staff; quotes, orders and invoices follow their own read rules."""
+    from crm.invoices import get_invoice
+    from crm.orders import get_order
+    from crm.products import get_product
+    from crm.quotes import get_quote
+    {"product": lambda: get_product(session, entity_id), "quote": lambda: get_quote(session, viewer, entity_id),
+     "order": lambda: get_order(session, viewer, entity_id),
+     "invoice": lambda: get_invoice(session, viewer, entity_id)}[entity]()

@@ -75,6 +75,8 @@ class SettingsIn(Strict):
     rfm_high_value_days = fields.Integer(strict=True)
     rfm_high_value_amount = fields.Integer(strict=True)
     rfm_at_risk_days = fields.Integer(strict=True)
+    tax_rate_bp = fields.Integer(strict=True)
+    number_digits = fields.Integer(strict=True)
 
 
 class ImportArgs(Strict):
@@ -101,10 +103,15 @@ def create_customer():  # noqa: ANN201
 @bp.get("/customers/<int:customer_id>")
 @login_required
 def get_one(customer_id: int) -> dict:
-    """One customer, with who it is shared with."""
+    """One customer, with who it is shared with (a merged-away customer redirects to the one it was merged into)."""
     v = viewer()
     customer = get_customer(db.session, v, customer_id)
-    return svc.customer_dict(customer) | {"shares": svc.shares_of(db.session, customer)}
+    if customer.merged_into_id is not None:
+        from flask import redirect
+        return redirect(f"{request.script_root}/api/v1/customers/{customer.merged_into_id}", 308)
+    from crm.invoices import balance_of
+    return svc.customer_dict(customer) | {"shares": svc.shares_of(db.session, customer)} | balance_of(db.session,
+                                                                                                      customer)
 
 
 @bp.patch("/customers/<int:customer_id>")

@@ -50,6 +50,11 @@ def build_spec() -> dict:
             if path != "/api/v1/auth/token":
                 op["security"] = [{"bearer": []}]
             body = _BODIES.get((method.lower(), path))
+            declared = getattr(view, "openapi_body", None)  # a route's own request schema (marshmallow class)
+            if declared is not None and not body:
+                body = declared.__name__
+                if body not in spec.components.schemas:
+                    spec.components.schema(body, schema=declared)
             if body:
                 op["requestBody"] = {"content": {"application/json": {
                     "schema": {"$ref": f"#/components/schemas/{body}"}}}}

@@ -1,0 +1,110 @@
+"""Pricing of quote and order lines: quantity x unit price less a percent discount, a tax rate on the net, all in
+Decimal rounded half-up to cents (never floats)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crm.common import CENT
+from crm.models import Product
+from crm.settings import get_setting
+from store.errors import InvalidData
+
+MAX_LINES = 200
+MAX_QUANTITY = Decimal("1000000000")
+MAX_UNIT_PRICE = Decimal("1000000000")
+MAX_TOTAL = Decimal("1e12")
+
+
+@dataclass
+class Line:
+    """A priced line: product, quantity, unit price, discount (percent) and its gross, discount and net."""
+
+    product_id: int
+    quantity: Decimal
+    unit_price: Decimal
+    discount: Decimal
+    gross: Decimal
+    discount_amount: Decimal
+    amount: Decimal
+
+
+@dataclass
+class Totals:
+    """What a document adds up to."""
+
+    subtotal: Decimal
+    discount_total: Decimal
+    tax: Decimal
+    total: Decimal
+    max_discount: Decimal
+
+
+def _bad(field: str, message: str) -> InvalidData:
+    return InvalidData(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+def _decimal(value: Any, field: str, low: Decimal, high: Decimal, *, places: str = "0.01",
+             low_inclusive: bool = True) -> Decimal:
+    if isinstance(value, bool) or value is None:
+        raise _bad(field, "not a number")
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise _bad(field, "not a number") from None
+    if not number.is_finite() or number > high or number < low or (number == low and not low_inclusive):
+        raise _bad(field, f"must be {'at least' if low_inclusive else 'above'} {low} and at most {high}")
+    return number.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def price_lines(session: Session, lines: list[dict[str, Any]], *, field: str = "lines") -> list[Line]:
+    """Check and price the lines (unit price defaults to the product's list price); 422 naming `lines[i].x`.
+    Inactive products are refused."""
+    if not lines:
+        raise _bad(field, "at least one line")
+    if len(lines) > MAX_LINES:
+        raise _bad(field, f"at most {MAX_LINES} lines")
+    priced = []
+    for i, raw in enumerate(lines):
+        at = f"{field}[{i}]"
+        product = session.get(Product, raw["product_id"])
+        if product is None:
+            raise _bad(f"{at}.product_id", "unknown product")
+        if not product.active:
+            raise _bad(f"{at}.product_id", "the product is inactive")
+        quantity = _decimal(raw["quantity"], f"{at}.quantity", Decimal(0), MAX_QUANTITY, places="0.001",
+                            low_inclusive=False)
+        unit = raw.get("unit_price")
+        unit_price = _decimal(product.list_price if unit is None else unit, f"{at}.unit_price", Decimal(0),
+                              MAX_UNIT_PRICE)
+        discount = _decimal(raw.get("discount") or 0, f"{at}.discount", Decimal(0), Decimal(100))
+        gross = (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
+        off = (gross * discount / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        priced.append(Line(product.id, quantity, unit_price, discount, gross, off, gross - off))
+    return priced
+
+
+def tax_rate(session: Session) -> Decimal:
+    """The sales tax rate in percent, from the `tax_rate_bp` setting."""
+    return (Decimal(get_setting(session, "tax_rate_bp")) / 100).quantize(CENT)
+
+
+def totals(lines: list[Line], rate: Decimal, *, field: str = "lines") -> Totals:
+    """Subtotal (gross), discounts, tax on the net at `rate` percent, and the total; 422 if it is too large."""
+    subtotal = sum((ln.gross for ln in lines), Decimal(0))
+    discount_total = sum((ln.discount_amount for ln in lines), Decimal(0))
+    net = subtotal - discount_total
+    tax = (net * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    if net + tax >= MAX_TOTAL or subtotal >= MAX_TOTAL:
+        raise _bad(field, "the total must stay below 10^12")
+    return Totals(subtotal, discount_total, tax, net + tax, max((ln.discount for ln in lines), default=Decimal(0)))
+
+
+def line_dict(row: Any) -> dict[str, Any]:
+    """JSON shape of a stored quote or order line."""
+    return {"id": row.id, "product_id": row.product_id, "quantity": float(row.quantity),
+            "unit_price": float(row.unit_price), "discount": float(row.discount), "amount": float(row.amount)}
