@@ -101,10 +101,11 @@ def create_customer():  # noqa: ANN201
 @bp.get("/customers/<int:customer_id>")
 @login_required
 def get_one(customer_id: int) -> dict:
-    """One customer, with who it is shared with."""
+    """One customer, with who it is shared with and its visit plans."""
     v = viewer()
     customer = get_customer(db.session, v, customer_id)
-    return svc.customer_dict(customer) | {"shares": svc.shares_of(db.session, customer)}
+    return svc.customer_dict(customer) | {"shares": svc.shares_of(db.session, customer),
+                                          "visit_plans": svc.visit_plans_of(db.session, customer)}
 
 
 @bp.patch("/customers/<int:customer_id>")
