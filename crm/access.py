@@ -8,7 +8,10 @@
 - while a user has an open task (assignee or candidate) on an instance that references a record (engine
   instance_reference), they read that record's customer and what hangs off it: read only, for the life of the
   task, each read noted in the audit trail as "read via task" with the task id (crm.audit.note_read). The look-up is
-  plugged in by the app factory (`plug_task_references`), so crm does not query engine tables itself.
+  plugged in by the app factory (`plug_task_references`), so crm does not query engine tables itself; list
+  queries OR the granted ids in (`task_granted_ids`), read only as well.
+- members of the `finance` group (FINANCE_GROUP) read every contract, receivable plan and payment company-wide and
+  record payments on any contract (audited with their name); their other access is that of any user.
 Guessing the id of a record outside one's scope answers NotFound, never Forbidden.
 """
 
@@ -34,6 +37,7 @@ class Viewer:
     is_admin: bool = False
     team: frozenset[str] = frozenset()  # everyone below the viewer in the org chart
     via_tasks: bool = False  # open tasks grant read access to the records their instances reference (reads only)
+    finance: bool = False  # in the finance group: reads contracts, plans and payments company-wide, records payments
 
     @property
     def owners(self) -> frozenset[str]:
@@ -49,6 +53,19 @@ class Viewer:
         return true() if self.is_admin else column.in_(sorted(self.owners))
 
 
+FINANCE_GROUP = "finance"
+
+
+def reads_all_contracts(viewer: Viewer) -> bool:
+    """True if the viewer reads every contract, receivable plan and payment (an administrator, or finance)."""
+    return viewer.is_admin or viewer.finance
+
+
+def records_any_payment(viewer: Viewer) -> bool:
+    """True if the viewer may record a payment on any contract without edit access to it (finance)."""
+    return viewer.is_admin or viewer.finance
+
+
 def viewer_for(session: Session, user: User | str, *, via_tasks: bool = False) -> Viewer:
     """The Viewer of a user (a User row or a username). `via_tasks`: let the user's open tasks grant read
     access (a request that only reads sets it; writes never go through a task grant)."""
@@ -58,7 +75,8 @@ def viewer_for(session: Session, user: User | str, *, via_tasks: bool = False) -
             return Viewer(user)
         user = row
     team = OrgDirectory(session).reports_of(user.username)
-    return Viewer(user.username, user.has_role("admin"), frozenset(team), via_tasks)
+    finance = any(g.name == FINANCE_GROUP for g in user.groups)
+    return Viewer(user.username, user.has_role("admin"), frozenset(team), via_tasks, finance)
 
 
 def initiator_viewer(session: Session, username: str | None) -> Viewer:
