@@ -38,6 +38,7 @@ class Viewer:
     team: frozenset[str] = frozenset()  # everyone below the viewer in the org chart
     via_tasks: bool = False  # open tasks grant read access to the records their instances reference (reads only)
     finance: bool = False  # in the finance group: reads contracts, plans and payments company-wide, records payments
+    task_customers: frozenset[int] = frozenset()  # customers the open tasks grant (reads only; see task_customer_ids)
 
     @property
     def owners(self) -> frozenset[str]:
@@ -76,7 +77,8 @@ def viewer_for(session: Session, user: User | str, *, via_tasks: bool = False) -
         user = row
     team = OrgDirectory(session).reports_of(user.username)
     finance = any(g.name == FINANCE_GROUP for g in user.groups)
-    return Viewer(user.username, user.has_role("admin"), frozenset(team), via_tasks, finance)
+    granted = task_customer_ids(session, user.username) if via_tasks else frozenset()
+    return Viewer(user.username, user.has_role("admin"), frozenset(team), via_tasks, finance, granted)
 
 
 def initiator_viewer(session: Session, username: str | None) -> Viewer:
@@ -100,6 +102,30 @@ def plug_task_references(lookup: TaskReferences) -> None:
 
 _CUSTOMER_OF = {"crm.opportunity": Opportunity, "crm.contract": Contract, "crm.ticket": Ticket,
                 "crm.contact": Contact}
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
+
+
+def task_customer_ids(session: Session, username: str) -> frozenset[int]:
+    """Ids of the customers the user's open tasks grant read access to (referenced directly or through an
+    opportunity, contract, ticket or contact of theirs): one look-up of the references, one indexed query per
+    record type. List queries OR these in (customer_visible_clause), for reads only and while the task is open."""
+    if not _task_references:
+        return frozenset()
+    ids: set[int] = set()
+    by_type: dict[str, set[int]] = {}
+    for ref_type, ref_id, _task_id in _task_references[0](session, username):
+        if not str(ref_id).isdigit() or int(ref_id) > MAX_ID:
+            continue
+        if ref_type == "crm.customer":
+            ids.add(int(ref_id))
+        elif ref_type in _CUSTOMER_OF:
+            by_type.setdefault(ref_type, set()).add(int(ref_id))
+    for ref_type, record_ids in by_type.items():
+        model = _CUSTOMER_OF[ref_type]
+        ids |= set(session.scalars(select(model.customer_id).where(model.id.in_(sorted(record_ids)))))
+    return frozenset(ids)
 
 
 def task_grant(session: Session, viewer: Viewer, customer_id: int) -> str | None:
@@ -128,11 +154,14 @@ def _share_of(session: Session, viewer: Viewer, customer_id: int) -> CustomerSha
 
 
 def customer_visible_clause(viewer: Viewer) -> ColumnElement:
-    """SQL condition: the customer is owned in scope or shared with the viewer (pool excluded)."""
+    """SQL condition: the customer is owned in scope, shared with the viewer, or granted by an open task of theirs
+    on a read (`Viewer.task_customers`); the pool is excluded."""
     if viewer.is_admin:
         return Customer.owner.is_not(None)
     shared = select(CustomerShare.customer_id).where(CustomerShare.username == viewer.username)
-    return or_(Customer.owner.in_(sorted(viewer.owners)), Customer.id.in_(shared))
+    granted = (Customer.id.in_(sorted(viewer.task_customers)) & Customer.owner.is_not(None)
+               if viewer.via_tasks and viewer.task_customers else false())
+    return or_(Customer.owner.in_(sorted(viewer.owners)), Customer.id.in_(shared), granted)
 
 
 def can_read_customer(session: Session, viewer: Viewer, customer: Customer) -> bool:
