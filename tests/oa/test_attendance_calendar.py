@@ -58,6 +58,10 @@ def test_a_make_up_saturday_is_worked_and_a_holiday_is_not(api, dbs) -> None:  #
     _clock(dbs, "alice", date(2026, 10, 1), time(11, 0), time(12, 0))  # came in on a holiday: never late
     alice = _report(api, "2026-10")["alice"]
     assert (alice["work_days"], alice["present"], alice["late"], alice["absent"]) == (18, 3, 1, 16)
+    resp = api.get("/api/v1/attendance", "alice", query_string={"from": "2026-10-01", "to": "2026-10-10"})
+    assert resp.status_code == 200, resp.get_json()
+    flags = {r["work_date"]: r["late"] for r in resp.get_json()["items"]}
+    assert flags == {"2026-10-10": True, "2026-10-08": False, "2026-10-01": False}
 
 
 def test_the_summary_reads_the_calendar_itself(app, dbs) -> None:  # noqa: ANN001
