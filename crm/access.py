@@ -8,7 +8,10 @@
 - while a user has an open task (assignee or candidate) on an instance that references a record (engine
   instance_reference), they read that record's customer and what hangs off it: read only, for the life of the
   task, each read noted in the audit trail as "read via task" with the task id (crm.audit.note_read). The look-up is
-  plugged in by the app factory (`plug_task_references`), so crm does not query engine tables itself.
+  plugged in by the app factory (`plug_task_references`), so crm does not query engine tables itself; list
+  queries OR the granted ids in (`task_granted_ids`), read only as well.
+- members of the `finance` group (FINANCE_GROUP) read every contract, receivable plan and payment company-wide and
+  record payments on any contract (audited with their name); their other access is that of any user.
 Guessing the id of a record outside one's scope answers NotFound, never Forbidden.
 """
 
@@ -34,6 +37,8 @@ class Viewer:
     is_admin: bool = False
     team: frozenset[str] = frozenset()  # everyone below the viewer in the org chart
     via_tasks: bool = False  # open tasks grant read access to the records their instances reference (reads only)
+    finance: bool = False  # in the finance group: reads contracts, plans and payments company-wide, records payments
+    task_customers: frozenset[int] = frozenset()  # customers the open tasks grant (reads only; see task_customer_ids)
 
     @property
     def owners(self) -> frozenset[str]:
@@ -49,6 +54,19 @@ class Viewer:
         return true() if self.is_admin else column.in_(sorted(self.owners))
 
 
+FINANCE_GROUP = "finance"
+
+
+def reads_all_contracts(viewer: Viewer) -> bool:
+    """True if the viewer reads every contract, receivable plan and payment (an administrator, or finance)."""
+    return viewer.is_admin or viewer.finance
+
+
+def records_any_payment(viewer: Viewer) -> bool:
+    """True if the viewer may record a payment on any contract without edit access to it (finance)."""
+    return viewer.is_admin or viewer.finance
+
+
 def viewer_for(session: Session, user: User | str, *, via_tasks: bool = False) -> Viewer:
     """The Viewer of a user (a User row or a username). `via_tasks`: let the user's open tasks grant read
     access (a request that only reads sets it; writes never go through a task grant)."""
@@ -58,7 +76,9 @@ def viewer_for(session: Session, user: User | str, *, via_tasks: bool = False) -
             return Viewer(user)
         user = row
     team = OrgDirectory(session).reports_of(user.username)
-    return Viewer(user.username, user.has_role("admin"), frozenset(team), via_tasks)
+    finance = any(g.name == FINANCE_GROUP for g in user.groups)
+    granted = task_customer_ids(session, user.username) if via_tasks else frozenset()
+    return Viewer(user.username, user.has_role("admin"), frozenset(team), via_tasks, finance, granted)
 
 
 def initiator_viewer(session: Session, username: str | None) -> Viewer:
@@ -82,6 +102,30 @@ def plug_task_references(lookup: TaskReferences) -> None:
 
 _CUSTOMER_OF = {"crm.opportunity": Opportunity, "crm.contract": Contract, "crm.ticket": Ticket,
                 "crm.contact": Contact, "crm.order": SalesOrder}
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
+
+
+def task_customer_ids(session: Session, username: str) -> frozenset[int]:
+    """Ids of the customers the user's open tasks grant read access to (referenced directly or through an
+    opportunity, contract, ticket or contact of theirs): one look-up of the references, one indexed query per
+    record type. List queries OR these in (customer_visible_clause), for reads only and while the task is open."""
+    if not _task_references:
+        return frozenset()
+    ids: set[int] = set()
+    by_type: dict[str, set[int]] = {}
+    for ref_type, ref_id, _task_id in _task_references[0](session, username):
+        if not str(ref_id).isdigit() or int(ref_id) > MAX_ID:
+            continue
+        if ref_type == "crm.customer":
+            ids.add(int(ref_id))
+        elif ref_type in _CUSTOMER_OF:
+            by_type.setdefault(ref_type, set()).add(int(ref_id))
+    for ref_type, record_ids in by_type.items():
+        model = _CUSTOMER_OF[ref_type]
+        ids |= set(session.scalars(select(model.customer_id).where(model.id.in_(sorted(record_ids)))))
+    return frozenset(ids)
 
 
 def task_grant(session: Session, viewer: Viewer, customer_id: int) -> str | None:
@@ -110,12 +154,15 @@ def _share_of(session: Session, viewer: Viewer, customer_id: int) -> CustomerSha
 
 
 def customer_visible_clause(viewer: Viewer) -> ColumnElement:
-    """SQL condition: the customer is owned in scope or shared with the viewer (pool and merged ones excluded)."""
+    """SQL condition: the customer is owned in scope, shared with the viewer, or granted by an open task of theirs
+    on a read (`Viewer.task_customers`); pool and merged customers are excluded."""
     live = Customer.merged_into_id.is_(None)  # a customer merged into another drops out of every list
     if viewer.is_admin:
         return Customer.owner.is_not(None) & live
     shared = select(CustomerShare.customer_id).where(CustomerShare.username == viewer.username)
-    return or_(Customer.owner.in_(sorted(viewer.owners)), Customer.id.in_(shared)) & live
+    granted = (Customer.id.in_(sorted(viewer.task_customers)) & Customer.owner.is_not(None)
+               if viewer.via_tasks and viewer.task_customers else false())
+    return or_(Customer.owner.in_(sorted(viewer.owners)), Customer.id.in_(shared), granted) & live
 
 
 def can_read_customer(session: Session, viewer: Viewer, customer: Customer) -> bool:

@@ -8,11 +8,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from crm import audit
-from crm.access import Viewer, can_edit_customer, can_read_customer, customer_visible_clause, get_customer
+from crm.access import (
+    Viewer,
+    can_edit_customer,
+    can_read_customer,
+    customer_visible_clause,
+    get_customer,
+    reads_all_contracts,
+    records_any_payment,
+)
 from crm.common import iso, money, num
 from crm.customers import POINTS_PER_AMOUNT, add_points
 from crm.models import Contract, Customer, Opportunity, Payment, ReceivablePlan
@@ -46,7 +54,9 @@ def payment_dict(p: Payment) -> dict[str, Any]:
 
 
 def contract_visible_clause(viewer: Viewer) -> Any:
-    """SQL condition: the contract's owner is in scope or its customer is visible."""
+    """SQL condition: the contract's owner is in scope or its customer is visible (finance: every contract)."""
+    if reads_all_contracts(viewer):
+        return true()
     visible = select(Customer.id).where(customer_visible_clause(viewer))
     return or_(viewer.owner_clause(Contract.owner), Contract.customer_id.in_(visible))
 
@@ -56,7 +66,7 @@ def get_contract(session: Session, viewer: Viewer, contract_id: int, *, edit: bo
     """The contract if the viewer may read (or edit) it."""
     contract = session.get(Contract, contract_id)
     customer = session.get(Customer, contract.customer_id) if contract else None
-    readable = contract is not None and (viewer.owns_scope(contract.owner) or (
+    readable = contract is not None and (reads_all_contracts(viewer) or viewer.owns_scope(contract.owner) or (
         customer is not None and customer.owner is not None and can_read_customer(session, viewer, customer)))
     if not readable:
         if field:
@@ -180,8 +190,8 @@ def record_payment(session: Session, viewer: Viewer, contract_id: int, data: dic
     """Record money received and allocate it to the contract's plans: the named plan, else the plans in due-date
     order (oldest first); money beyond every plan stays unplanned. 422 naming `amount` if it exceeds what is
     outstanding on the contract (or the named plan). Conditional UPDATEs keep concurrent payments from
-    overpaying. The customer earns 1 loyalty point per 100 paid."""
-    get_contract(session, viewer, contract_id, edit=True)
+    overpaying. The customer earns 1 loyalty point per 100 paid. Finance records payments on any contract."""
+    get_contract(session, viewer, contract_id, edit=not records_any_payment(viewer))
     # payments on one contract take turns, so each allocates from what the one before it left; the conditional
     # UPDATEs below stay as the safety net
     contract = _locked(session, contract_id)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.access import Viewer, can_read_customer, customer_visible_clause, get_customer
 from crm.common import iso
-from crm.models import Customer, CustomerShare, FollowUp, PointsEntry, Ticket
+from crm.models import Customer, CustomerShare, FollowUp, PointsEntry, Ticket, VisitPlan
 from oa.models import User
 from store.base import utcnow
 from store.errors import Conflict, InvalidData, NotFound
@@ -177,6 +177,29 @@ def shares_of(session: Session, customer: Customer) -> list[dict[str, Any]]:
     rows = session.scalars(select(CustomerShare).where(CustomerShare.customer_id == customer.id)
                            .order_by(CustomerShare.username))
     return [{"user": s.username, "access": s.access, "shared_by": s.shared_by} for s in rows]
+
+
+VISIT_PLANS_SHOWN = 50  # the newest plans on the customer page; the audit trail keeps all
+
+
+def visit_plans_of(session: Session, customer: Customer, limit: int = VISIT_PLANS_SHOWN) -> list[dict[str, Any]]:
+    """The customer's visit plans, latest visit first (at most `limit`): date, purpose, rep, status and the
+    instance that planned it. Status: "done" once the rep recorded a visit follow-up on or after that date,
+    else "planned" (today or later) or "overdue"."""
+    plans = session.scalars(select(VisitPlan).where(VisitPlan.customer_id == customer.id)
+                            .order_by(VisitPlan.visit_date.desc(), VisitPlan.id.desc()).limit(limit)).all()
+    visits: dict[str, datetime] = dict(session.execute(
+        select(FollowUp.user, func.max(FollowUp.created_at)).where(
+            FollowUp.customer_id == customer.id, FollowUp.type == "visit").group_by(FollowUp.user)).all())
+    today = utcnow().date()
+
+    def status(plan: VisitPlan) -> str:
+        last = visits.get(plan.user)
+        if last is not None and last.date() >= plan.visit_date:
+            return "done"
+        return "planned" if plan.visit_date >= today else "overdue"
+    return [{"id": p.id, "visit_date": p.visit_date.isoformat(), "purpose": p.purpose, "user": p.user,
+             "status": status(p), "instance_id": p.instance_id} for p in plans]
 
 
 # loyalty -------------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from crm.common import money, num, parse_period
 from crm.models import SalesTarget
 from oa.models import Department, User
 from oa.org import OrgDirectory
-from store.errors import Forbidden, InvalidData
+from store.errors import Conflict, Forbidden, InvalidData
 
 SCOPES = ("company", "team", "rep")
 COMPANY = "*"
@@ -89,6 +89,7 @@ def set_target(session: Session, viewer: Viewer, period: str, scope: str, owner:
             raise Forbidden(f"you may not set targets for {owner}")
         if scope == "team" and not OrgDirectory(session).reports_of(owner):
             raise InvalidData(f"{owner} has no team", errors=[{"field": "owner", "message": "has nobody reporting"}])
+    _refuse_shadowed(session, period, scope, owner)
     target = _get(session, period, scope, owner)
     old = target.amount if target else None
     if target is None:
@@ -114,6 +115,16 @@ def set_target(session: Session, viewer: Viewer, period: str, scope: str, owner:
                                        "message": f"below the {num(total)} already split downwards"}])
     audit.record(session, "target", target.id, viewer.username, "set", {"amount": (old, value)})
     return target
+
+
+def _refuse_shadowed(session: Session, period: str, scope: str, owner: str) -> None:
+    """409 naming the period when a quarter's (or year's) own target would be ignored because its months (or
+    quarters) have targets: the period's target is their sum (see the module docstring)."""
+    parts = [p for p in _parts(period) if target_for(session, p, scope, owner) is not None]
+    if parts:
+        raise Conflict(f"the target of {period} is the sum of its targets for {', '.join(parts)}; change those "
+                       "instead", errors=[{"field": "period", "period": period,
+                                           "message": f"rolled up from {', '.join(parts)}"}])
 
 
 def team_of(session: Session, viewer: Viewer) -> frozenset[str]:

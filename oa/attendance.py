@@ -5,14 +5,16 @@ was late. A day counts as (in this order): leave (approved leave recorded for it
 work day also late if the first clock-in is after start + grace, early leave if the last clock-out is before
 the end), or absent (a past work day with neither). Today and future days are never absent.
 Only people with a shift (see `has_shift`: employees, not bare admin or integrator accounts) have work days, and
-only from their start (hire) date; a holiday (the `holidays` seam for the company calendar) is not a work day.
+only from their start (hire) date, by the company calendar (oa.holidays, oa.workdays): a public holiday is
+neither a work day nor an absence, a make-up day (调休) is a work day. Half a day of leave counts 0.5; the other
+half of that day is worked (late only on an afternoon leave's morning, early leave only on a morning leave's
+afternoon, half an absence without a clock-in).
 """
 
 from __future__ import annotations
 
 import calendar as _calendar
 from collections import Counter, defaultdict
-from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -22,10 +24,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from oa.holidays import exceptions_between
 from oa.models import Department, User
 from oa.org import OrgDirectory, Person
 from oa.record_models import AttendanceRecord, LeaveRecord, ShiftRule
-from oa.workdays import leave_days
+from oa.workdays import LeaveDay, is_workday, leave_days
 from store.base import insert_on_conflict, utcnow
 from store.errors import Conflict, Forbidden, InvalidData, NotFound
 from store.readcache import ReadCache
@@ -164,12 +167,24 @@ def record_leave(session: Session, username: str, start_date: Any, end_date: Any
         raise InvalidData("a leave type is required", errors=[{"field": "leave_type", "message": "required"}])
     leave_type = leave_type.strip()[:LEAVE_TYPE_MAX]
     days = leave_days(session, rule_for(session, user).work_days or (), start, end, start_half, end_half)
+    days = _merge_halves(session, user.username, days)
     if days:  # one statement: new days inserted, days already recorded take the new type, half and instance
         session.execute(insert_on_conflict(session, LeaveRecord.__table__, ["user", "date"],
                                            ["leave_type", "instance_id", "half"]),
                         [{"user": user.username, "date": day.date, "leave_type": leave_type,
                           "instance_id": instance_id, "half": day.half} for day in days])
     return [day.date for day in days]
+
+
+def _merge_halves(session: Session, username: str, days: list[LeaveDay]) -> list[LeaveDay]:
+    """The days to record: a half day whose other half is already leave becomes a whole day."""
+    halves = [d.date for d in days if d.half]
+    if not halves:
+        return days
+    recorded = dict(session.execute(select(LeaveRecord.date, LeaveRecord.half).where(
+        LeaveRecord.user == username, LeaveRecord.date.in_(halves))).all())
+    return [LeaveDay(d.date, None) if d.half and d.date in recorded and recorded[d.date] != d.half else d
+            for d in days]
 
 
 # --------------------------------------------------------------------------- who may see whom
@@ -216,12 +231,15 @@ def records_query(session: Session, viewer: User, username: str, start: date | N
     return query.order_by(AttendanceRecord.clock_in.desc(), AttendanceRecord.id.desc())
 
 
-def record_flags(session: Session, record: AttendanceRecord, rule: Shift | None = None) -> dict[str, bool]:
-    """Whether this one shift started late / ended early by the user's shift rule."""
+def record_flags(session: Session, record: AttendanceRecord, rule: Shift | None = None,
+                 work_day: bool | None = None) -> dict[str, bool]:
+    """Whether this one shift started late / ended early by the user's shift rule, on a work day of the company
+    calendar (`work_day` if the caller knows it, else the calendar is read for that date)."""
     if rule is None:
         rule = rule_for(session, session.scalar(select(User).where(User.username == record.user)))
     local_in = to_local(rule, record.clock_in)
-    on_work_day = local_in.weekday() in set(rule.work_days or [])
+    on_work_day = work_day if work_day is not None else is_workday(
+        local_in.date(), rule.work_days or (), exceptions_between(session, local_in.date(), local_in.date()))
     late_after = (datetime.combine(local_in.date(), rule.start_time)
                   + timedelta(minutes=rule.grace_minutes or 0)).time()
     late = on_work_day and local_in.time() > late_after
@@ -242,15 +260,21 @@ class UserMonth:
     present: int = 0
     late: int = 0
     early_leave: int = 0
-    absent: int = 0
+    absent: float = 0
     leave: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
+        """JSON form (day counts in halves are numbers like 1.5; whole counts stay integers)."""
         return {"user": self.user, "display_name": self.display_name, "department": self.department,
                 "work_days": self.work_days, "present": self.present, "late": self.late,
-                "early_leave": self.early_leave, "absent": self.absent, "leave": dict(sorted(self.leave.items())),
-                "leave_days": sum(self.leave.values())}
+                "early_leave": self.early_leave, "absent": days_number(self.absent),
+                "leave": {k: days_number(v) for k, v in sorted(self.leave.items())},
+                "leave_days": days_number(sum(self.leave.values()))}
+
+
+def days_number(value: float) -> int | float:
+    """A count of days as JSON wants it: 2 for 2.0, 1.5 stays 1.5."""
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def parse_month(value: str) -> tuple[date, date]:
@@ -264,9 +288,6 @@ def parse_month(value: str) -> tuple[date, date]:
     return first, date(year, month, _calendar.monthrange(year, month)[1])
 
 
-NO_HOLIDAYS: frozenset[date] = frozenset()
-
-
 def has_shift(user: User) -> bool:
     """True if the user works shifts and so can be late or absent: an active employee. A bare admin account or
     an integrator service account has no shift."""
@@ -274,53 +295,63 @@ def has_shift(user: User) -> bool:
 
 
 def summarise_month(session: Session, users: list[User], first: date, last: date,
-                    now: datetime | None = None, holidays: Container[date] = NO_HOLIDAYS) -> list[UserMonth]:
+                    now: datetime | None = None) -> list[UserMonth]:
     """Count present/late/early/absent/leave days per user between first and last (inclusive).
 
-    A work day is a day of the user's shift rule, on or after their start date, that is not in `holidays`
-    (weekends are never work days under the default rule); a user without a shift has none."""
+    A work day is a working day of the company calendar for the user's shift rule (oa.workdays.is_workday:
+    the rule's week, minus holidays, plus make-up days), on or after their start date; a user without a shift
+    has none. The calendar is read here, once for the period, so no caller can forget it."""
     now = now or utcnow()
     names = [u.username for u in users]
+    exceptions = exceptions_between(session, first, last)
     records: dict[str, dict[date, list[AttendanceRecord]]] = defaultdict(lambda: defaultdict(list))
     for rec in session.scalars(select(AttendanceRecord).where(
             AttendanceRecord.user.in_(names), AttendanceRecord.work_date >= first,
             AttendanceRecord.work_date <= last).order_by(AttendanceRecord.clock_in)):
         records[rec.user][rec.work_date].append(rec)
-    leave: dict[str, dict[date, str]] = defaultdict(dict)
+    leave: dict[str, dict[date, LeaveRecord]] = defaultdict(dict)
     for row in session.scalars(select(LeaveRecord).where(LeaveRecord.user.in_(names), LeaveRecord.date >= first,
                                                          LeaveRecord.date <= last)):
-        leave[row.user][row.date] = row.leave_type
+        leave[row.user][row.date] = row
     out = []
     for user in users:
         rule = rule_for(session, user)
-        work_days = set(rule.work_days or [])
         today = to_local(rule, now).date()
         month = UserMonth(user.username, user.display_name, user.department.name if user.department else None)
         works, hired = has_shift(user), user.start_date
         day = first
         while day <= last:
-            is_work_day = (works and day.weekday() in work_days and (hired is None or day >= hired)
-                           and day not in holidays)
+            is_work_day = (works and (hired is None or day >= hired)
+                           and is_workday(day, rule.work_days or (), exceptions))
             month.work_days += is_work_day
-            shifts = records[user.username].get(day, [])
-            if day in leave[user.username]:
-                month.leave[leave[user.username][day]] += 1
-            elif shifts:
-                month.present += 1
-                if is_work_day:
-                    month.late += record_flags(session, shifts[0], rule)["late"]
-                    closed = [s for s in shifts if s.clock_out is not None]
-                    if closed and len(closed) == len(shifts):
-                        month.early_leave += record_flags(session, closed[-1], rule)["early_leave"]
-            elif is_work_day and day < today:
-                month.absent += 1
+            _count_day(session, month, rule, is_work_day, day < today, leave[user.username].get(day),
+                       records[user.username].get(day, []))
             day += timedelta(days=1)
         out.append(month)
     return out
 
 
+def _count_day(session: Session, month: UserMonth, rule: Shift, is_work_day: bool, past: bool,
+               leave: LeaveRecord | None, shifts: list[AttendanceRecord]) -> None:
+    """Add one day to the month: whole-day leave, else (half leave and) present/late/early or absent."""
+    if leave is not None:
+        month.leave[leave.leave_type] += 0.5 if leave.half else 1
+        if not leave.half:
+            return
+    if shifts:
+        month.present += 1
+        if is_work_day:
+            if leave is None or leave.half == "pm":  # a morning is worked: it can start late
+                month.late += record_flags(session, shifts[0], rule, True)["late"]
+            closed = [s for s in shifts if s.clock_out is not None]
+            if (leave is None or leave.half == "am") and closed and len(closed) == len(shifts):
+                month.early_leave += record_flags(session, closed[-1], rule, True)["early_leave"]
+    elif is_work_day and past:
+        month.absent += 0.5 if leave is not None else 1
+
+
 def monthly_report(session: Session, viewer: User, month: str, department_id: int | None = None,
-                   now: datetime | None = None, holidays: Container[date] = NO_HOLIDAYS) -> dict[str, Any]:
+                   now: datetime | None = None) -> dict[str, Any]:
     """The month per user with a shift and per department, limited to what `viewer` may see.
 
     Admins see everyone; others see themselves, their reports and the departments they head.
@@ -345,7 +376,7 @@ def monthly_report(session: Session, viewer: User, month: str, department_id: in
         allowed = visible_users(session, viewer)
         users = [u for u in users if u.username in allowed]
     users = [u for u in users if has_shift(u)]
-    months = summarise_month(session, users, first, last, now, holidays)
+    months = summarise_month(session, users, first, last, now)
     departments: dict[str, dict[str, Any]] = {}
     for m in months:
         key = m.department or "(none)"
@@ -358,8 +389,9 @@ def monthly_report(session: Session, viewer: User, month: str, department_id: in
     dept_rows = []
     for key in sorted(departments):
         row = departments[key]
-        row["leave"] = dict(sorted(row["leave"].items()))
-        row["leave_days"] = sum(row["leave"].values())
+        row["leave_days"] = days_number(sum(row["leave"].values()))
+        row["leave"] = {k: days_number(v) for k, v in sorted(row["leave"].items())}
+        row["absent"] = days_number(row["absent"])
         dept_rows.append(row)
     return {"month": f"{first:%Y-%m}", "from": first.isoformat(), "to": last.isoformat(),
             "users": [m.as_dict() for m in months], "departments": dept_rows}

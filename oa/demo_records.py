@@ -1,20 +1,23 @@
-"""Demo OA records for the demo organisation: three months of attendance (lateness and absences that differ
-from person to person, one person on approved leave, nobody before their hire date), announcements, a forum
-board with a thread, and calendar events. Safe to run twice."""
+"""Demo OA records for the demo organisation: three months of attendance on the working days of the company
+calendar (loaded first: nobody clocks in on a public holiday, everyone works the make-up days; lateness and
+absences differ from person to person, one person on approved leave, nobody before their hire date),
+announcements, a forum board with a thread, and calendar events. Safe to run twice."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oa.attendance import record_leave
+from oa.attendance import default_rule, record_leave
 from oa.calendar import add_calendar_event
+from oa.holidays import exceptions_between, load_shipped
 from oa.models import Department, User
 from oa.record_models import Announcement, AttendanceRecord, CalendarEvent, ForumBoard, ForumPost, ForumThread
+from oa.workdays import is_workday
 from store.base import utcnow
 
 STAFF = ["alice", "bob", "carol", "dave", "erin", "frank", "grace"]
@@ -24,13 +27,16 @@ ABSENT_DAYS = {"frank": (6, 13, 41), "alice": (19, 52), "bob": (33,), "grace": (
 LEAVE = ("erin", 8, 10, "annual")  # erin is on approved annual leave on these working days back
 
 
-def _work_days_back(today, count: int) -> list:  # noqa: ANN001
+def _work_days_back(session: Session, today: date, count: int) -> list[date]:
+    """The `count` working days of the company calendar (default shift week) before today, newest first."""
+    week = default_rule(session).work_days
+    exceptions = exceptions_between(session, today - timedelta(days=2 * count + 60), today)
     days, day = [], today - timedelta(days=1)
     while len(days) < count:
-        if day.weekday() < 5:
+        if is_workday(day, week, exceptions):
             days.append(day)
         day -= timedelta(days=1)
-    return days  # newest first
+    return days
 
 
 def _attendance(session: Session, progress: Callable[[str], None]) -> None:
@@ -39,7 +45,8 @@ def _attendance(session: Session, progress: Callable[[str], None]) -> None:
         progress("attendance: already there")
         return
     rng = random.Random(42)
-    days = _work_days_back(utcnow().date(), WORK_DAYS_BACK)
+    load_shipped(session)  # the calendar first: attendance follows its holidays and make-up days
+    days = _work_days_back(session, utcnow().date(), WORK_DAYS_BACK)
     leave_user, leave_from, leave_to, leave_type = LEAVE
     leave_days = set(days[leave_from - 1:leave_to])
     if leave_user in users:

@@ -103,15 +103,17 @@ def create_customer():  # noqa: ANN201
 @bp.get("/customers/<int:customer_id>")
 @login_required
 def get_one(customer_id: int) -> dict:
-    """One customer, with who it is shared with (a merged-away customer redirects to the one it was merged into)."""
+    """One customer, with who it is shared with, its visit plans and its balance (a merged-away customer
+    redirects to the one it was merged into)."""
     v = viewer()
     customer = get_customer(db.session, v, customer_id)
     if customer.merged_into_id is not None:
         from flask import redirect
         return redirect(f"{request.script_root}/api/v1/customers/{customer.merged_into_id}", 308)
     from crm.invoices import balance_of
-    return svc.customer_dict(customer) | {"shares": svc.shares_of(db.session, customer)} | balance_of(db.session,
-                                                                                                      customer)
+    return (svc.customer_dict(customer) | {"shares": svc.shares_of(db.session, customer),
+                                           "visit_plans": svc.visit_plans_of(db.session, customer)}
+            | balance_of(db.session, customer))
 
 
 @bp.patch("/customers/<int:customer_id>")

@@ -73,7 +73,7 @@ def test_a_named_plan_takes_the_payment_and_may_not_be_overpaid(api, crm) -> Non
     _plan(api, "alice", draft["id"], today - timedelta(days=3), 500)
     assert api.get(R, "alice", query_string={"overdue": "true"}).get_json()["total"] == 0
     assert api.get(f"/api/v1/contracts/{draft['id']}", "alice").get_json()["overdue_amount"] == 0
-    assert api.get(R, "carol", query_string={"contract_id": k["id"]}).get_json()["total"] == 0
+    assert api.get(R, "erin", query_string={"contract_id": k["id"]}).get_json()["total"] == 0
 
 
 def test_concurrent_payments_never_overpay_the_contract_or_a_plan(api, app, crm) -> None:  # noqa: ANN001
