@@ -102,6 +102,8 @@ class ApiKey(Base):
     # the key may start flows on behalf of a named employee (`started_by`): `oaflow api-key create --act-as`
     act_as: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # what the key may do (api.key_scopes): [] = everything its user may do
+    scopes: Mapped[list] = mapped_column(JSONType, nullable=False, default=list, server_default="[]")
 
     user: Mapped[User] = relationship()
 
