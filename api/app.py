@@ -84,6 +84,9 @@ def _plug_crm_events(app: Flask) -> None:
 
     ON_NOTIFY.clear()  # one app per process; tests build many
     ON_NOTIFY.append(to_webhooks)
+    from crm.events import ON_RECORD_EVENT
+    ON_RECORD_EVENT.clear()  # CRM record events (customer.created, opportunity.won…) go to the webhooks
+    ON_RECORD_EVENT.append(webhooks.enqueue)
     if escalate not in ON_TICKET_CREATED:
         ON_TICKET_CREATED.clear()  # one app per process; tests build many
         ON_TICKET_CREATED.append(escalate)

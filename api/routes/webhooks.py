@@ -17,13 +17,14 @@ from api.errors import ApiError
 from api.extensions import db
 from api.http import json_body, paginate, query_args
 from api.schemas import PageArgs
+from crm.events import EVENTS as RECORD_EVENTS
 from engine.models import Webhook, WebhookDelivery
 from engine.webhook_targets import TargetRefused, check_target
 from engine.webhooks import EVENT_NAME, valid_event_name
 from store.errors import NotFound
 
 EVENTS = ["task.created", "instance.completed", "instance.cancelled", "instance.error", "instance.withdrawn",
-          "notification", "expense.paid"]  # built in; flows may post others
+          "notification", "expense.paid", *RECORD_EVENTS]  # built in; flows may post others
 
 
 def _event_name(value: str) -> None:
