@@ -177,7 +177,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         if url.startswith("sqlite"):
             _sqlite_setup(db.engine)
     limits = ScriptLimits(script_timeout=settings.script_timeout)
-    app.extensions["oaflow_engine"] = Engine(build_services(), OrgDirectory, limits=limits, notifier=_notifier,
+    services = build_services()
+    from api.connectors.http import register as register_http_connector
+    register_http_connector(services, settings)
+    app.extensions["oaflow_engine"] = Engine(services, OrgDirectory, limits=limits, notifier=_notifier,
                                              rules=settings.approval_rules(), start_checks=build_start_checks())
     Path(settings.upload_dir).mkdir(parents=True, exist_ok=True)
     _plug_crm_events(app)
