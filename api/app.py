@@ -84,6 +84,8 @@ def _plug_crm_events(app: Flask) -> None:
 
     ON_NOTIFY.clear()  # one app per process; tests build many
     ON_NOTIFY.append(to_webhooks)
+    from oa.channels import fan_out
+    ON_NOTIFY.append(fan_out)  # and to the user's e-mail / group-robot channels
     from crm.events import ON_RECORD_EVENT
     ON_RECORD_EVENT.clear()  # CRM record events (customer.created, opportunity.won…) go to the webhooks
     ON_RECORD_EVENT.append(webhooks.enqueue)
