@@ -84,6 +84,11 @@ def _plug_crm_events(app: Flask) -> None:
 
     ON_NOTIFY.clear()  # one app per process; tests build many
     ON_NOTIFY.append(to_webhooks)
+    from oa.channels import fan_out
+    ON_NOTIFY.append(fan_out)  # and to the user's e-mail / group-robot channels
+    from crm.events import ON_RECORD_EVENT
+    ON_RECORD_EVENT.clear()  # CRM record events (customer.created, opportunity.won…) go to the webhooks
+    ON_RECORD_EVENT.append(webhooks.enqueue)
     if escalate not in ON_TICKET_CREATED:
         ON_TICKET_CREATED.clear()  # one app per process; tests build many
         ON_TICKET_CREATED.append(escalate)
@@ -177,7 +182,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         if url.startswith("sqlite"):
             _sqlite_setup(db.engine)
     limits = ScriptLimits(script_timeout=settings.script_timeout)
-    app.extensions["oaflow_engine"] = Engine(build_services(), OrgDirectory, limits=limits, notifier=_notifier,
+    services = build_services()
+    from api.connectors.http import register as register_http_connector
+    register_http_connector(services, settings)
+    app.extensions["oaflow_engine"] = Engine(services, OrgDirectory, limits=limits, notifier=_notifier,
                                              rules=settings.approval_rules(), start_checks=build_start_checks())
     Path(settings.upload_dir).mkdir(parents=True, exist_ok=True)
     _plug_crm_events(app)

@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from api.errors import ApiError, problem
 from api.extensions import db
+from api.key_scopes import allows, explain
 from api.throttle import TooManyAttempts, check_failed_credential, check_password_attempt, client_ip, record_failure
 from engine.runtime import Actor
 from oa.lockout import register_attempt
@@ -71,17 +72,26 @@ def issue_token(user: User) -> tuple[str, int]:
     return _serializer().dumps({"uid": user.id, "tv": user.token_version}), ttl
 
 
-def create_api_key(user: User, name: str, act_as: bool = False) -> str:
-    """Create an API key for a service account; returns the secret, which is never stored.
+def create_api_key(user: User, name: str, act_as: bool = False, scopes: list[str] | None = None,
+                   expires_at: datetime | None = None) -> str:
+    """Create an API key for `user`; returns the secret, which is never stored (only its SHA-256).
 
-    With `act_as` the key may start flows on behalf of a named employee (`started_by`).
+    With `act_as` the key may start flows on behalf of a named employee (`started_by`); with `scopes`
+    it may do only what they allow (api.key_scopes); past `expires_at` it is refused.
     """
+    return issue_api_key(user, name, act_as, scopes, expires_at)[1]
+
+
+def issue_api_key(user: User, name: str, act_as: bool = False, scopes: list[str] | None = None,
+                  expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+    """Like create_api_key, also returning the (unflushed) row."""
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = f"{API_KEY_PREFIX}{prefix}_{secret}"
-    db.session.add(ApiKey(name=name, prefix=prefix, key_hash=hashlib.sha256(key.encode()).hexdigest(),
-                          user_id=user.id, act_as=act_as))
-    return key
+    row = ApiKey(name=name, prefix=prefix, key_hash=hashlib.sha256(key.encode()).hexdigest(),
+                 user_id=user.id, act_as=act_as, scopes=list(dict.fromkeys(scopes or [])), expires_at=expires_at)
+    db.session.add(row)
+    return row, key
 
 
 def _read_api_key(raw: str, digest: str) -> tuple[Principal, datetime | None] | None:
@@ -94,7 +104,7 @@ def _read_api_key(raw: str, digest: str) -> tuple[Principal, datetime | None] | 
         return None
     if not row.user.active:
         return None
-    return replace(_principal_of(row.user), act_as=row.act_as), row.expires_at
+    return replace(_principal_of(row.user), act_as=row.act_as, scopes=frozenset(row.scopes or [])), row.expires_at
 
 
 def _principal_from_api_key(raw: str) -> Principal | None:
@@ -114,6 +124,7 @@ class Principal:
     roles: frozenset[str]
     groups: frozenset[str]
     act_as: bool = False  # an API key that may start flows on behalf of employees
+    scopes: frozenset[str] = frozenset()  # an API key's scopes (api.key_scopes); empty = unrestricted
 
     def has_role(self, *roles: str) -> bool:
         """True if the user holds any of `roles`."""
@@ -188,6 +199,10 @@ def current_principal() -> Principal:
     if principal is None:
         _count_failed_credential()
         raise ApiError(401, "Unauthorized", "the token or API key is not valid")
+    if principal.scopes and not allows(principal.scopes, request.method, request.blueprint, request.endpoint,
+                                       request.view_args):
+        raise ApiError(403, "Forbidden", f"this API key's scopes do not allow this request "
+                                         f"(it has: {explain(principal.scopes)})")
     g.principal = principal
     return principal
 

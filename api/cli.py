@@ -1,4 +1,4 @@
-"""The `oaflow` command line: init, seed-demo, serve, scheduler, deploy, user add, api-key create."""
+"""The `oaflow` command line: init, seed-demo, serve, scheduler, deploy, user add, api-key create|list|revoke."""
 
 from __future__ import annotations
 
@@ -206,14 +206,23 @@ def api_key() -> None:
 @api_key.command("create")
 @click.argument("name")
 @click.option("--act-as", is_flag=True, help="the key may start flows on behalf of a named employee (started_by)")
-def api_key_create(name: str, act_as: bool) -> None:
+@click.option("--expires", default=None, help="lifetime such as 30d, 12h, 2w (default: none)")
+@click.option("--scope", "scopes", multiple=True,
+              help="repeatable: start:<process key>, start:*, read:instances, read:crm, write:crm")
+def api_key_create(name: str, act_as: bool, expires: str | None, scopes: tuple[str, ...]) -> None:
     """Create an API key for service account NAME (created with role integrator if missing).
 
     The key is printed once, alone on the last line; only its hash is stored.
     """
+    from api.api_keys import check_scopes, parse_expiry
     from api.auth import create_api_key
     from api.extensions import db
     from oa.models import User
+    try:
+        expires_at = parse_expiry(expires) if expires else None
+        checked = check_scopes(list(scopes))
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from err
     app = _app()
     _check_database(app)
     with app.app_context():
@@ -222,10 +231,48 @@ def api_key_create(name: str, act_as: bool) -> None:
             account = User(username=name, display_name=name, roles=["integrator"])
             db.session.add(account)
             db.session.flush()
-        key = create_api_key(account, name, act_as=act_as)
+        key = create_api_key(account, name, act_as=act_as, scopes=checked, expires_at=expires_at)
         db.session.commit()
     click.echo(f"API key for {name} (store it now: it is not shown again):", err=True)
     click.echo(key)
+
+
+@api_key.command("list")
+@click.option("--user", "username", default=None, help="only this user's keys")
+def api_key_list(username: str | None) -> None:
+    """List API keys (id, prefix, user, scopes, expiry, state); never a secret."""
+    from api.api_keys import key_out
+    from api.extensions import db
+    from oa.models import ApiKey, User
+    app = _app()
+    _check_database(app)
+    with app.app_context():
+        query = select(ApiKey).order_by(ApiKey.id)
+        if username:
+            query = query.join(User, User.id == ApiKey.user_id).where(User.username == username)
+        for row in db.session.scalars(query):
+            out = key_out(row)
+            state = "revoked" if row.revoked else "active"
+            click.echo(f"{out['id']}\t{out['prefix']}\t{out['user']}\t{out['name']}\t{state}\t"
+                       f"expires={out['expires_at'] or '-'}\tscopes={','.join(out['scopes']) or '*'}"
+                       f"{chr(9) + 'act-as' if row.act_as else ''}")
+
+
+@api_key.command("revoke")
+@click.argument("key_id", type=int)
+def api_key_revoke(key_id: int) -> None:
+    """Revoke API key KEY_ID (see `oaflow api-key list`): it stops working at once."""
+    from api.extensions import db
+    from oa.models import ApiKey
+    app = _app()
+    _check_database(app)
+    with app.app_context():
+        row = db.session.get(ApiKey, key_id)
+        if row is None:
+            raise click.ClickException(f"no API key {key_id}")
+        row.revoked = True
+        db.session.commit()
+    click.echo(f"API key {key_id} revoked")
 
 
 @main.command()

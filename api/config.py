@@ -33,6 +33,11 @@ class Settings:
     # webhooks may target loopback/private/link-local addresses (tests, on-premise receivers)
     webhook_allow_private: bool = field(default_factory=lambda: os.environ.get(
         "OAFLOW_WEBHOOK_ALLOW_PRIVATE", "0") == "1")
+    # the service tasks' HTTP connector (api.connectors.http): host patterns it may call (empty = off),
+    # and whether those hosts may be loopback/private addresses
+    http_connector_allow: str = field(default_factory=lambda: os.environ.get("OAFLOW_HTTP_CONNECTOR_ALLOW", ""))
+    http_connector_allow_private: bool = field(default_factory=lambda: os.environ.get(
+        "OAFLOW_HTTP_CONNECTOR_ALLOW_PRIVATE", "0") == "1")
 
     def approval_rules(self):  # noqa: ANN201
         """The engine's approver rules from these settings."""

@@ -86,6 +86,13 @@ def deliver_webhooks_once(app: Flask) -> int:
     return _run(app, "webhooks", lambda session: deliver_pending(session, policy))
 
 
+def deliver_channels_once(app: Flask) -> int:
+    """Send due notification-channel deliveries (e-mail, group robots)."""
+    from api.channel_delivery import deliver_channels
+    allow_private = app.config["OAFLOW_SETTINGS"].webhook_allow_private
+    return _run(app, "channels", lambda session: deliver_channels(session, allow_private))
+
+
 def run_reminders_once(app: Flask) -> int:
     """Calendar reminders, follow-up reminders and the public-pool sweep (each on its own)."""
     from crm.follow_ups import fire_due_follow_up_reminders
@@ -106,6 +113,7 @@ def start_scheduler(app: Flask, interval: float | None = None) -> BackgroundSche
 
     for job_id, func, every in (("oaflow-timers", fire_timers_once, seconds),
                                 ("oaflow-webhooks", deliver_webhooks_once, seconds),
+                                ("oaflow-channels", deliver_channels_once, seconds),
                                 ("oaflow-reminders", run_reminders_once, max(seconds, 30))):
         sched.add_job(when_leader(func), "interval", seconds=every, args=[app], id=job_id, max_instances=1,
                       coalesce=True)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm import events
 from crm.models import AuditEntry
 from store.base import utcnow
 
@@ -25,8 +26,10 @@ def _text(value: Any) -> str | None:
 
 def record(session: Session, entity: str, entity_id: int, user: str | None, action: str,
            changes: dict[str, tuple[Any, Any]] | None = None) -> None:
-    """Append audit rows: one per changed field, or one row for the action if no fields changed."""
+    """Append audit rows: one per changed field, or one row for the action if no fields changed; the write's
+    record event (crm.events) goes to its listeners."""
     now = utcnow()
+    events.emit(session, entity, entity_id, action, changes)
     if not changes:
         session.add(AuditEntry(entity=entity, entity_id=entity_id, action=action, user=user, at=now))
         return

@@ -253,6 +253,7 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_response_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 

@@ -101,6 +101,13 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
+def pinned_connection(scheme: str, host: str, port: int, address: IPAddress,
+                      timeout: float) -> http.client.HTTPConnection:
+    """An HTTP(S) connection for `host` that connects only to the already checked `address`."""
+    conn_class = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
+    return conn_class(host, port, address, timeout)
+
+
 def safe_post(url: str, body: bytes, headers: dict[str, str], *, allow_private: bool = False) -> int:
     """POST `body` to `url` after checking every address its host resolves to; returns the HTTP status.
 

@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -70,8 +71,17 @@ def _active_hooks(session: Session) -> list[tuple[int, list[str] | None]]:
             select(Webhook.id, Webhook.events).where(Webhook.active.is_(True)).order_by(Webhook.id))])
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The `X-Oaflow-Signature` header value: sha256=<hex HMAC of the body>."""
+def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """The `X-Oaflow-Signature` header value: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">.
+
+    The receiver recomputes the HMAC and rejects old timestamps, so a captured delivery cannot be replayed."""
+    stamp = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={mac}"
+
+
+def sign_legacy(secret: str, body: bytes) -> str:
+    """The `X-Oaflow-Signature-Legacy` header value (the old scheme, kept for one release): sha256=<hex HMAC>."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
@@ -101,12 +111,14 @@ def deliver_pending(session: Session, policy: DeliveryPolicy, post: Poster | Non
             continue
         body = json.dumps({"event": delivery.event, "delivery_id": delivery.id, "data": delivery.payload}).encode()
         headers = {"Content-Type": "application/json", "X-Oaflow-Event": delivery.event,
-                   "X-Oaflow-Signature": sign(hook.secret, body)}
+                   "X-Oaflow-Signature": sign(hook.secret, body),
+                   "X-Oaflow-Signature-Legacy": sign_legacy(hook.secret, body)}
         delivery.attempts += 1
         try:
             status = post(hook.url, body, headers)
             ok = 200 <= status < 300
             error = None if ok else f"HTTP {status}"
+            delivery.last_response_code = status
         except Exception as err:  # any network failure is retried later
             ok, error = False, f"{type(err).__name__}: {err}"[:500]
         if ok:

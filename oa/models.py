@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, false, true
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, JSONType, utcnow
@@ -102,8 +102,46 @@ class ApiKey(Base):
     # the key may start flows on behalf of a named employee (`started_by`): `oaflow api-key create --act-as`
     act_as: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # what the key may do (api.key_scopes): [] = everything its user may do
+    scopes: Mapped[list] = mapped_column(JSONType, nullable=False, default=list, server_default="[]")
 
     user: Mapped[User] = relationship()
+
+
+
+class NotificationChannel(Base):
+    """Where a user's (or a group's members') notifications go besides the in-app inbox: an e-mail address
+    or a group robot (WeCom, DingTalk, Feishu). A robot's signing secret is kept to sign and never shown."""
+
+    __tablename__ = "notification_channel"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_user: Mapped[str | None] = mapped_column(String(100), index=True)
+    owner_group: Mapped[str | None] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)  # email | wecom | dingtalk | feishu
+    target: Mapped[str] = mapped_column(String(1000), nullable=False)
+    secret: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class ChannelDelivery(Base):
+    """One notification queued for one channel in the step's transaction; the scheduler sends it."""
+
+    __tablename__ = "channel_delivery"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("notification_channel.id"), index=True, nullable=False)
+    user: Mapped[str] = mapped_column(String(100), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    link: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 
 from oa import record_models  # noqa: E402, F401  (register the OA record tables with the metadata)

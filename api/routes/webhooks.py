@@ -15,14 +15,16 @@ from sqlalchemy import select
 from api.auth import current_user, require_roles
 from api.errors import ApiError
 from api.extensions import db
-from api.http import json_body
-from engine.models import Webhook
+from api.http import json_body, paginate, query_args
+from api.schemas import PageArgs
+from crm.events import EVENTS as RECORD_EVENTS
+from engine.models import Webhook, WebhookDelivery
 from engine.webhook_targets import TargetRefused, check_target
 from engine.webhooks import EVENT_NAME, valid_event_name
 from store.errors import NotFound
 
 EVENTS = ["task.created", "instance.completed", "instance.cancelled", "instance.error", "instance.withdrawn",
-          "notification", "expense.paid"]  # built in; flows may post others
+          "notification", "expense.paid", *RECORD_EVENTS]  # built in; flows may post others
 
 
 def _event_name(value: str) -> None:
@@ -75,14 +77,37 @@ def list_hooks() -> dict:
     return {"items": items, "total": len(items)}
 
 
-@bp.delete("/webhooks/<int:hook_id>")
-def delete(hook_id: int) -> tuple[str, int]:
-    """Deactivate one of your webhooks."""
-    require_roles("integrator", "admin")
+def _own_hook(hook_id: int) -> Webhook:
+    """The webhook `hook_id` if the caller owns it or is an admin; 404 otherwise."""
     user = current_user()
     hook = db.session.get(Webhook, hook_id)
     if hook is None or (hook.created_by != user.username and not user.has_role("admin")):
         raise NotFound(f"no webhook {hook_id}")
+    return hook
+
+
+def _delivery_out(row: WebhookDelivery) -> dict:
+    return {"id": row.id, "event": row.event, "status": row.status, "attempts": row.attempts,
+            "last_response_code": row.last_response_code, "last_error": row.last_error,
+            "next_retry_at": row.next_attempt_at.isoformat() if row.status == "pending" else None,
+            "created_at": row.created_at.isoformat()}
+
+
+@bp.get("/webhooks/<int:hook_id>/deliveries")
+def deliveries(hook_id: int) -> dict:
+    """The delivery log of one of your webhooks (admins: any), newest first."""
+    require_roles("integrator", "admin")
+    hook = _own_hook(hook_id)
+    args = query_args(PageArgs)
+    query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook.id).order_by(WebhookDelivery.id.desc())
+    return paginate(query, args["page"], args["per_page"], lambda rows: [_delivery_out(r) for r in rows])
+
+
+@bp.delete("/webhooks/<int:hook_id>")
+def delete(hook_id: int) -> tuple[str, int]:
+    """Deactivate one of your webhooks."""
+    require_roles("integrator", "admin")
+    hook = _own_hook(hook_id)
     hook.active = False
     db.session.commit()
     return "", 204

@@ -278,7 +278,9 @@ def test_webhooks_are_signed_and_sent_after_commit(api, app) -> None:  # noqa: A
             assert db.session.scalars(select(WebhookDelivery.status)).all() == ["delivered"]
         payload, signature, raw = received[0]
         assert payload["event"] == "instance.completed" and payload["data"]["variables"]["outcome"] == "approved"
-        assert signature == "sha256=" + hmac.new(hook["secret"].encode(), raw, hashlib.sha256).hexdigest()
+        stamp = signature.split(",")[0].removeprefix("t=")
+        expected = hmac.new(hook["secret"].encode(), f"{stamp}.".encode() + raw, hashlib.sha256).hexdigest()
+        assert signature == f"t={stamp},v1={expected}"
         # every in-app notification goes to webhooks subscribed to "notification" too
         api.post("/api/v1/webhooks", "admin", json={"url": f"http://127.0.0.1:{server.server_port}/notes",
                                                     "events": ["notification"]})

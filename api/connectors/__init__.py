@@ -1,0 +1,1 @@
+"""Built-in connectors the app factory registers as service-task operations."""
