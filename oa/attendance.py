@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -232,20 +233,37 @@ def records_query(session: Session, viewer: User, username: str, start: date | N
 
 
 def record_flags(session: Session, record: AttendanceRecord, rule: Shift | None = None,
-                 work_day: bool | None = None) -> dict[str, bool]:
+                 work_day: bool | None = None, exceptions: dict[date, str] | None = None) -> dict[str, bool]:
     """Whether this one shift started late / ended early by the user's shift rule, on a work day of the company
-    calendar (`work_day` if the caller knows it, else the calendar is read for that date)."""
+    calendar (`work_day` if the caller knows it; else from `exceptions` if given, else the calendar is read for
+    that date — a list of records should use `flags_for`, which reads the calendar once)."""
     if rule is None:
         rule = rule_for(session, session.scalar(select(User).where(User.username == record.user)))
     local_in = to_local(rule, record.clock_in)
-    on_work_day = work_day if work_day is not None else is_workday(
-        local_in.date(), rule.work_days or (), exceptions_between(session, local_in.date(), local_in.date()))
+    if work_day is None:
+        if exceptions is None:
+            exceptions = exceptions_between(session, local_in.date(), local_in.date())
+        work_day = is_workday(local_in.date(), rule.work_days or (), exceptions)
     late_after = (datetime.combine(local_in.date(), rule.start_time)
                   + timedelta(minutes=rule.grace_minutes or 0)).time()
-    late = on_work_day and local_in.time() > late_after
-    early = bool(on_work_day and record.clock_out is not None
+    late = work_day and local_in.time() > late_after
+    early = bool(work_day and record.clock_out is not None
                  and to_local(rule, record.clock_out).time() < rule.end_time)
     return {"late": late, "early_leave": early}
+
+
+def flags_for(session: Session, records: Sequence[AttendanceRecord],
+              rules: dict[str, Shift] | None = None) -> list[dict[str, bool]]:
+    """`record_flags` of each record, reading each user's shift rule and the company calendar of the records'
+    dates once (not once a record)."""
+    if not records:
+        return []
+    rules = rules if rules is not None else {}
+    for name in {r.user for r in records} - rules.keys():
+        rules[name] = rule_for(session, session.scalar(select(User).where(User.username == name)))
+    days = [to_local(rules[r.user], r.clock_in).date() for r in records]
+    exceptions = exceptions_between(session, min(days), max(days))
+    return [record_flags(session, r, rules[r.user], exceptions=exceptions) for r in records]
 
 
 # --------------------------------------------------------------------------- monthly report

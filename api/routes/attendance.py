@@ -14,7 +14,6 @@ from api.http import paginate, query_args
 from api.schemas import PageArgs
 from engine.runtime import begin_write
 from oa import attendance
-from oa.models import User
 from store.errors import InvalidData
 
 bp = Blueprint("attendance", __name__)
@@ -37,11 +36,7 @@ class ReportArgs(Schema):
 
 def _dump(rows: list, rule_cache: dict) -> list[dict]:
     out = []
-    for r in rows:
-        if r.user not in rule_cache:
-            rule_cache[r.user] = attendance.rule_for(db.session, db.session.query(User).filter_by(
-                username=r.user).one_or_none())
-        flags = attendance.record_flags(db.session, r, rule_cache[r.user])
+    for r, flags in zip(rows, attendance.flags_for(db.session, rows, rule_cache), strict=True):
         out.append({"id": r.id, "user": r.user, "work_date": r.work_date.isoformat(),
                     "clock_in": r.clock_in.isoformat(), "clock_out": r.clock_out.isoformat() if r.clock_out else None,
                     **flags})

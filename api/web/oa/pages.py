@@ -48,8 +48,9 @@ def my_attendance() -> str:
     first, last = attendance.parse_month(month)
     rule = attendance.rule_for(db.session, me)
     records = db.session.scalars(attendance.records_query(db.session, me, me.username, first, last)).all()
-    rows = [(r, attendance.record_flags(db.session, r, rule), attendance.to_local(rule, r.clock_in),
-             attendance.to_local(rule, r.clock_out) if r.clock_out else None) for r in records]
+    flags = attendance.flags_for(db.session, records, {me.username: rule})
+    rows = [(r, f, attendance.to_local(rule, r.clock_in), attendance.to_local(rule, r.clock_out) if r.clock_out
+             else None) for r, f in zip(records, flags, strict=True)]
     summary = attendance.summarise_month(db.session, [me], first, last)[0].as_dict()
     prev_month = (first - timedelta(days=1)).strftime("%Y-%m")
     next_month = (last + timedelta(days=1)).strftime("%Y-%m")
