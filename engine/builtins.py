@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine import webhooks
 from engine.errors import InvalidData
+from engine.executor import CommandExecutor
 from engine.models import HistoryEvent, InstanceViewer
 from engine.services import ServiceCall, ServiceRegistry
 from store.base import insert_on_conflict, utcnow
 
-if TYPE_CHECKING:
-    from engine.runtime import Engine
 
-
-def register_builtins(registry: ServiceRegistry, engine: Engine) -> None:
+def register_builtins(registry: ServiceRegistry, engine: CommandExecutor) -> None:
     """Register the engine's own operations into `registry`."""
 
     def cc(call: ServiceCall) -> dict[str, Any]:

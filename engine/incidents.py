@@ -13,11 +13,12 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
+from engine.context import RESERVED_VARIABLES, Actor, jsonable
 from engine.definitions import SpecCache
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import HistoryEvent, ProcessInstance
-from engine.runtime import RESERVED_VARIABLES, Actor, _jsonable, begin_write
 from engine.serialization import dump_state, load_state
+from engine.transactions import begin_write
 from forms.validation import validate_data
 
 
@@ -57,11 +58,11 @@ def set_incident_variables(session: Session, specs: SpecCache, instance_id: int,
             task.data.update(variables)
         inst.state = dump_state(workflow)
         visible = dict(inst.variables or {})
-        visible.update(_jsonable(variables))
+        visible.update(jsonable(variables))
         inst.variables = visible
         session.add(HistoryEvent(instance_id=inst.id, type="variables_changed", user=actor.username,
                                  element_id=failed[0].task_spec.bpmn_id,
-                                 data={"variables": _jsonable(variables)}))
+                                 data={"variables": jsonable(variables)}))
         session.flush()
         session.commit()
         return inst

@@ -69,8 +69,7 @@ def list_tasks() -> dict:
 
 
 def _readable_task(task_id: str) -> Task:
-    """The task if the caller may read it (404 otherwise). Keep the returned row referenced while the engine
-    works on the same task: the session's identity map holds rows weakly, and a dropped row is read again."""
+    """The task if the caller may read it (404 otherwise)."""
     row = db.session.get(Task, task_id)
     if row is None:
         raise NotFound(f"no task {task_id}")
@@ -97,16 +96,16 @@ def get_task(task_id: str) -> dict:
 @login_required
 def claim(task_id: str) -> dict:
     """Take an unclaimed task offered to you."""
-    _held = _readable_task(task_id)  # kept referenced: the engine finds it in the identity map
-    return schema(TaskOut).dump(get_engine().claim(db.session, task_id, current_actor()))
+    row = _readable_task(task_id)  # handed to the engine: it locks the row's instance, then reads the task afresh
+    return schema(TaskOut).dump(get_engine().claim(db.session, task_id, current_actor(), row=row))
 
 
 @bp.post("/tasks/<task_id>/unclaim")
 @login_required
 def unclaim(task_id: str) -> dict:
     """Give a task you claimed back to its candidates."""
-    _held = _readable_task(task_id)  # kept referenced: the engine finds it in the identity map
-    return schema(TaskOut).dump(get_engine().unclaim(db.session, task_id, current_actor()))
+    row = _readable_task(task_id)  # handed to the engine: it locks the row's instance, then reads the task afresh
+    return schema(TaskOut).dump(get_engine().unclaim(db.session, task_id, current_actor(), row=row))
 
 
 @bp.post("/tasks/<task_id>/complete")
@@ -122,7 +121,7 @@ def complete(task_id: str) -> dict:
 @login_required
 def task_comments(task_id: str) -> dict:
     """Comments on a task."""
-    _held = _readable_task(task_id)  # kept referenced: the engine finds it in the identity map
+    _readable_task(task_id)
     rows = db.session.scalars(select(HistoryEvent).where(
         HistoryEvent.task_id == task_id, HistoryEvent.comment.is_not(None)).order_by(HistoryEvent.id)).all()
     return {"items": schema(HistoryOut, many=True).dump(rows), "total": len(rows)}

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from sqlalchemy import select
 
 from api.extensions import db
-from engine import runtime
+from engine import saving
 from tests.bpmn_samples import process
 from tests.conftest import deploy_files
 
@@ -332,7 +332,7 @@ RETURN_LOOP = b"""<?xml version="1.0" encoding="UTF-8"?>
 def test_return_targets_in_a_loop_name_only_steps_that_can_still_be_returned_to(api, monkeypatch) -> None:  # noqa: ANN001
     """Finished loop rounds are pruned from the state; a return that went back a round leaves some steps with
     no run to go back to, and the targets say so instead of offering a step that would answer 409."""
-    monkeypatch.setattr(runtime, "PRUNE_ABOVE_TASKS", 0)  # prune on every save, not only once a state is big
+    monkeypatch.setattr(saving, "PRUNE_ABOVE_TASKS", 0)  # prune on every save, not only once a state is big
     assert deploy_files(api, "grace", {"return_loop.bpmn": RETURN_LOOP}).status_code == 201
     inst = api.post("/api/v1/process-definitions/return_loop/start", "alice", json={"variables": {}}).get_json()
 

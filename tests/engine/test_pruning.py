@@ -227,7 +227,7 @@ def _save(wf: BpmnWorkflow, proc: ParsedProcess, *, prune: bool = True) -> BpmnW
 
 
 def _latest_completed(wf: BpmnWorkflow, bpmn_id: str) -> Task | None:
-    """The task engine.approvals.return_to resets to: the latest COMPLETED run of an element."""
+    """The task engine.commands.approvals.return_to resets to: the latest COMPLETED run of an element."""
     runs = [t for t in _tasks(wf, TaskState.COMPLETED) if t.task_spec.bpmn_id == bpmn_id]
     return max(runs, key=lambda t: t.last_state_change) if runs else None
 
@@ -364,7 +364,7 @@ def _round(wf: BpmnWorkflow, text: str, approved: bool | None = False) -> None:
 
 
 def _return(wf: BpmnWorkflow, bpmn_id: str) -> None:
-    """退回 as engine.approvals.return_to does it: reset to the latest completed run of the element."""
+    """退回 as engine.commands.approvals.return_to does it: reset to the latest completed run of the element."""
     wf.reset_from_task_id(_latest_completed(wf, bpmn_id).id)
     wf.do_engine_steps()
 
