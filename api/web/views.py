@@ -31,7 +31,7 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select, update
 
-from api.auth import actor_of, issue_token, password_login
+from api.auth import actor_of, issue_page_token, password_login
 from api.config import ROOT
 from api.errors import ApiError
 from api.extensions import db
@@ -565,7 +565,7 @@ def instance(instance_id: int) -> str:
     graph = q.process_graph(xml or b"", inst.process_key)
     done, flows = q.finished_path(graph, history, inst.active_element_ids, inst.status, inst.error_element_id)
     tasks_open = db.session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")).all()
-    token, _ttl = issue_token(user())
+    token = issue_page_token(user())
     return render_template("instance.html", inst=inst, history=history, done=sorted(done),
                            done_flows=sorted(flows), active=list(inst.active_element_ids or []),
                            open_tasks=tasks_open, api_token=token,
@@ -670,7 +670,7 @@ def diff(key: str) -> str:
     old = definitions.get_definition(db.session, key[:255], args["a"])
     new = definitions.get_definition(db.session, key[:255], args["b"])
     changes = q.diff_versions(q.definition_xml(db.session, old), q.definition_xml(db.session, new))
-    token, _ttl = issue_token(user())
+    token = issue_page_token(user())
     return render_template("diff.html", key=key, old=old, new=new, changes=changes, api_token=token)
 
 
@@ -682,7 +682,7 @@ def process(key: str) -> str:
         raise ApiError(422, "Invalid query", "version must be a positive whole number",
                        [{"field": "version", "message": "must be a positive whole number"}])
     d = definitions.get_definition(db.session, key[:255], version)
-    token, _ttl = issue_token(user())
+    token = issue_page_token(user())
     return render_template("process.html", d=d, api_token=token, start=_start_meta(d) is not None)
 
 
