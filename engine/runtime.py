@@ -858,6 +858,7 @@ class Engine(ApproverActions):
             raise InvalidData("the start variables do not match the start form",
                               errors=[e.to_dict() for e in errors])
         references.check_submitted(session, schema, variables, actor.username)  # 422 before anyone approves
+        business_key = references.business_key(schema, variables, business_key)
 
         def work() -> ProcessInstance:
             checked = self.start_checks.run(session, key, actor.username, variables)
