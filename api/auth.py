@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -72,6 +73,15 @@ def issue_token(user: User) -> tuple[str, int]:
     return _serializer().dumps({"uid": user.id, "tv": user.token_version}), ttl
 
 
+PAGE_TOKEN_TTL = 15 * 60  # a token embedded in a web page: the page needs it while it is being looked at
+
+
+def issue_page_token(user: User) -> str:
+    """A short-lived bearer token for a web page of `user`'s session: it carries the session epoch, so
+    it stops working at web logout (which moves the epoch on), and it expires after PAGE_TOKEN_TTL."""
+    return _serializer().dumps({"uid": user.id, "tv": user.token_version, "se": user.session_epoch})
+
+
 def create_api_key(user: User, name: str, act_as: bool = False, scopes: list[str] | None = None,
                    expires_at: datetime | None = None) -> str:
     """Create an API key for `user`; returns the secret, which is never stored (only its SHA-256).
@@ -134,7 +144,8 @@ class Principal:
 _users, _groups = User.__table__, Group.__table__
 # the user's row and group names in one statement (a row per group; one row with no group name if none)
 _PRINCIPAL_BY_ID = (
-    select(_users.c.username, _users.c.roles, _users.c.active, _users.c.token_version, _groups.c.name)
+    select(_users.c.username, _users.c.roles, _users.c.active, _users.c.token_version, _users.c.session_epoch,
+           _groups.c.name)
     .select_from(_users.outerjoin(user_group, user_group.c.user_id == _users.c.id)
                  .outerjoin(_groups, _groups.c.id == user_group.c.group_id))
     .where(_users.c.id == bindparam("uid")))
@@ -147,17 +158,22 @@ _PRINCIPAL_BY_ID = (
 PRINCIPALS: ReadCache[Any] = ReadCache("principals", 2.0, (User, Group, ApiKey))
 
 
-def _read_principal(uid: int, token_version: Any) -> Principal | None:
+def _read_principal(uid: int, token_version: Any, session_epoch: Any = None) -> Principal | None:
+    """The principal a token names, or None if the user is inactive, the token revoked, or (for a web
+    page's token, which carries `session_epoch`) the session it was minted for has ended."""
     rows = db.session.connection().execute(_PRINCIPAL_BY_ID, {"uid": uid}).all()
     if not rows or not rows[0].active or rows[0].token_version != token_version:
+        return None
+    if session_epoch is not None and rows[0].session_epoch != session_epoch:
         return None
     return Principal(uid, rows[0].username, frozenset(rows[0].roles or []),
                      frozenset(r.name for r in rows if r.name is not None))
 
 
 def _principal_from_token(raw: str) -> Principal | None:
+    ttl = int(current_app.config["OAFLOW_TOKEN_TTL"])
     try:
-        payload = _serializer().loads(raw, max_age=int(current_app.config["OAFLOW_TOKEN_TTL"]))
+        payload, signed_at = _serializer().loads(raw, max_age=ttl, return_timestamp=True)
     except SignatureExpired as err:
         raise ApiError(401, "Unauthorized", "the access token has expired; log in again") from err
     except BadSignature:
@@ -165,7 +181,13 @@ def _principal_from_token(raw: str) -> Principal | None:
     uid = payload.get("uid") if isinstance(payload, dict) else None
     if not isinstance(uid, int) or isinstance(uid, bool):
         return None
-    version = payload.get("tv")
+    version, epoch = payload.get("tv"), payload.get("se")
+    if epoch is not None:  # a web page's token: shorter-lived, and tied to the web session
+        if not isinstance(epoch, int) or isinstance(epoch, bool):
+            return None
+        if time.time() - signed_at.timestamp() > min(ttl, PAGE_TOKEN_TTL):
+            raise ApiError(401, "Unauthorized", "the page's access token has expired; reload the page")
+        return PRINCIPALS.get(db.session, (uid, version, epoch), lambda: _read_principal(uid, version, epoch))
     return PRINCIPALS.get(db.session, (uid, version), lambda: _read_principal(uid, version))
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from crm.sheet_scan import SheetBudget, SheetCaps, SheetDamaged, SheetOverLimit, scan_sheet
 from store.errors import InvalidData, TooLarge
 
 MAX_IMPORT_ROWS = 5000  # data rows (the header not counted)
@@ -31,6 +33,11 @@ MAX_RATIO = 200  # decompressed / compressed, for parts of more than RATIO_FLOOR
 RATIO_FLOOR = 2**20
 _CHUNK = 64 * 1024
 _FORBIDDEN_XML = (b"<!doctype", b"<!entity")
+_SHEET_CAPS = SheetCaps(rows=MAX_SCANNED_ROWS, cell_chars=MAX_CELL_CHARS)
+MAX_SHEET_ELEMENTS = 3_000_000  # XML elements in all sheet parts together (each costs openpyxl a parse)
+# C0 controls other than tab, LF and CR, and lone surrogates: no field of oaflow holds them (PostgreSQL
+# text cannot hold a NUL at all)
+_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
 def refuse(limit: str, message: str) -> InvalidData:
@@ -78,6 +85,7 @@ def _to_dicts(rows: Iterable[list[Any]]) -> list[dict[str, str]]:
         cells += sum(1 for v in values if v)
         if cells > MAX_CELLS:
             raise refuse("cells", f"more than {MAX_CELLS} cells")
+        _check_characters(values, scanned, header)
         if header is None:
             header = [h.lower() for h in values]
             continue
@@ -89,6 +97,18 @@ def _to_dicts(rows: Iterable[list[Any]]) -> list[dict[str, str]]:
     if header is None:
         raise InvalidData("the file is empty", errors=[{"field": "file", "message": "no header row"}])
     return out
+
+
+def _check_characters(values: list[str], row: int, header: list[str] | None) -> None:
+    """422 naming the row and column of the first cell holding a control character or a lone surrogate."""
+    for j, value in enumerate(values):
+        found = _FORBIDDEN_CHARS.search(value)
+        if found:
+            column = header[j] if header and j < len(header) and header[j] else f"column {j + 1}"
+            code = f"U+{ord(found.group()):04X}"
+            message = f"row {row}, {column[:100]}: contains a control character or lone surrogate ({code})"
+            raise InvalidData(f"the file is refused: {message}",
+                              errors=[{"row": row, "column": j + 1, "field": column[:100], "message": message}])
 
 
 # ------------------------------------------------------------------ CSV
@@ -171,16 +191,29 @@ def _check_actual(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
     """The first sheet's rows, streamed (openpyxl read-only), never wider than MAX_COLUMNS + 1 cells and
-    never past MAX_SCANNED_ROWS + 1 rows, whatever the sheet's dimension claims."""
-    from openpyxl import load_workbook
+    never past MAX_SCANNED_ROWS + 1 rows, whatever the sheet's dimension claims. Every sheet part is
+    scanned (constant memory) before openpyxl touches it: loading a workbook read-only already parses
+    each sheet to find its dimension."""
+    from openpyxl.reader.excel import ExcelReader
     archive = _check_zip(data)
     archive.close()
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+        reader.read_manifest()
+        reader.read_workbook()
+        parts = [rel.target for _sheet, rel in reader.parser.find_sheets()
+                 if rel.target in reader.valid_files and "chartsheet" not in rel.Type]
     except Exception:  # openpyxl raises many kinds for a broken file
         raise InvalidData("the XLSX cannot be read", errors=[{"field": "file", "message": "not a valid XLSX"}]) \
             from None
     try:
+        _scan_sheets(reader.archive, parts)
+        try:
+            reader.read()
+        except Exception:
+            raise InvalidData("the XLSX cannot be read",
+                              errors=[{"field": "file", "message": "not a valid XLSX"}]) from None
+        wb = reader.wb
         if not wb.worksheets:
             raise InvalidData("the XLSX has no sheet", errors=[{"field": "file", "message": "no sheet"}])
         ws = wb.worksheets[0]
@@ -193,4 +226,19 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
             raise InvalidData("the XLSX cannot be read",
                               errors=[{"field": "file", "message": "a damaged sheet"}]) from None
     finally:
-        wb.close()
+        reader.archive.close()
+
+
+def _scan_sheets(archive: zipfile.ZipFile, parts: list[str]) -> None:
+    """Stream each sheet part through the constant-memory scan (one element budget for them all), so a
+    sheet of millions of empty cells is refused before openpyxl parses it."""
+    budget = SheetBudget(MAX_SHEET_ELEMENTS)
+    try:
+        for name in parts:
+            with archive.open(name) as part:
+                scan_sheet(part, _SHEET_CAPS, budget)
+    except SheetOverLimit as err:
+        raise refuse(err.limit, err.message) from None
+    except (SheetDamaged, zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
+        raise InvalidData("the XLSX cannot be read",
+                          errors=[{"field": "file", "message": "a damaged sheet"}]) from None

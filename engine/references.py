@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import InvalidData
 from engine.models import InstanceReference, ProcessInstance, RecordClaim, Task, TaskCandidate
-from forms.references import declared, ref_value, registry
+from forms.references import BUSINESS_KEY, business_key_of, declared, ref_value, registry
 
 ENDED = ("completed", "cancelled")
 
@@ -34,6 +34,20 @@ def check_submitted(session: Session, schema: Any, data: dict, username: str) ->
     """422 naming the field for each reference in `data` the user may not use (unknown, out of scope, state)."""
     if declared(schema):
         _raise(registry.check(session, schema, data, username), "a referenced record cannot be used")
+
+
+def business_key(schema: Any, data: dict, sent: str | None) -> str | None:
+    """The instance's business key: derived from the start form's references when the form declares
+    `x-oaflow-business-key` (a different key sent by the client is a 422 naming `business_key`, so a key
+    cannot name a record the starter did not reference), else the key the client sent."""
+    if not isinstance(schema, dict) or BUSINESS_KEY not in schema:
+        return sent
+    derived = business_key_of(schema, data)
+    if sent is not None and sent != derived:
+        _raise([("business_key", f"this flow's business key is derived from its start form: "
+                                 f"{str(derived)[:255]!r}; send that or none")],
+               "the business key does not match the records the flow starts on")
+    return derived
 
 
 def recheck_started(session: Session, start_schema: Any, variables: dict) -> None:

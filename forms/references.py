@@ -17,6 +17,7 @@ record is unknown or outside the user's data scope. See forms/README.md.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,8 @@ REF = "x-oaflow-ref"
 REF_STATE = "x-oaflow-ref-state"
 REF_ACCESS = "x-oaflow-ref-access"
 REF_EXCLUSIVE = "x-oaflow-ref-exclusive"
+BUSINESS_KEY = "x-oaflow-business-key"  # top-level: the business key, derived from reference fields
+MAX_BUSINESS_KEY = 255  # characters (process_instance.business_key)
 ACCESS_LEVELS = ("read", "edit")
 MAX_REF_VALUE = 100  # characters of a stored reference id
 
@@ -85,6 +88,7 @@ class ReferenceRegistry:
         problems: list[tuple[str, str]] = []
         for name, prop in _properties(schema).items():
             problems.extend((name, m) for m in self._prop_problems(prop))
+        problems.extend((BUSINESS_KEY, m) for m in business_key_problems(schema))
         return problems
 
     def _prop_problems(self, prop: dict) -> list[str]:
@@ -156,6 +160,53 @@ def declared(schema: Any) -> list[Reference]:
                               "edit" if prop.get(REF_ACCESS) == "edit" else "read",
                               prop.get(REF_EXCLUSIVE) is True))
     return refs
+
+
+def _template_fields(template: str) -> list[str]:
+    """The `{field}` names of a business-key template (ValueError if it is not a plain template)."""
+    names = []
+    for _literal, name, spec, conversion in string.Formatter().parse(template):
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            raise ValueError(f"{{{name}}} must be a plain field name (no format, index or attribute)")
+        names.append(name)
+    return names
+
+
+def business_key_problems(schema: Any) -> list[str]:
+    """What is wrong with a form's `x-oaflow-business-key` template (deploy time); [] if it has none.
+
+    The template (e.g. "opportunity:{opportunity_id}") may only name required top-level fields that are
+    typed references, so the key always names records the starter was allowed to use."""
+    if not isinstance(schema, dict) or BUSINESS_KEY not in schema:
+        return []
+    template = schema[BUSINESS_KEY]
+    if not isinstance(template, str) or not 0 < len(template) <= MAX_BUSINESS_KEY:
+        return [f"must be a text of 1 to {MAX_BUSINESS_KEY} characters"]
+    try:
+        names = _template_fields(template)
+    except ValueError as err:
+        return [str(err)[:200]]
+    if not names:
+        return ["must name at least one reference field, e.g. \"opportunity:{opportunity_id}\""]
+    refs = {ref.field for ref in declared(schema)}
+    required = schema.get("required") if isinstance(schema.get("required"), list) else []
+    return [f"{{{name[:100]}}} is not a required field with {REF}" for name in names
+            if name not in refs or name not in required]
+
+
+def business_key_of(schema: Any, data: Mapping[str, Any]) -> str | None:
+    """The business key a form derives from submitted `data`, or None if the form declares none (or a
+    named field cannot name a record)."""
+    template = schema.get(BUSINESS_KEY) if isinstance(schema, dict) else None
+    if not isinstance(template, str) or business_key_problems(schema):
+        return None
+    values = {name: ref_value(data.get(name)) for name in _template_fields(template)}
+    if any(v is None for v in values.values()):
+        return None
+    key = template.format(**values)
+    return key if len(key) <= MAX_BUSINESS_KEY else None
 
 
 def ref_value(value: Any) -> str | None:

@@ -52,6 +52,7 @@ def start(ex: CommandExecutor, session: Session, key: str, actor: Actor, variabl
         raise InvalidData("the start variables do not match the start form",
                           errors=[e.to_dict() for e in errors])
     references.check_submitted(session, schema, variables, actor.username)  # 422 before anyone approves
+    business_key = references.business_key(schema, variables, business_key)  # derived from the references
 
     def work() -> ProcessInstance:
         checked = ex.start_checks.run(session, key, actor.username, variables)

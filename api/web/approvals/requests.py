@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select
 
-from api.auth import issue_token
+from api.auth import issue_page_token
 from api.extensions import db
 from api.http import query_args
 from api.state import get_engine
@@ -134,7 +134,7 @@ def instance(instance_id: int) -> str:
     graph = q.process_graph(xml or b"", inst.process_key)
     done, flows = q.finished_path(graph, history, inst.active_element_ids, inst.status, inst.error_element_id)
     tasks_open = db.session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")).all()
-    token, _ttl = issue_token(user())
+    token = issue_page_token(user())
     return render_template("approvals/instance.html", inst=inst, history=history, done=sorted(done),
                            done_flows=sorted(flows), active=list(inst.active_element_ids or []),
                            open_tasks=tasks_open, api_token=token,

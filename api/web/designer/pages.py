@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select
 
-from api.auth import issue_token
+from api.auth import issue_page_token
 from api.errors import ApiError
 from api.extensions import db
 from api.http import query_args
@@ -122,7 +122,7 @@ def diff(key: str) -> str:
     old = definitions.get_definition(db.session, key[:255], args["a"])
     new = definitions.get_definition(db.session, key[:255], args["b"])
     changes = q.diff_versions(q.definition_xml(db.session, old), q.definition_xml(db.session, new))
-    token, _ttl = issue_token(user())
+    token = issue_page_token(user())
     return render_template("designer/diff.html", key=key, old=old, new=new, changes=changes, api_token=token)
 
 
@@ -134,5 +134,5 @@ def process(key: str) -> str:
         raise ApiError(422, "Invalid query", "version must be a positive whole number",
                        [{"field": "version", "message": "must be a positive whole number"}])
     d = definitions.get_definition(db.session, key[:255], version)
-    token, _ttl = issue_token(user())
+    token = issue_page_token(user())
     return render_template("designer/process.html", d=d, api_token=token, start=q.start_meta(d) is not None)
