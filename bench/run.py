@@ -93,7 +93,8 @@ def baseline(n: int, persist_url: str | None = None) -> float:
     def lifecycle() -> None:
         wf = BpmnWorkflow(spec, script_engine=script_engine)
         for task in wf.get_tasks(state=TaskState.READY):
-            task.data.update({**leave(), "initiator": "alice"})
+            # oaflow computes `days` and the halves at start; bare SpiffWorkflow is handed the values
+            task.data.update({**leave(), "days": 1, "start_half": "am", "end_half": "pm", "initiator": "alice"})
         wf.do_engine_steps()
         saved = serializer.serialize_json(wf)
         if store is not None:
