@@ -38,7 +38,7 @@ class Customer(Base):
     name_key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)  # normalised, for duplicates
     industry: Mapped[str | None] = mapped_column(String(100), index=True)
     region: Mapped[str | None] = mapped_column(String(100), index=True)
-    level: Mapped[str | None] = mapped_column(String(20))
+    level: Mapped[str | None] = mapped_column(String(20), index=True)
     source: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(50))
     phone_key: Mapped[str | None] = mapped_column(String(50), index=True)  # digits only
@@ -105,6 +105,9 @@ class Opportunity(Base):
 
     customer: Mapped[Customer] = relationship()
 
+    __table_args__ = (Index("ix_crm_opportunity_status_close_date", "status", "expected_close_date"),
+                      Index("ix_crm_opportunity_status_closed_at", "status", "closed_at"))
+
 
 class FollowUp(Base):
     """A call, visit, email or meeting with a customer; a next follow-up date triggers a reminder once."""
@@ -123,7 +126,8 @@ class FollowUp(Base):
     reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
-    __table_args__ = (Index("ix_crm_follow_up_due", "next_follow_up_date", "reminder_sent_at"),)
+    __table_args__ = (Index("ix_crm_follow_up_due", "next_follow_up_date", "reminder_sent_at"),
+                      Index("ix_crm_follow_up_user_created_at", "user", "created_at"))
 
 
 class VisitPlan(Base):
@@ -202,7 +206,7 @@ class Payment(Base):
     contract_id: Mapped[int] = mapped_column(ForeignKey("crm_contract.id"), index=True, nullable=False)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("crm_receivable_plan.id"))
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
-    paid_on: Mapped[date] = mapped_column(Date, nullable=False)
+    paid_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
     recorded_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
@@ -262,3 +266,30 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
     __table_args__ = (Index("ix_crm_audit_entity_entity_id", "entity", "entity_id"),)
+
+
+class CustomerRfm(Base):
+    """A customer's transaction summary for the RFM segments report (crm.rfm keeps it): the latest transaction
+    date over all history, and the count and payments of the window ending `as_of`. A customer without a row has
+    never had a transaction."""
+
+    __tablename__ = "crm_customer_rfm"
+
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_tx_on: Mapped[date | None] = mapped_column(Date)
+    frequency: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    monetary: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
+    as_of: Mapped[date] = mapped_column(Date, nullable=False)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class CustomerGram(Base):
+    """One character bigram of a customer's name, phone digits or a contact's name (crm.search keeps them), so
+    a Chinese two-character query is an index look-up on both databases."""
+
+    __tablename__ = "crm_customer_gram"
+
+    gram: Mapped[str] = mapped_column(String(2), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+    __table_args__ = (Index("ix_crm_customer_gram_customer_id", "customer_id"),)

@@ -26,21 +26,22 @@ Every report is computed from the rows in the database at request time:
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from crm.access import Viewer
-from crm.common import month_of, num, parse_period
-from crm.models import Contract, Customer, FollowUp, Opportunity, Payment
+from crm.common import num, parse_period
+from crm.models import Contract, Customer, CustomerRfm, FollowUp, Opportunity, Payment
 from crm.opportunities import STAGES
-from crm.targets import rep_target
+from crm.rfm import as_of
+from crm.targets import rep_targets
 
 SEGMENTS = ("high_value", "potential", "at_risk", "lost", "prospect")
+SEGMENT_PAGE = 1000  # customers listed per page of the segments report (the counts cover all)
 
 
 def pipeline(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
@@ -52,19 +53,29 @@ def pipeline(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
              "amount": num(found.get(stage, (0, 0))[1])} for stage in STAGES]
 
 
+def _month(session: Session, column: Any) -> Any:
+    """SQL expression: YYYY-MM of a date column on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
 def forecast(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
-    """Open opportunities by expected close month, with the probability-weighted amount."""
-    rows = session.execute(select(Opportunity.expected_close_date, Opportunity.amount, Opportunity.probability)
+    """Open opportunities by expected close month, with the probability-weighted amount (GROUP BY in SQL; the
+    weighted sum is exact: on SQLite in whole cent-percents, on PostgreSQL in numeric)."""
+    month = _month(session, Opportunity.expected_close_date)
+    if session.get_bind().dialect.name == "postgresql":
+        weighted, scale = func.sum(Opportunity.amount * Opportunity.probability), Decimal(100)
+    else:
+        weighted = func.sum(cast(func.round(Opportunity.amount * 100), Integer) * Opportunity.probability)
+        scale = Decimal(10000)
+    rows = session.execute(select(month, func.count(), func.coalesce(func.sum(Opportunity.amount), 0),
+                                  func.coalesce(weighted, 0))
                            .where(viewer.owner_clause(Opportunity.owner), Opportunity.status == "open",
-                                  Opportunity.expected_close_date.is_not(None))).all()
-    months: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
-    for close, amount, probability in rows:
-        m = months[month_of(close)]
-        m[0] += 1
-        m[1] += Decimal(str(amount))
-        m[2] += Decimal(str(amount)) * probability / 100
-    return [{"month": k, "count": int(v[0]), "amount": num(v[1]), "weighted_amount": num(v[2])}
-            for k, v in sorted(months.items())]
+                                  Opportunity.expected_close_date.is_not(None))
+                           .group_by(month).order_by(month)).all()
+    return [{"month": m, "count": int(n), "amount": num(amount), "weighted_amount": num(Decimal(str(w)) / scale)}
+            for m, n, amount, w in rows]
 
 
 def _reps(session: Session, viewer: Viewer) -> list[str]:
@@ -89,9 +100,10 @@ def sales_by_rep(session: Session, viewer: Viewer, period: str) -> list[dict[str
                                                                                 Contract.id == Payment.contract_id)
         .where(Payment.paid_on >= start, Payment.paid_on < end, Contract.owner.in_(reps)).group_by(Contract.owner))}
     out = []
+    targets = rep_targets(session, period, reps)
     for rep in reps:
         count, amount = won.get(rep, (0, 0))
-        target = rep_target(session, period, rep)
+        target = targets[rep]
         attainment = round(float(Decimal(str(amount)) / target * 100), 1) if target else None
         out.append({"rep": rep, "period": period, "won_count": count, "won_amount": num(amount),
                     "collected": num(paid.get(rep, 0)), "target": num(target) if target is not None else None,
@@ -124,44 +136,41 @@ def segment_of(recency_days: int | None, monetary: Decimal, rules: dict[str, int
     return "potential"
 
 
-def _transactions(session: Session, ids: list[int]) -> list[tuple[int, date, Decimal]]:
-    """(customer id, date, amount received) of every deal won, contract signed and payment of these customers."""
-    won = session.execute(select(Opportunity.customer_id, Opportunity.closed_at).where(
-        Opportunity.customer_id.in_(ids), Opportunity.status == "won", Opportunity.closed_at.is_not(None)))
-    signed = session.execute(select(Contract.customer_id, Contract.signed_date).where(
-        Contract.customer_id.in_(ids), Contract.signed_date.is_not(None)))
-    paid = session.execute(select(Contract.customer_id, Payment.paid_on, Payment.amount)
-                           .join(Contract, Contract.id == Payment.contract_id).where(Contract.customer_id.in_(ids)))
-    out = [(cid, at.date(), Decimal(0)) for cid, at in won] + [(cid, day, Decimal(0)) for cid, day in signed]
-    return out + [(cid, day, Decimal(str(amount))) for cid, day, amount in paid]
+def _segment_case(today: date, rules: dict[str, int]) -> Any:
+    """SQL CASE giving the segment of a customer from its summary row (the rules of segment_of)."""
+    last = CustomerRfm.last_tx_on
+    return case((last.is_(None), "prospect"),
+                (last < today - timedelta(days=rules["rfm_lost_days"]), "lost"),
+                (and_(CustomerRfm.monetary >= rules["rfm_high_value_amount"],
+                      last >= today - timedelta(days=rules["rfm_high_value_days"])), "high_value"),
+                (last < today - timedelta(days=rules["rfm_at_risk_days"]), "at_risk"),
+                else_="potential")
 
 
-def segments(session: Session, viewer: Viewer, now: datetime) -> dict[str, Any]:
-    """Every owned customer in scope with its R, F, M and segment, and the count per segment."""
+def segments(session: Session, viewer: Viewer, now: datetime, *, page: int = 1,
+             per_page: int = SEGMENT_PAGE) -> dict[str, Any]:
+    """The count per segment of the owned customers in scope (GROUP BY in SQL over the RFM summary, see
+    crm.rfm), and one page of those customers (by id) with R, F, M and segment; `as_of` is when the summary
+    was computed."""
     from crm.settings import all_settings
     rules = all_settings(session)
-    customers = session.scalars(select(Customer).where(viewer.owner_clause(Customer.owner),
-                                                       Customer.owner.is_not(None)).order_by(Customer.id)).all()
     today = now.date()
-    window = today - timedelta(days=rules["rfm_window_days"])
-    last: dict[int, date] = {}
-    freq: Counter = Counter()
-    money: dict[int, Decimal] = defaultdict(Decimal)
-    for cid, day, amount in _transactions(session, [c.id for c in customers]):
-        if day > today:  # dated in the future (a typo or a planned date): not a transaction yet
-            continue
-        last[cid] = max(last.get(cid, day), day)
-        if day >= window:
-            freq[cid] += 1
-            money[cid] += amount
-    rows = []
-    for c in customers:
-        recency = (today - last[c.id]).days if c.id in last else None
-        rows.append({"customer_id": c.id, "name": c.name, "owner": c.owner,
-                     "segment": segment_of(recency, money[c.id], rules), "recency_days": recency,
-                     "frequency": freq[c.id], "monetary": num(money[c.id])})
-    counts = Counter(r["segment"] for r in rows)
-    return {"counts": {s: counts.get(s, 0) for s in SEGMENTS}, "customers": rows}
+    segment = _segment_case(today, rules)
+    scope = (viewer.owner_clause(Customer.owner), Customer.owner.is_not(None))
+    joined = select(Customer.id).outerjoin(CustomerRfm, CustomerRfm.customer_id == Customer.id).where(*scope)
+    counted = dict(session.execute(joined.with_only_columns(segment, func.count()).group_by(segment)).all())
+    page_rows = session.execute(
+        joined.with_only_columns(Customer.id, Customer.name, Customer.owner, segment, CustomerRfm.last_tx_on,
+                                 CustomerRfm.frequency, CustomerRfm.monetary)
+        .order_by(Customer.id).limit(per_page).offset((page - 1) * per_page)).all()
+    rows = [{"customer_id": cid, "name": name, "owner": owner, "segment": seg,
+             "recency_days": (today - last).days if last is not None else None,
+             "frequency": freq or 0, "monetary": num(money or 0)}
+            for cid, name, owner, seg, last, freq, money in page_rows]
+    stamp = as_of(session)
+    return {"counts": {s: counted.get(s, 0) for s in SEGMENTS}, "customers": rows,
+            "customers_total": sum(counted.values()), "page": page, "per_page": per_page,
+            "as_of": stamp.isoformat() if stamp else None}
 
 
 def attendance_vs_sales(session: Session, viewer: Viewer, month: str, now: datetime) -> list[dict[str, Any]]:

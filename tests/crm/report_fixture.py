@@ -79,7 +79,7 @@ def expected_reports(session: Session) -> dict[str, Any]:
     for name in VIEWERS:
         v = viewer_for(session, name)
         segs = reports.segments(session, v, NOW)
-        segs.pop("as_of", None)
+        segs = {"counts": segs["counts"], "customers": segs["customers"]}  # the numbers (not the paging)
         out[name] = {
             "pipeline": reports.pipeline(session, v),
             "forecast": reports.forecast(session, v),
