@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import request
 from marshmallow import Schema, ValidationError
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, select
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
@@ -115,8 +115,12 @@ def _total(query: Select) -> tuple[int, bool]:
         return counted, False
     estimate = counted
     if db.session.get_bind().dialect.name == "postgresql":
-        compiled = query.order_by(None).compile(db.session.get_bind())
-        plan = db.session.execute(text("EXPLAIN (FORMAT JSON) " + str(compiled)), compiled.params).scalar()
+        try:  # values rendered by SQLAlchemy's literal processors (quoted, escaped) for EXPLAIN alone
+            sql = str(query.order_by(None).compile(db.session.get_bind(), compile_kwargs={"literal_binds": True}))
+            with db.session.begin_nested():
+                plan = db.session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql).scalar()
+        except Exception:  # noqa: BLE001 - no estimate (a type without a literal form): keep the bound
+            return counted, True
         plan = json.loads(plan) if isinstance(plan, str) else plan
         estimate = max(counted, int(plan[0]["Plan"]["Plan Rows"]))
     return estimate, True
@@ -146,12 +150,11 @@ def paginate(query: Select, page: int, per_page: int, dump: Any, after: int | No
             raise ApiError(422, "Invalid query", "this list cannot be paged with a cursor",
                            [{"field": "after", "message": "not supported by this list; use page"}])
         rows = db.session.scalars(query.where(column < after if descending else column > after)
-                                  .limit(per_page)).all()
+                                  .limit(per_page + 1)).all()
     else:
-        rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+        rows = db.session.scalars(query.limit(per_page + 1).offset((page - 1) * per_page)).all()
+    more, rows = len(rows) > per_page, rows[:per_page]
     total, estimate = _total(query)
-    next_after = None
-    if column is not None and len(rows) == per_page and rows:
-        next_after = getattr(rows[-1], column.key, None)
+    next_after = getattr(rows[-1], column.key, None) if column is not None and more else None
     return {"items": dump(rows), "total": total, "total_is_estimate": estimate, "page": page,
             "per_page": per_page, "next_after": next_after}

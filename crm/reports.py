@@ -37,7 +37,7 @@ from crm.access import Viewer
 from crm.common import num, parse_period
 from crm.models import Contract, Customer, CustomerRfm, FollowUp, Opportunity, Payment
 from crm.opportunities import STAGES
-from crm.rfm import as_of
+from crm.rfm import any_transaction, as_of, refresh_all
 from crm.targets import rep_targets
 
 SEGMENTS = ("high_value", "potential", "at_risk", "lost", "prospect")
@@ -155,6 +155,8 @@ def segments(session: Session, viewer: Viewer, now: datetime, *, page: int = 1,
     from crm.settings import all_settings
     rules = all_settings(session)
     today = now.date()
+    if as_of(session) is None and any_transaction(session):
+        refresh_all(session, now)  # first use after the migration (the scheduler keeps it current later)
     segment = _segment_case(today, rules)
     scope = (viewer.owner_clause(Customer.owner), Customer.owner.is_not(None))
     joined = select(Customer.id).outerjoin(CustomerRfm, CustomerRfm.customer_id == Customer.id).where(*scope)

@@ -91,6 +91,13 @@ def refresh_if_stale(session: Session, now: datetime | None = None) -> int:
     return refresh_all(session, now)
 
 
+def any_transaction(session: Session) -> bool:
+    """True if any deal was won, contract signed or payment received (three index probes)."""
+    return any(session.scalar(q.limit(1)) is not None for q in (
+        select(Opportunity.id).where(Opportunity.status == "won"),
+        select(Contract.id).where(Contract.signed_date.is_not(None)), select(Payment.id)))
+
+
 def as_of(session: Session) -> datetime | None:
     """When the oldest part of the summary was computed (None if it is empty)."""
     return session.scalar(select(func.min(CustomerRfm.refreshed_at)))
@@ -110,3 +117,31 @@ def _track(session: Session, _ctx: Any) -> None:
         ids |= set(session.scalars(select(Contract.customer_id).where(Contract.id.in_(contract_ids))))
     if ids:
         refresh_customers(session, ids)
+
+
+def _customers_of(model: type, where: Any) -> Any:
+    """SELECT of the customer ids of the `model` rows a statement's WHERE clause picks."""
+    if model is Payment:
+        query = select(Contract.customer_id).join(Payment, Payment.contract_id == Contract.id)
+    else:
+        query = select(model.customer_id)
+    return query.where(where) if where is not None else query
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _track_statements(state: Any) -> Any:
+    """The same for UPDATE/DELETE statements on deals, contracts and payments run through a session
+    (update(Opportunity).where(...)): the customers they pick are recomputed after the statement."""
+    if not (state.is_update or state.is_delete) or state.bind_mapper is None:
+        return None
+    model = state.bind_mapper.class_
+    if model not in (Opportunity, Contract, Payment):
+        return None
+    where = state.statement.whereclause
+    ids = set(state.session.scalars(_customers_of(model, where))) if where is not None else None
+    result = state.invoke_statement()
+    if ids is None:
+        refresh_all(state.session, commit=False)
+    else:
+        refresh_customers(state.session, ids)
+    return result
