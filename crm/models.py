@@ -38,7 +38,7 @@ class Customer(Base):
     name_key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)  # normalised, for duplicates
     industry: Mapped[str | None] = mapped_column(String(100), index=True)
     region: Mapped[str | None] = mapped_column(String(100), index=True)
-    level: Mapped[str | None] = mapped_column(String(20), index=True)
+    level: Mapped[str | None] = mapped_column(String(20))
     source: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(50))
     phone_key: Mapped[str | None] = mapped_column(String(50), index=True)  # digits only
@@ -52,6 +52,9 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
     shares: Mapped[list[CustomerShare]] = relationship(cascade="all, delete-orphan", back_populates="customer")
+
+    # covering index of the customer-distribution report (one GROUP BY in index order)
+    __table_args__ = (Index("ix_crm_customer_dims", "industry", "region", "level", "owner"),)
 
 
 class CustomerShare(Base):
@@ -105,7 +108,9 @@ class Opportunity(Base):
 
     customer: Mapped[Customer] = relationship()
 
-    __table_args__ = (Index("ix_crm_opportunity_status_close_date", "status", "expected_close_date"),
+    # covering indexes: the pipeline (stage, amount) and the forecast (open ones by close date) read no table row
+    __table_args__ = (Index("ix_crm_opportunity_forecast", "status", "expected_close_date", "amount", "probability"),
+                      Index("ix_crm_opportunity_stage_amount", "stage", "amount"),
                       Index("ix_crm_opportunity_status_closed_at", "status", "closed_at"))
 
 
@@ -279,8 +284,8 @@ class CustomerRfm(Base):
     last_tx_on: Mapped[date | None] = mapped_column(Date)
     frequency: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     monetary: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
-    as_of: Mapped[date] = mapped_column(Date, nullable=False)
-    refreshed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    as_of: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
 
 
 class CustomerGram(Base):

@@ -34,7 +34,7 @@ from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from crm.access import Viewer
-from crm.common import num, parse_period
+from crm.common import month_of, num, parse_period
 from crm.models import Contract, Customer, CustomerRfm, FollowUp, Opportunity, Payment
 from crm.opportunities import STAGES
 from crm.rfm import any_transaction, as_of, refresh_all
@@ -53,29 +53,28 @@ def pipeline(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
              "amount": num(found.get(stage, (0, 0))[1])} for stage in STAGES]
 
 
-def _month(session: Session, column: Any) -> Any:
-    """SQL expression: YYYY-MM of a date column on either database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.strftime("%Y-%m", column)
-
-
 def forecast(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
-    """Open opportunities by expected close month, with the probability-weighted amount (GROUP BY in SQL; the
-    weighted sum is exact: on SQLite in whole cent-percents, on PostgreSQL in numeric)."""
-    month = _month(session, Opportunity.expected_close_date)
+    """Open opportunities by expected close month, with the probability-weighted amount. The database groups by
+    close date (in the order of a covering index); the few hundred day groups are rolled up into months. The
+    weighted sum is exact: on SQLite in whole cent-percents, on PostgreSQL in numeric."""
     if session.get_bind().dialect.name == "postgresql":
         weighted, scale = func.sum(Opportunity.amount * Opportunity.probability), Decimal(100)
     else:
         weighted = func.sum(cast(func.round(Opportunity.amount * 100), Integer) * Opportunity.probability)
         scale = Decimal(10000)
-    rows = session.execute(select(month, func.count(), func.coalesce(func.sum(Opportunity.amount), 0),
+    day = Opportunity.expected_close_date
+    rows = session.execute(select(day, func.count(), func.coalesce(func.sum(Opportunity.amount), 0),
                                   func.coalesce(weighted, 0))
                            .where(viewer.owner_clause(Opportunity.owner), Opportunity.status == "open",
-                                  Opportunity.expected_close_date.is_not(None))
-                           .group_by(month).order_by(month)).all()
-    return [{"month": m, "count": int(n), "amount": num(amount), "weighted_amount": num(Decimal(str(w)) / scale)}
-            for m, n, amount, w in rows]
+                                  day.is_not(None)).group_by(day)).all()
+    months: dict[str, list] = {}
+    for close, n, amount, w in rows:
+        m = months.setdefault(month_of(close), [0, Decimal(0), Decimal(0)])
+        m[0] += n
+        m[1] += Decimal(str(amount))
+        m[2] += Decimal(str(w))
+    return [{"month": k, "count": v[0], "amount": num(v[1]), "weighted_amount": num(v[2] / scale)}
+            for k, v in sorted(months.items())]
 
 
 def _reps(session: Session, viewer: Viewer) -> list[str]:
@@ -112,13 +111,19 @@ def sales_by_rep(session: Session, viewer: Viewer, period: str) -> list[dict[str
 
 
 def customer_distribution(session: Session, viewer: Viewer) -> dict[str, list[dict[str, Any]]]:
-    """Customer counts by industry, region and level."""
+    """Customer counts by industry, region and level: one GROUP BY over the three columns (a few hundred
+    groups at most), rolled up per dimension."""
+    dims = ("industry", "region", "level")
+    rows = session.execute(select(Customer.industry, Customer.region, Customer.level, func.count())
+                           .where(viewer.owner_clause(Customer.owner), Customer.owner.is_not(None))
+                           .group_by(Customer.industry, Customer.region, Customer.level)).all()
     out = {}
-    for dim in ("industry", "region", "level"):
-        col = getattr(Customer, dim)
-        rows = session.execute(select(col, func.count()).where(viewer.owner_clause(Customer.owner),
-                                                               Customer.owner.is_not(None)).group_by(col)).all()
-        out[dim] = sorted(({"value": r[0] or "(none)", "count": r[1]} for r in rows),
+    for i, dim in enumerate(dims):
+        counts: dict[str, int] = {}
+        for row in rows:
+            key = row[i] or "(none)"
+            counts[key] = counts.get(key, 0) + row[3]
+        out[dim] = sorted(({"value": k, "count": n} for k, n in counts.items()),
                           key=lambda d: (-d["count"], d["value"]))
     return out
 
@@ -160,7 +165,19 @@ def segments(session: Session, viewer: Viewer, now: datetime, *, page: int = 1,
     segment = _segment_case(today, rules)
     scope = (viewer.owner_clause(Customer.owner), Customer.owner.is_not(None))
     joined = select(Customer.id).outerjoin(CustomerRfm, CustomerRfm.customer_id == Customer.id).where(*scope)
-    counted = dict(session.execute(joined.with_only_columns(segment, func.count()).group_by(segment)).all())
+    # customers with a transaction are those with a summary row (a join from the smaller side); the others
+    # are prospects: the count of owned customers in scope (an index count) less those
+    by_segment = select(segment, func.count()).select_from(CustomerRfm)
+    if viewer.is_admin:  # every summary row, less those of customers in the pool (a small join)
+        counted = dict(session.execute(by_segment.group_by(segment)).all())
+        for seg, n in session.execute(by_segment.join(Customer, Customer.id == CustomerRfm.customer_id)
+                                      .where(Customer.owner.is_(None)).group_by(segment)):
+            counted[seg] -= n
+    else:
+        counted = dict(session.execute(by_segment.join(Customer, Customer.id == CustomerRfm.customer_id)
+                                       .where(*scope).group_by(segment)).all())
+    owned = session.scalar(select(func.count()).select_from(Customer).where(*scope)) or 0
+    counted["prospect"] = owned - sum(counted.values())
     page_rows = session.execute(
         joined.with_only_columns(Customer.id, Customer.name, Customer.owner, segment, CustomerRfm.last_tx_on,
                                  CustomerRfm.frequency, CustomerRfm.monetary)

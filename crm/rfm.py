@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Date, case, delete, event, func, insert, literal, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
-from crm.models import Contract, CustomerRfm, Opportunity, Payment
+from crm.models import Contract, Customer, CustomerRfm, Opportunity, Payment
 from store.base import utcnow
 
 _PENDING = "crm.rfm.pending"
@@ -109,7 +109,9 @@ def _track(session: Session, _ctx: Any) -> None:
     ids: set[int] = set()
     contract_ids: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Opportunity | Contract) and obj.customer_id is not None:
+        if isinstance(obj, Customer) and obj in session.deleted:
+            ids.add(obj.id)  # its summary row goes with it
+        elif isinstance(obj, Opportunity | Contract) and obj.customer_id is not None:
             ids.add(obj.customer_id)
         elif isinstance(obj, Payment) and obj.contract_id is not None:
             contract_ids.add(obj.contract_id)

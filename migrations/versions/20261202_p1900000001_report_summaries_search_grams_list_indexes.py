@@ -39,11 +39,15 @@ def upgrade():
         sa.PrimaryKeyConstraint('gram', 'customer_id', name=op.f('pk_crm_customer_gram')),
     )
     op.create_index('ix_crm_customer_gram_customer_id', 'crm_customer_gram', ['customer_id'])
-    op.create_index('ix_crm_opportunity_status_close_date', 'crm_opportunity', ['status', 'expected_close_date'])
+    op.create_index('ix_crm_customer_rfm_as_of', 'crm_customer_rfm', ['as_of'])
+    op.create_index('ix_crm_customer_rfm_refreshed_at', 'crm_customer_rfm', ['refreshed_at'])
+    op.create_index('ix_crm_opportunity_forecast', 'crm_opportunity',
+                    ['status', 'expected_close_date', 'amount', 'probability'])
+    op.create_index('ix_crm_opportunity_stage_amount', 'crm_opportunity', ['stage', 'amount'])
     op.create_index('ix_crm_opportunity_status_closed_at', 'crm_opportunity', ['status', 'closed_at'])
     op.create_index('ix_crm_follow_up_user_created_at', 'crm_follow_up', ['user', 'created_at'])
     op.create_index('ix_crm_payment_paid_on', 'crm_payment', ['paid_on'])
-    op.create_index('ix_crm_customer_level', 'crm_customer', ['level'])
+    op.create_index('ix_crm_customer_dims', 'crm_customer', ['industry', 'region', 'level', 'owner'])
     conn = op.get_bind()
     gram = sa.table('crm_customer_gram', sa.column('gram'), sa.column('customer_id'))
     texts = {}
@@ -57,11 +61,14 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index('ix_crm_customer_level', table_name='crm_customer')
+    op.drop_index('ix_crm_customer_dims', table_name='crm_customer')
     op.drop_index('ix_crm_payment_paid_on', table_name='crm_payment')
     op.drop_index('ix_crm_follow_up_user_created_at', table_name='crm_follow_up')
     op.drop_index('ix_crm_opportunity_status_closed_at', table_name='crm_opportunity')
-    op.drop_index('ix_crm_opportunity_status_close_date', table_name='crm_opportunity')
+    op.drop_index('ix_crm_opportunity_stage_amount', table_name='crm_opportunity')
+    op.drop_index('ix_crm_opportunity_forecast', table_name='crm_opportunity')
+    op.drop_index('ix_crm_customer_rfm_refreshed_at', table_name='crm_customer_rfm')
+    op.drop_index('ix_crm_customer_rfm_as_of', table_name='crm_customer_rfm')
     op.drop_index('ix_crm_customer_gram_customer_id', table_name='crm_customer_gram')
     op.drop_table('crm_customer_gram')
     op.drop_table('crm_customer_rfm')
