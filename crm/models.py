@@ -201,6 +201,8 @@ class ReceivablePlan(Base):
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
+    __table_args__ = (Index("ix_crm_receivable_plan_due_date_id", "due_date", "id"),)  # the list's order
+
 
 class Payment(Base):
     """Money received against a contract (and optionally one of its plans)."""

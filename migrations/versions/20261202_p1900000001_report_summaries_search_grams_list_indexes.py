@@ -47,6 +47,7 @@ def upgrade():
     op.create_index('ix_crm_opportunity_status_closed_at', 'crm_opportunity', ['status', 'closed_at'])
     op.create_index('ix_crm_follow_up_user_created_at', 'crm_follow_up', ['user', 'created_at'])
     op.create_index('ix_crm_payment_paid_on', 'crm_payment', ['paid_on'])
+    op.create_index('ix_crm_receivable_plan_due_date_id', 'crm_receivable_plan', ['due_date', 'id'])
     op.create_index('ix_crm_customer_dims', 'crm_customer', ['industry', 'region', 'level', 'owner'])
     conn = op.get_bind()
     gram = sa.table('crm_customer_gram', sa.column('gram'), sa.column('customer_id'))
@@ -62,6 +63,7 @@ def upgrade():
 
 def downgrade():
     op.drop_index('ix_crm_customer_dims', table_name='crm_customer')
+    op.drop_index('ix_crm_receivable_plan_due_date_id', table_name='crm_receivable_plan')
     op.drop_index('ix_crm_payment_paid_on', table_name='crm_payment')
     op.drop_index('ix_crm_follow_up_user_created_at', table_name='crm_follow_up')
     op.drop_index('ix_crm_opportunity_status_closed_at', table_name='crm_opportunity')
