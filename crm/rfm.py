@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, case, delete, event, func, insert, literal, select, type_coerce, union_all
+from sqlalchemy import Date, case, delete, event, func, insert, literal, select, text, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from crm.models import Contract, Customer, CustomerRfm, Opportunity, Payment
@@ -51,6 +51,13 @@ def _write(session: Session, today: date, window_days: int, ids: list[int] | Non
                      func.coalesce(func.sum(case((in_window, tx.c.amount), else_=0)), 0),
                      literal(today, Date), literal(utcnow())).group_by(tx.c.cid)
     conn = session.connection()  # Core statements: safe inside a flush event, no ORM bookkeeping
+    if conn.dialect.name == "postgresql":
+        # two writers for one customer (or a write during the daily refresh) take turns, so neither inserts a
+        # row the other just inserted: lock the customers (in id order), or the whole summary for a refresh
+        if ids is None:
+            conn.execute(text("LOCK TABLE crm_customer_rfm IN EXCLUSIVE MODE"))
+        else:
+            conn.execute(select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update())
     conn.execute(delete(CustomerRfm).where(CustomerRfm.customer_id.in_(ids)) if ids is not None
                  else delete(CustomerRfm))
     conn.execute(insert(CustomerRfm).from_select(

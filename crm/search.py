@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, event, exists, func, insert, inspect, or_, select
+from sqlalchemy import ColumnElement, delete, event, exists, func, insert, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
 from crm.models import Contact, Customer, CustomerGram
@@ -41,6 +41,9 @@ def reindex(session: Session, ids: set[int] | None = None) -> None:
         contacts = select(Contact.customer_id, Contact.name)
         if chunk is not None:
             people, contacts = people.where(Customer.id.in_(chunk)), contacts.where(Contact.customer_id.in_(chunk))
+        if conn.dialect.name == "postgresql":  # two writers re-indexing one customer take turns
+            conn.execute(text("LOCK TABLE crm_customer_gram IN EXCLUSIVE MODE") if chunk is None else
+                         select(Customer.id).where(Customer.id.in_(chunk)).order_by(Customer.id).with_for_update())
         conn.execute(delete(CustomerGram) if chunk is None else delete(CustomerGram).where(
             CustomerGram.customer_id.in_(chunk)))
         for cid, name, phone in conn.execute(people):
