@@ -53,11 +53,13 @@ def _write(session: Session, today: date, window_days: int, ids: list[int] | Non
     conn = session.connection()  # Core statements: safe inside a flush event, no ORM bookkeeping
     if conn.dialect.name == "postgresql":
         # two writers for one customer (or a write during the daily refresh) take turns, so neither inserts a
-        # row the other just inserted: lock the customers (in id order), or the whole summary for a refresh
+        # row the other just inserted: lock the customers (in id order; FOR NO KEY UPDATE, which does not wait
+        # on the key-share locks that inserting a contact or contract takes), or the whole summary for a refresh
         if ids is None:
             conn.execute(text("LOCK TABLE crm_customer_rfm IN EXCLUSIVE MODE"))
         else:
-            conn.execute(select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id).with_for_update())
+            conn.execute(select(Customer.id).where(Customer.id.in_(ids)).order_by(Customer.id)
+                         .with_for_update(key_share=True))
     conn.execute(delete(CustomerRfm).where(CustomerRfm.customer_id.in_(ids)) if ids is not None
                  else delete(CustomerRfm))
     conn.execute(insert(CustomerRfm).from_select(

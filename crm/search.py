@@ -43,7 +43,8 @@ def reindex(session: Session, ids: set[int] | None = None) -> None:
             people, contacts = people.where(Customer.id.in_(chunk)), contacts.where(Contact.customer_id.in_(chunk))
         if conn.dialect.name == "postgresql":  # two writers re-indexing one customer take turns
             conn.execute(text("LOCK TABLE crm_customer_gram IN EXCLUSIVE MODE") if chunk is None else
-                         select(Customer.id).where(Customer.id.in_(chunk)).order_by(Customer.id).with_for_update())
+                         select(Customer.id).where(Customer.id.in_(chunk)).order_by(Customer.id)
+                         .with_for_update(key_share=True))
         conn.execute(delete(CustomerGram) if chunk is None else delete(CustomerGram).where(
             CustomerGram.customer_id.in_(chunk)))
         for cid, name, phone in conn.execute(people):
