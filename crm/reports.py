@@ -1,6 +1,7 @@
 """CRM reports, each limited to the viewer's data scope (own records, the team below them; admins all).
 
-Every report is computed from the rows in the database at request time:
+Every report aggregates in the database (GROUP BY over indexed columns; never rows loaded into Python) at
+request time, except the RFM figures, read from the summary crm.rfm keeps (`as_of` in the answer):
 
 - pipeline: per stage, the number and total amount of opportunities (open stages, then won and lost);
 - forecast: per expected close month, the open opportunities' count, amount and weighted amount
