@@ -10,6 +10,8 @@ from typing import Any
 from flask import request
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Select, func, select
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from api.errors import ApiError, marshmallow_errors
 from api.extensions import db
@@ -102,8 +104,57 @@ def query_args(cls: type[Schema]) -> dict:
                        marshmallow_errors(err.messages)) from err
 
 
-def paginate(query: Select, page: int, per_page: int, dump: Any) -> dict:
-    """{items, total, page, per_page} for a select statement."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": dump(rows), "total": total, "page": page, "per_page": per_page}
+EXACT_TOTAL_UP_TO = 10_000  # totals past this are the planner's estimate (PostgreSQL) or this bound (SQLite)
+
+
+def _total(query: Select) -> tuple[int, bool]:
+    """(total, is_estimate): counted exactly up to EXACT_TOTAL_UP_TO rows, estimated past it."""
+    capped = query.order_by(None).limit(EXACT_TOTAL_UP_TO + 1).subquery()
+    counted = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    if counted <= EXACT_TOTAL_UP_TO:
+        return counted, False
+    estimate = counted
+    if db.session.get_bind().dialect.name == "postgresql":
+        try:  # values rendered by SQLAlchemy's literal processors (quoted, escaped) for EXPLAIN alone
+            sql = str(query.order_by(None).compile(db.session.get_bind(), compile_kwargs={"literal_binds": True}))
+            with db.session.begin_nested():
+                plan = db.session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql).scalar()
+        except Exception:  # noqa: BLE001 - no estimate (a type without a literal form): keep the bound
+            return counted, True
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        estimate = max(counted, int(plan[0]["Plan"]["Plan Rows"]))
+    return estimate, True
+
+
+def _keyset(query: Select) -> tuple[Any, bool]:
+    """The single column a list is ordered by and whether it is descending; (None, False) if it has no such
+    order (keyset paging then is not offered)."""
+    clauses = query._order_by_clauses  # noqa: SLF001 - SQLAlchemy exposes no public accessor
+    if len(clauses) != 1:
+        return None, False
+    clause = clauses[0]
+    if isinstance(clause, UnaryExpression) and clause.modifier in (operators.desc_op, operators.asc_op):
+        return clause.element, clause.modifier is operators.desc_op
+    return clause, False
+
+
+def paginate(query: Select, page: int, per_page: int, dump: Any, after: int | None = None) -> dict:
+    """{items, total, total_is_estimate, page, per_page, next_after} for a select statement.
+
+    Pages by number (`page`) or, when `after` (a cursor: the `next_after` of the previous page) is given, by
+    keyset: the rows after that key in the list's order, an index range scan at any depth. `next_after` is
+    null on the last page, and always for lists not ordered by one key column."""
+    column, descending = _keyset(query)
+    if after is not None:
+        if column is None:
+            raise ApiError(422, "Invalid query", "this list cannot be paged with a cursor",
+                           [{"field": "after", "message": "not supported by this list; use page"}])
+        rows = db.session.scalars(query.where(column < after if descending else column > after)
+                                  .limit(per_page + 1)).all()
+    else:
+        rows = db.session.scalars(query.limit(per_page + 1).offset((page - 1) * per_page)).all()
+    more, rows = len(rows) > per_page, rows[:per_page]
+    total, estimate = _total(query)
+    next_after = getattr(rows[-1], column.key, None) if column is not None and more else None
+    return {"items": dump(rows), "total": total, "total_is_estimate": estimate, "page": page,
+            "per_page": per_page, "next_after": next_after}

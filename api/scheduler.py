@@ -94,12 +94,15 @@ def deliver_channels_once(app: Flask) -> int:
 
 
 def run_reminders_once(app: Flask) -> int:
-    """Calendar reminders, follow-up reminders and the public-pool sweep (each on its own)."""
+    """Calendar reminders, follow-up reminders, the public-pool sweep and the daily RFM summary refresh (each on
+    its own)."""
     from crm.follow_ups import fire_due_follow_up_reminders
     from crm.pool import release_stale_customers
+    from crm.rfm import refresh_if_stale
     from oa.calendar import fire_due_reminders
     return sum(_run(app, job.__name__, lambda session, job=job: job(session, utcnow()))
-               for job in (fire_due_reminders, fire_due_follow_up_reminders, release_stale_customers))
+               for job in (fire_due_reminders, fire_due_follow_up_reminders, release_stale_customers,
+                           refresh_if_stale))
 
 
 def start_scheduler(app: Flask, interval: float | None = None) -> BackgroundScheduler:

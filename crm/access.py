@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from crm.models import Contact, Contract, Customer, CustomerShare, Opportunity, SalesOrder, Ticket
@@ -163,6 +163,15 @@ def customer_visible_clause(viewer: Viewer) -> ColumnElement:
     granted = (Customer.id.in_(sorted(viewer.task_customers)) & Customer.owner.is_not(None)
                if viewer.via_tasks and viewer.task_customers else false())
     return or_(Customer.owner.in_(sorted(viewer.owners)), Customer.id.in_(shared), granted) & live
+
+
+def customer_of_row_visible(viewer: Viewer, customer_id: ColumnElement) -> ColumnElement:
+    """SQL condition: the customer a row hangs off (its `customer_id` column) is visible. For an administrator a
+    correlated look-up by primary key (a list read newest first checks only the rows it returns); for others the
+    ids of their few customers."""
+    if viewer.is_admin:
+        return exists().where(Customer.id == customer_id, Customer.owner.is_not(None))
+    return customer_id.in_(select(Customer.id).where(customer_visible_clause(viewer)))
 
 
 def can_read_customer(session: Session, viewer: Viewer, customer: Customer) -> bool:

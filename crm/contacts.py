@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from crm import audit
-from crm.access import Viewer, can_edit_customer, can_read_customer, customer_visible_clause, get_customer
+from crm.access import Viewer, can_edit_customer, can_read_customer, customer_of_row_visible, get_customer
 from crm.common import iso
 from crm.models import Contact, Customer
 from store.base import utcnow
@@ -71,8 +71,7 @@ def delete_contact(session: Session, viewer: Viewer, contact_id: int) -> None:
 
 def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
     """Contacts of customers the viewer sees."""
-    visible = select(Customer.id).where(customer_visible_clause(viewer))
-    query = select(Contact).where(Contact.customer_id.in_(visible))
+    query = select(Contact).where(customer_of_row_visible(viewer, Contact.customer_id))
     if filters.get("customer_id") is not None:
         query = query.where(Contact.customer_id == filters["customer_id"])
     if filters.get("q"):

@@ -15,6 +15,7 @@ from crm import audit
 from crm.access import Viewer, can_read_customer, customer_visible_clause, get_customer
 from crm.common import iso
 from crm.models import Customer, CustomerShare, FollowUp, PointsEntry, Ticket, VisitPlan
+from crm.search import matches
 from oa.models import User
 from store.base import utcnow
 from store.errors import Conflict, InvalidData, NotFound
@@ -134,7 +135,7 @@ def list_query(viewer: Viewer, *, pool: bool = False, filters: dict[str, Any] | 
         if filters.get(name):
             query = query.where(getattr(Customer, name) == filters[name])
     if filters.get("q"):
-        query = query.where(Customer.name_key.contains(filters["q"].strip().casefold(), autoescape=True))
+        query = query.where(matches(filters["q"]))
     return query.order_by(Customer.id)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from crm import audit
-from crm.access import Viewer, customer_visible_clause, get_customer, get_opportunity
+from crm.access import Viewer, customer_of_row_visible, get_customer, get_opportunity
 from crm.common import iso
 from crm.models import Customer, FollowUp, VisitPlan
 from store.base import utcnow
@@ -69,8 +69,7 @@ def add_follow_up(session: Session, viewer: Viewer, data: dict[str, Any]) -> Fol
 
 def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
     """Follow-ups on customers the viewer sees."""
-    visible = select(Customer.id).where(customer_visible_clause(viewer))
-    query = select(FollowUp).where(FollowUp.customer_id.in_(visible))
+    query = select(FollowUp).where(customer_of_row_visible(viewer, FollowUp.customer_id))
     for name in ("customer_id", "user", "type"):
         if filters.get(name) is not None:
             query = query.where(getattr(FollowUp, name) == filters[name])

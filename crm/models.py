@@ -56,6 +56,9 @@ class Customer(Base):
 
     shares: Mapped[list[CustomerShare]] = relationship(cascade="all, delete-orphan", back_populates="customer")
 
+    # covering index of the customer-distribution report (one GROUP BY in index order)
+    __table_args__ = (Index("ix_crm_customer_dims", "industry", "region", "level", "owner"),)
+
 
 class CustomerShare(Base):
     """A customer shared with a colleague, for reading or editing."""
@@ -108,6 +111,11 @@ class Opportunity(Base):
 
     customer: Mapped[Customer] = relationship()
 
+    # covering indexes: the pipeline (stage, amount) and the forecast (open ones by close date) read no table row
+    __table_args__ = (Index("ix_crm_opportunity_forecast", "status", "expected_close_date", "amount", "probability"),
+                      Index("ix_crm_opportunity_stage_amount", "stage", "amount"),
+                      Index("ix_crm_opportunity_status_closed_at", "status", "closed_at"))
+
 
 class FollowUp(Base):
     """A call, visit, email or meeting with a customer; a next follow-up date triggers a reminder once."""
@@ -126,7 +134,8 @@ class FollowUp(Base):
     reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
-    __table_args__ = (Index("ix_crm_follow_up_due", "next_follow_up_date", "reminder_sent_at"),)
+    __table_args__ = (Index("ix_crm_follow_up_due", "next_follow_up_date", "reminder_sent_at"),
+                      Index("ix_crm_follow_up_user_created_at", "user", "created_at"))
 
 
 class VisitPlan(Base):
@@ -195,6 +204,8 @@ class ReceivablePlan(Base):
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
+    __table_args__ = (Index("ix_crm_receivable_plan_due_date_id", "due_date", "id"),)  # the list's order
+
 
 class Payment(Base):
     """Money received against a contract (and optionally one of its plans)."""
@@ -205,7 +216,7 @@ class Payment(Base):
     contract_id: Mapped[int] = mapped_column(ForeignKey("crm_contract.id"), index=True, nullable=False)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("crm_receivable_plan.id"))
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
-    paid_on: Mapped[date] = mapped_column(Date, nullable=False)
+    paid_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
     recorded_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
@@ -407,3 +418,29 @@ class Invoice(Base):
     issued_on: Mapped[date] = mapped_column(Date, nullable=False)
     issued_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+class CustomerRfm(Base):
+    """A customer's transaction summary for the RFM segments report (crm.rfm keeps it): the latest transaction
+    date over all history, and the count and payments of the window ending `as_of`. A customer without a row has
+    never had a transaction."""
+
+    __tablename__ = "crm_customer_rfm"
+
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_tx_on: Mapped[date | None] = mapped_column(Date)
+    frequency: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    monetary: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
+    as_of: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
+
+
+class CustomerGram(Base):
+    """One character bigram of a customer's name, phone digits or a contact's name (crm.search keeps them), so
+    a Chinese two-character query is an index look-up on both databases."""
+
+    __tablename__ = "crm_customer_gram"
+
+    gram: Mapped[str] = mapped_column(String(2), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+    __table_args__ = (Index("ix_crm_customer_gram_customer_id", "customer_id"),)

@@ -1,6 +1,7 @@
 """CRM reports, each limited to the viewer's data scope (own records, the team below them; admins all).
 
-Every report is computed from the rows in the database at request time:
+Every report aggregates in the database (GROUP BY over indexed columns; never rows loaded into Python) at
+request time, except the RFM figures, read from the summary crm.rfm keeps (`as_of` in the answer):
 
 - pipeline: per stage, the number and total amount of opportunities (open stages, then won and lost);
 - forecast: per expected close month, the open opportunities' count, amount and weighted amount
@@ -26,21 +27,22 @@ Every report is computed from the rows in the database at request time:
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, and_, case, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from crm.access import Viewer
 from crm.common import month_of, num, parse_period
-from crm.models import Contract, Customer, FollowUp, Opportunity, Payment
+from crm.models import Contract, Customer, CustomerRfm, FollowUp, Opportunity, Payment
 from crm.opportunities import STAGES
-from crm.targets import rep_target
+from crm.rfm import any_transaction, as_of, refresh_all
+from crm.targets import rep_targets
 
 SEGMENTS = ("high_value", "potential", "at_risk", "lost", "prospect")
+SEGMENT_PAGE = 1000  # customers listed per page of the segments report (the counts cover all)
 
 
 def pipeline(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
@@ -53,26 +55,47 @@ def pipeline(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
 
 
 def forecast(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
-    """Open opportunities by expected close month, with the probability-weighted amount."""
-    rows = session.execute(select(Opportunity.expected_close_date, Opportunity.amount, Opportunity.probability)
+    """Open opportunities by expected close month, with the probability-weighted amount. The database groups by
+    close date (in the order of a covering index); the few hundred day groups are rolled up into months. The
+    weighted sum is exact: on SQLite in whole cent-percents, on PostgreSQL in numeric."""
+    if session.get_bind().dialect.name == "postgresql":
+        weighted, scale = func.sum(Opportunity.amount * Opportunity.probability), Decimal(100)
+    else:
+        weighted = func.sum(cast(func.round(Opportunity.amount * 100), Integer) * Opportunity.probability)
+        scale = Decimal(10000)
+    day = Opportunity.expected_close_date
+    rows = session.execute(select(day, func.count(), func.coalesce(func.sum(Opportunity.amount), 0),
+                                  func.coalesce(weighted, 0))
                            .where(viewer.owner_clause(Opportunity.owner), Opportunity.status == "open",
-                                  Opportunity.expected_close_date.is_not(None))).all()
-    months: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
-    for close, amount, probability in rows:
-        m = months[month_of(close)]
-        m[0] += 1
+                                  day.is_not(None)).group_by(day)).all()
+    months: dict[str, list] = {}
+    for close, n, amount, w in rows:
+        m = months.setdefault(month_of(close), [0, Decimal(0), Decimal(0)])
+        m[0] += n
         m[1] += Decimal(str(amount))
-        m[2] += Decimal(str(amount)) * probability / 100
-    return [{"month": k, "count": int(v[0]), "amount": num(v[1]), "weighted_amount": num(v[2])}
+        m[2] += Decimal(str(w))
+    return [{"month": k, "count": v[0], "amount": num(v[1]), "weighted_amount": num(v[2] / scale)}
             for k, v in sorted(months.items())]
 
 
 def _reps(session: Session, viewer: Viewer) -> list[str]:
     if not viewer.is_admin:
         return sorted(viewer.owners)
-    owners = set(session.scalars(select(Opportunity.owner).distinct()))
-    owners |= {o for o in session.scalars(select(Customer.owner).distinct()) if o}
+    if session.get_bind().dialect.name != "postgresql":  # SQLite reads DISTINCT off the owner index itself
+        owners = set(session.scalars(select(Opportunity.owner).distinct()))
+        owners |= {o for o in session.scalars(select(Customer.owner).distinct()) if o}
+        return sorted(owners)
+    owners = set(session.scalars(text(_DISTINCT_OWNERS.format(table="crm_opportunity"))))
+    owners |= set(session.scalars(text(_DISTINCT_OWNERS.format(table="crm_customer"))))
     return sorted(owners)
+
+
+# PostgreSQL: the distinct owners by walking the owner index, one probe per owner (a "loose index scan", which
+# it does not do by itself for SELECT DISTINCT)
+_DISTINCT_OWNERS = """WITH RECURSIVE walk(owner) AS (
+    SELECT min(owner) FROM {table}
+    UNION ALL SELECT (SELECT min(owner) FROM {table} WHERE owner > walk.owner) FROM walk WHERE walk.owner IS NOT NULL
+) SELECT owner FROM walk WHERE owner IS NOT NULL"""
 
 
 def sales_by_rep(session: Session, viewer: Viewer, period: str) -> list[dict[str, Any]]:
@@ -89,9 +112,10 @@ def sales_by_rep(session: Session, viewer: Viewer, period: str) -> list[dict[str
                                                                                 Contract.id == Payment.contract_id)
         .where(Payment.paid_on >= start, Payment.paid_on < end, Contract.owner.in_(reps)).group_by(Contract.owner))}
     out = []
+    targets = rep_targets(session, period, reps)
     for rep in reps:
         count, amount = won.get(rep, (0, 0))
-        target = rep_target(session, period, rep)
+        target = targets[rep]
         attainment = round(float(Decimal(str(amount)) / target * 100), 1) if target else None
         out.append({"rep": rep, "period": period, "won_count": count, "won_amount": num(amount),
                     "collected": num(paid.get(rep, 0)), "target": num(target) if target is not None else None,
@@ -100,13 +124,19 @@ def sales_by_rep(session: Session, viewer: Viewer, period: str) -> list[dict[str
 
 
 def customer_distribution(session: Session, viewer: Viewer) -> dict[str, list[dict[str, Any]]]:
-    """Customer counts by industry, region and level."""
+    """Customer counts by industry, region and level: one GROUP BY over the three columns (a few hundred
+    groups at most), rolled up per dimension."""
+    dims = ("industry", "region", "level")
+    rows = session.execute(select(Customer.industry, Customer.region, Customer.level, func.count())
+                           .where(viewer.owner_clause(Customer.owner), Customer.owner.is_not(None))
+                           .group_by(Customer.industry, Customer.region, Customer.level)).all()
     out = {}
-    for dim in ("industry", "region", "level"):
-        col = getattr(Customer, dim)
-        rows = session.execute(select(col, func.count()).where(viewer.owner_clause(Customer.owner),
-                                                               Customer.owner.is_not(None)).group_by(col)).all()
-        out[dim] = sorted(({"value": r[0] or "(none)", "count": r[1]} for r in rows),
+    for i, dim in enumerate(dims):
+        counts: dict[str, int] = {}
+        for row in rows:
+            key = row[i] or "(none)"
+            counts[key] = counts.get(key, 0) + row[3]
+        out[dim] = sorted(({"value": k, "count": n} for k, n in counts.items()),
                           key=lambda d: (-d["count"], d["value"]))
     return out
 
@@ -124,44 +154,55 @@ def segment_of(recency_days: int | None, monetary: Decimal, rules: dict[str, int
     return "potential"
 
 
-def _transactions(session: Session, ids: list[int]) -> list[tuple[int, date, Decimal]]:
-    """(customer id, date, amount received) of every deal won, contract signed and payment of these customers."""
-    won = session.execute(select(Opportunity.customer_id, Opportunity.closed_at).where(
-        Opportunity.customer_id.in_(ids), Opportunity.status == "won", Opportunity.closed_at.is_not(None)))
-    signed = session.execute(select(Contract.customer_id, Contract.signed_date).where(
-        Contract.customer_id.in_(ids), Contract.signed_date.is_not(None)))
-    paid = session.execute(select(Contract.customer_id, Payment.paid_on, Payment.amount)
-                           .join(Contract, Contract.id == Payment.contract_id).where(Contract.customer_id.in_(ids)))
-    out = [(cid, at.date(), Decimal(0)) for cid, at in won] + [(cid, day, Decimal(0)) for cid, day in signed]
-    return out + [(cid, day, Decimal(str(amount))) for cid, day, amount in paid]
+def _segment_case(today: date, rules: dict[str, int]) -> Any:
+    """SQL CASE giving the segment of a customer from its summary row (the rules of segment_of)."""
+    last = CustomerRfm.last_tx_on
+    return case((last.is_(None), "prospect"),
+                (last < today - timedelta(days=rules["rfm_lost_days"]), "lost"),
+                (and_(CustomerRfm.monetary >= rules["rfm_high_value_amount"],
+                      last >= today - timedelta(days=rules["rfm_high_value_days"])), "high_value"),
+                (last < today - timedelta(days=rules["rfm_at_risk_days"]), "at_risk"),
+                else_="potential")
 
 
-def segments(session: Session, viewer: Viewer, now: datetime) -> dict[str, Any]:
-    """Every owned customer in scope with its R, F, M and segment, and the count per segment."""
+def segments(session: Session, viewer: Viewer, now: datetime, *, page: int = 1,
+             per_page: int = SEGMENT_PAGE) -> dict[str, Any]:
+    """The count per segment of the owned customers in scope (GROUP BY in SQL over the RFM summary, see
+    crm.rfm), and one page of those customers (by id) with R, F, M and segment; `as_of` is when the summary
+    was computed."""
     from crm.settings import all_settings
     rules = all_settings(session)
-    customers = session.scalars(select(Customer).where(viewer.owner_clause(Customer.owner),
-                                                       Customer.owner.is_not(None)).order_by(Customer.id)).all()
     today = now.date()
-    window = today - timedelta(days=rules["rfm_window_days"])
-    last: dict[int, date] = {}
-    freq: Counter = Counter()
-    money: dict[int, Decimal] = defaultdict(Decimal)
-    for cid, day, amount in _transactions(session, [c.id for c in customers]):
-        if day > today:  # dated in the future (a typo or a planned date): not a transaction yet
-            continue
-        last[cid] = max(last.get(cid, day), day)
-        if day >= window:
-            freq[cid] += 1
-            money[cid] += amount
-    rows = []
-    for c in customers:
-        recency = (today - last[c.id]).days if c.id in last else None
-        rows.append({"customer_id": c.id, "name": c.name, "owner": c.owner,
-                     "segment": segment_of(recency, money[c.id], rules), "recency_days": recency,
-                     "frequency": freq[c.id], "monetary": num(money[c.id])})
-    counts = Counter(r["segment"] for r in rows)
-    return {"counts": {s: counts.get(s, 0) for s in SEGMENTS}, "customers": rows}
+    if as_of(session) is None and any_transaction(session):
+        refresh_all(session, now)  # first use after the migration (the scheduler keeps it current later)
+    segment = _segment_case(today, rules)
+    scope = (viewer.owner_clause(Customer.owner), Customer.owner.is_not(None))
+    joined = select(Customer.id).outerjoin(CustomerRfm, CustomerRfm.customer_id == Customer.id).where(*scope)
+    # customers with a transaction are those with a summary row (a join from the smaller side); the others
+    # are prospects: the count of owned customers in scope (an index count) less those
+    by_segment = select(segment, func.count()).select_from(CustomerRfm)
+    if viewer.is_admin:  # every summary row, less those of customers in the pool (a small join)
+        counted = dict(session.execute(by_segment.group_by(segment)).all())
+        for seg, n in session.execute(by_segment.join(Customer, Customer.id == CustomerRfm.customer_id)
+                                      .where(Customer.owner.is_(None)).group_by(segment)):
+            counted[seg] -= n
+    else:
+        counted = dict(session.execute(by_segment.join(Customer, Customer.id == CustomerRfm.customer_id)
+                                       .where(*scope).group_by(segment)).all())
+    owned = session.scalar(select(func.count()).select_from(Customer).where(*scope)) or 0
+    counted["prospect"] = owned - sum(counted.values())
+    page_rows = session.execute(
+        joined.with_only_columns(Customer.id, Customer.name, Customer.owner, segment, CustomerRfm.last_tx_on,
+                                 CustomerRfm.frequency, CustomerRfm.monetary)
+        .order_by(Customer.id).limit(per_page).offset((page - 1) * per_page)).all()
+    rows = [{"customer_id": cid, "name": name, "owner": owner, "segment": seg,
+             "recency_days": (today - last).days if last is not None else None,
+             "frequency": freq or 0, "monetary": num(money or 0)}
+            for cid, name, owner, seg, last, freq, money in page_rows]
+    stamp = as_of(session)
+    return {"counts": {s: counted.get(s, 0) for s in SEGMENTS}, "customers": rows,
+            "customers_total": sum(counted.values()), "page": page, "per_page": per_page,
+            "as_of": stamp.isoformat() if stamp else None}
 
 
 def attendance_vs_sales(session: Session, viewer: Viewer, month: str, now: datetime) -> list[dict[str, Any]]:

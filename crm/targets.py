@@ -180,3 +180,20 @@ def rep_target(session: Session, period: str, username: str) -> Decimal | None:
 def count(session: Session) -> int:
     """How many targets exist."""
     return session.scalar(select(func.count()).select_from(SalesTarget)) or 0
+
+
+def rep_targets(session: Session, period: str, reps: list[str]) -> dict[str, Decimal | None]:
+    """`rep_target` of many reps at once: one query for every period the roll-up may read."""
+    periods, frontier = {period}, [period]
+    while frontier:
+        frontier = [p for q in frontier for p in _parts(q)]
+        periods.update(frontier)
+    found = {(t.period, t.owner): Decimal(str(t.amount)) for t in session.scalars(
+        select(SalesTarget).where(SalesTarget.scope == "rep", SalesTarget.period.in_(sorted(periods)),
+                                  SalesTarget.owner.in_(reps)))} if reps else {}
+
+    def target(p: str, rep: str) -> Decimal | None:
+        parts = [t for t in (target(q, rep) for q in _parts(p)) if t is not None]
+        return sum(parts, Decimal("0")) if parts else found.get((p, rep))
+
+    return {rep: target(period, rep) for rep in reps}

@@ -23,6 +23,7 @@ class ListArgs(PageArgs):
     """page/per_page plus format=json|csv|xlsx for export."""
 
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
+    after = fields.Integer(validate=validate.Range(min=0, max=2**62))  # keyset cursor: a page's next_after
 
 
 def viewer() -> Viewer:
@@ -46,7 +47,7 @@ def list_response(name: str, query: Select, args: dict, dump: Callable[[Any], di
     if args.get("format", "json") != "json":
         rows = [dump(r) for r in db.session.scalars(query.limit(MAX_EXPORT_ROWS))]
         return table_response(name, columns, rows, args["format"])
-    return paginate(query, args["page"], args["per_page"], lambda rows: [dump(r) for r in rows])
+    return paginate(query, args["page"], args["per_page"], lambda rows: [dump(r) for r in rows], args.get("after"))
 
 
 def done(value: Any, status: int = 200) -> Any:

@@ -11,7 +11,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from api.auth import login_required
 from api.extensions import db
 from api.http import query_args
-from api.routes._crm_common import table_response, viewer
+from api.routes._crm_common import MAX_EXPORT_ROWS, table_response, viewer
 from crm import reports
 from crm.common import PERIOD_RE
 from engine.reports import approval_efficiency
@@ -27,6 +27,11 @@ class FormatArgs(Schema):
         unknown = RAISE
 
     format = FORMAT
+
+
+class SegmentArgs(FormatArgs):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=reports.SEGMENT_PAGE, validate=validate.Range(min=1, max=5000))
 
 
 class PeriodArgs(FormatArgs):
@@ -92,9 +97,12 @@ def customer_distribution():  # noqa: ANN201
 @bp.get("/reports/segments")
 @login_required
 def segments():  # noqa: ANN201
-    """RFM-style segments (high value, potential, at risk, lost); rules in crm.reports."""
-    args = query_args(FormatArgs)
-    result = reports.segments(db.session, viewer(), utcnow())
+    """RFM-style segments (high value, potential, at risk, lost); rules in crm.reports. The counts cover every
+    customer in scope; `customers` is one page of them (`?page=&per_page=`; CSV/XLSX export up to 50,000)."""
+    args = query_args(SegmentArgs)
+    if args["format"] != "json":
+        args["page"], args["per_page"] = 1, MAX_EXPORT_ROWS
+    result = reports.segments(db.session, viewer(), utcnow(), page=args["page"], per_page=args["per_page"])
     if args["format"] == "json":
         return result
     return table_response("segments", ("customer_id", "name", "owner", "segment", "recency_days", "frequency",
