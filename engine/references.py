@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import InvalidData
 from engine.models import InstanceReference, ProcessInstance, RecordClaim, Task, TaskCandidate
-from forms.references import BUSINESS_KEY, business_key_of, declared, ref_value, registry
+from forms.references import BUSINESS_KEY, business_key_of, declared, ref_value, ref_values, registry
 
 ENDED = ("completed", "cancelled")
 
@@ -63,20 +63,21 @@ def record(session: Session, inst: ProcessInstance, schema: Any, data: dict) -> 
 
     A record already claimed by another running instance of the same process answers 422 naming the field;
     two concurrent claims meet at the primary key (the second waits for the first and then fails)."""
-    refs = [(ref, value) for ref in declared(schema) if (value := ref_value(data.get(ref.field))) is not None]
+    refs = [(ref, path, value) for ref in declared(schema) for path, raw in ref_values(ref, data)
+            if (value := ref_value(raw)) is not None]
     if not refs:
         return
     known = set(session.execute(select(InstanceReference.field, InstanceReference.ref_id)
                                 .where(InstanceReference.instance_id == inst.id)).all())
-    rows = [{"instance_id": inst.id, "ref_type": ref.type, "ref_id": value, "field": ref.field}
-            for ref, value in refs if (ref.field, value) not in known]
+    rows = [{"instance_id": inst.id, "ref_type": ref.type, "ref_id": value, "field": path}
+            for ref, path, value in refs if (path, value) not in known]
     if rows:
         session.execute(insert(InstanceReference.__table__), rows)
     if inst.status in ENDED:
         return
-    for ref, value in refs:
+    for ref, path, value in refs:
         if ref.exclusive:
-            _claim(session, inst, ref.type, value, ref.field)
+            _claim(session, inst, ref.type, value, path)
 
 
 def _claim(session: Session, inst: ProcessInstance, ref_type: str, ref_id: str, field: str) -> None:

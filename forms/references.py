@@ -49,6 +49,7 @@ class Reference:
     states: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     access: str = "read"
     exclusive: bool = False
+    many: bool = False  # the field is an array whose items are references (e.g. a list of signers)
 
 
 # resolver(session, username or None, record id, edit) -> the record; raises ReferenceViolation.
@@ -88,6 +89,8 @@ class ReferenceRegistry:
         problems: list[tuple[str, str]] = []
         for name, prop in _properties(schema).items():
             problems.extend((name, m) for m in self._prop_problems(prop))
+            if isinstance(prop.get("items"), dict):
+                problems.extend((f"{name}/items", m) for m in self._prop_problems(prop["items"]))
         problems.extend((BUSINESS_KEY, m) for m in business_key_problems(schema))
         return problems
 
@@ -123,24 +126,33 @@ class ReferenceRegistry:
         """
         problems = []
         for ref in declared(schema):
-            value = data.get(ref.field)
-            if value is None:
-                continue
-            ref_type = self._types.get(ref.type)
-            if ref_type is None:
-                problems.append((ref.field, f"record type {ref.type} is not available"))
-                continue
-            try:
-                record = ref_type.resolver(session, username, value, ref.access == "edit")
-            except ReferenceViolation as err:
-                problems.append((ref.field, err.message))
-                continue
-            for attr, accepted in ref.states.items():
-                current = getattr(record, attr, None)
-                if current not in accepted:
-                    problems.append((ref.field, f"{ref.type} {value} is {current}; this flow needs "
-                                                f"{attr} {' or '.join(map(str, accepted))}"))
+            for field_name, value in ref_values(ref, data):
+                problems.extend(self._check_one(session, ref, field_name, value, username))
         return problems
+
+    def _check_one(self, session: Any, ref: Reference, field_name: str, value: Any,
+                   username: str | None) -> list[tuple[str, str]]:
+        ref_type = self._types.get(ref.type)
+        if ref_type is None:
+            return [(field_name, f"record type {ref.type} is not available")]
+        try:
+            record = ref_type.resolver(session, username, value, ref.access == "edit")
+        except ReferenceViolation as err:
+            return [(field_name, err.message)]
+        return [(field_name, f"{ref.type} {value} is {current}; this flow needs {attr} {' or '.join(map(str, ok))}")
+                for attr, ok in ref.states.items() if (current := getattr(record, attr, None)) not in ok]
+
+
+def ref_values(ref: Reference, data: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """(field path, value) of each non-empty reference `ref` names in `data`: one for a plain field, one per
+    item (`signers/0`, `signers/1`, ...) for an array of references."""
+    value = data.get(ref.field)
+    if value is None:
+        return []
+    if not ref.many:
+        return [(ref.field, value)]
+    items = value if isinstance(value, list) else []
+    return [(f"{ref.field}/{i}", item) for i, item in enumerate(items) if item is not None]
 
 
 def _properties(schema: Any) -> dict[str, dict]:
@@ -149,16 +161,18 @@ def _properties(schema: Any) -> dict[str, dict]:
 
 
 def declared(schema: Any) -> list[Reference]:
-    """The well-formed reference declarations of a form's top-level fields."""
+    """The well-formed reference declarations of a form's top-level fields (and of their array items)."""
     refs = []
     for name, prop in _properties(schema).items():
-        if not isinstance(prop.get(REF), str):
+        many = not isinstance(prop.get(REF), str) and isinstance(prop.get("items"), dict)
+        decl = prop["items"] if many else prop
+        if not isinstance(decl.get(REF), str):
             continue
-        states = prop.get(REF_STATE) if isinstance(prop.get(REF_STATE), dict) else {}
-        refs.append(Reference(name, prop[REF],
+        states = decl.get(REF_STATE) if isinstance(decl.get(REF_STATE), dict) else {}
+        refs.append(Reference(name, decl[REF],
                               {k: tuple(v) for k, v in states.items() if isinstance(v, list)},
-                              "edit" if prop.get(REF_ACCESS) == "edit" else "read",
-                              prop.get(REF_EXCLUSIVE) is True))
+                              "edit" if decl.get(REF_ACCESS) == "edit" else "read",
+                              decl.get(REF_EXCLUSIVE) is True, many))
     return refs
 
 
@@ -190,7 +204,7 @@ def business_key_problems(schema: Any) -> list[str]:
         return [str(err)[:200]]
     if not names:
         return ["must name at least one reference field, e.g. \"opportunity:{opportunity_id}\""]
-    refs = {ref.field for ref in declared(schema)}
+    refs = {ref.field for ref in declared(schema) if not ref.many}
     required = schema.get("required") if isinstance(schema.get("required"), list) else []
     return [f"{{{name[:100]}}} is not a required field with {REF}" for name in names
             if name not in refs or name not in required]

@@ -320,3 +320,23 @@ def test_ticket_escalation_checks_the_ticket_it_is_started_on(api, app) -> None:
     again = api.post(message, "admin", json={"name": "ticket_created", "variables": {
         "ticket_id": ticket.get_json()["id"]}})
     assert _fields(again) == ["ticket_id"] and "already" in again.get_json()["errors"][0]["message"]
+
+
+def test_a_list_of_references_is_checked_item_by_item(api, app) -> None:  # noqa: ANN001
+    """policy_signoff's signers are an array of `oa.user` references: an unknown or deactivated colleague is a
+    422 naming the item, before any signer spends time on it; known colleagues start the flow."""
+    from oa.models import User
+    with app.app_context():
+        db.session.query(User).filter_by(username="erin").update({"active": False})
+        db.session.commit()
+    before = api.get("/api/v1/process-instances", "admin", query_string={"key": "policy_signoff"}).get_json()
+    for signers, field in ((["bob", "nobody_here"], "signers/1"), (["erin"], "signers/0")):
+        resp = api.post("/api/v1/process-definitions/policy_signoff/start", "grace", json={"variables": {
+            "title": "Travel policy", "signers": signers, "mode": "all"}})
+        assert resp.status_code == 422, resp.get_json()
+        assert [e["field"] for e in resp.get_json()["errors"]] == [field]
+    after = api.get("/api/v1/process-instances", "admin", query_string={"key": "policy_signoff"}).get_json()
+    assert after["total"] == before["total"]  # nothing written
+    ok = api.post("/api/v1/process-definitions/policy_signoff/start", "grace", json={"variables": {
+        "title": "Travel policy", "signers": ["bob", "carol"], "mode": "all"}})
+    assert ok.status_code == 201, ok.get_json()
