@@ -30,7 +30,7 @@ from crm.models import Customer, Invoice, Product, ReceivablePlan, SalesOrder
 from store.errors import DomainError
 
 PER_PAGE = 25
-MAX_LINES = 8  # order-form rows (the API caps the lines too)
+MAX_LINES = 5  # order-form rows (the API caps the lines too)
 ORDER_STATUS_LABELS = {"draft": _l("Draft"), "pending": _l("Pending approval"), "confirmed": _l("Confirmed"),
                        "rejected": _l("Rejected"), "cancelled": _l("Cancelled")}
 TERM_LABELS = {"prepaid": _l("Prepaid"), "net30": _l("Net 30 days"), "net60": _l("Net 60 days"),
