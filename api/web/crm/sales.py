@@ -12,7 +12,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
 from api.extensions import db
@@ -126,14 +126,14 @@ class OrderHead(Schema):
     note = fields.String(validate=validate.Length(max=4000))
 
 
-def _active_products() -> list[Product]:
+def active_products() -> list[Product]:
     return db.session.scalars(products_svc.list_query({"active": True}).order_by(None)
                               .order_by(Product.name).limit(500)).all()
 
 
 def _render_new(customer: Customer, values: dict, errors: dict, status: int = 200) -> tuple[str, int]:
     return render_template("crm/order_new.html", c=customer, values=values, errors=errors,
-                           products=_active_products(), rows=range(MAX_LINES),
+                           products=active_products(), rows=range(MAX_LINES),
                            terms=[(k, TERM_LABELS[k]) for k in orders_svc.TERMS]), status
 
 
@@ -144,27 +144,28 @@ def new_order(customer_id: int) -> tuple[str, int]:
     return _render_new(found, {"payment_terms": "net30"}, {})
 
 
-def _parse_lines() -> tuple[list[dict], dict[str, str]]:
-    """The filled rows of the line table (a row without a product is skipped) and errors as line-N-field."""
+def parse_lines(head: Schema) -> tuple[dict[str, Any], dict[str, str], dict[str, str], list[dict]]:
+    """(head fields, errors by field (line-N-field for lines), raw values to show again, the loaded lines) of an
+    order or quote form; a line row without a product is skipped, and at least one line is required."""
+    data, errors, raw = load_form(head, skip={k for k in request.form if k.startswith("line-")})
+    raw = {**raw, **{k: val for k, val in request.form.items() if k.startswith("line-")}}
     lines: list[dict] = []
-    errors: dict[str, str] = {}
     for n in range(MAX_LINES):
-        raw = {k: (request.form.get(f"line-{n}-{k}") or "").strip()
+        row = {k: (request.form.get(f"line-{n}-{k}") or "").strip()
                for k in ("product_id", "quantity", "unit_price", "discount")}
-        if not raw["product_id"]:
+        if not row["product_id"]:
             continue
-        data = {k: val for k, val in raw.items() if val}
-        if any("\x00" in val for val in data.values()):
+        if any("\x00" in val for val in row.values()):
             errors[f"line-{n}-product_id"] = _("must not contain NUL characters")
             continue
         try:
-            loaded = LineForm().load(data)
-        except Exception as err:  # marshmallow.ValidationError
-            for key, msgs in getattr(err, "messages", {}).items():
+            lines.append(LineForm().load({k: val for k, val in row.items() if val}))
+        except ValidationError as err:
+            for key, msgs in err.messages_dict.items():
                 errors[f"line-{n}-{key}"] = str(msgs[0] if isinstance(msgs, list) else msgs)
-            continue
-        lines.append(loaded)
-    return lines, errors
+    if not lines and not errors:
+        errors["line-0-product_id"] = _("Add at least one line.")
+    return data, errors, raw, lines
 
 
 @bp.post("/customers/<int:customer_id>/orders/new")
@@ -172,12 +173,7 @@ def create_order(customer_id: int) -> Any:
     """Create a draft order for the customer; bad lines and fields are shown on the form."""
     v = crm_viewer()
     found = get_customer(db.session, v, customer_id, edit=True)
-    head, errors, raw = load_form(OrderHead(), skip={k for k in request.form if k.startswith("line-")})
-    lines, line_errors = _parse_lines()
-    errors.update(line_errors)
-    raw = {**raw, **{k: val for k, val in request.form.items() if k.startswith("line-")}}
-    if not lines and not errors:
-        errors["line-0-product_id"] = _("Add at least one line.")
+    head, errors, raw, lines = parse_lines(OrderHead())
     if errors:
         return _render_new(found, raw, errors, 422)
     try:
@@ -185,12 +181,12 @@ def create_order(customer_id: int) -> Any:
         db.session.commit()
     except DomainError as err:
         db.session.rollback()
-        return _render_new(found, raw, _line_errors(err), err.status if err.status < 500 else 422)
+        return _render_new(found, raw, line_errors(err), err.status if err.status < 500 else 422)
     flash(_("Order created."), "ok")
     return redirect(url_for("web.order", order_id=row.id))
 
 
-def _line_errors(err: DomainError) -> dict[str, str]:
+def line_errors(err: DomainError) -> dict[str, str]:
     """Domain errors keyed like the form: lines[N].field -> line-N-field."""
     out: dict[str, str] = {}
     for e in err.errors or []:

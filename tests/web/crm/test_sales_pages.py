@@ -168,10 +168,42 @@ def test_chinese_sales_pages_have_no_untranslated_labels(web: Web, crm: dict, ap
     web.get("/lang/zh_CN")
     order_id = _create_order(web, crm["mine"]["id"], p["id"])
     for path in ("/orders", f"/orders/{order_id}", f"/customers/{crm['mine']['id']}/orders/new",
-                 f"/customers/{crm['mine']['id']}", "/products", "/invoices"):
+                 f"/customers/{crm['mine']['id']}", "/products", "/invoices", "/quotes",
+                 f"/opportunities/{crm['opp']['id']}/quotes/new"):
         html = _html(web.get(path))
         for label in ("Orders", "Products", "Submit for approval", "Payment plan", "Outstanding balance",
                       "Credit limit", "Unit price", "Discount %", "Draft", "No invoices yet", "Order number",
-                      "List price", "New order", "Create order"):
+                      "List price", "New order", "Create order", "Quotes", "New quote", "No quotes yet"):
             assert f">{label}<" not in html and f"{label}</" not in html, (path, label)
     assert "订单" in _html(web.get("/orders"))
+
+
+def test_quote_from_an_opportunity_turned_into_an_order_once(web: Web, crm: dict, api) -> None:  # noqa: ANN001
+    p = product(api, "Q-1", 300)
+    cid, opp_id = crm["mine"]["id"], crm["opp"]["id"]
+    web.login("alice")
+    page = _html(web.get(f"/customers/{cid}"))
+    assert f"/opportunities/{opp_id}/quotes/new" in page
+    path = f"/opportunities/{opp_id}/quotes/new"
+    assert "Arm upgrade" in _html(web.get(path))
+    bad = web.post(path, {"line-0-product_id": str(p["id"]), "line-0-quantity": "x"}, csrf_from=path)
+    assert bad.status_code == 422 and 'class="field-error"' in _html(bad)
+    resp = web.post(path, {"line-0-product_id": str(p["id"]), "line-0-quantity": "4", "note": "<i>fast</i>"},
+                    csrf_from=path)
+    assert resp.status_code == 302, _html(resp)
+    quote_path = resp.headers["Location"]
+    html = _html(web.get(quote_path))
+    assert "1,200.00" in html and "&lt;i&gt;fast&lt;/i&gt;" in html and "Turn into an order" in html
+    assert "Q-" in _html(web.get("/quotes")) or quote_path in _html(web.get("/quotes"))
+    made = web.post(f"{quote_path}/order", {"payment_terms": "prepaid"}, csrf_from=quote_path)
+    assert made.status_code == 302 and "/orders/" in made.headers["Location"]
+    order = _html(web.get(made.headers["Location"]))
+    assert "Prepaid" in order and "1,356.00" in order  # 1,200 + 13% tax
+    again = web.post(f"{quote_path}/order", {"payment_terms": "prepaid"}, csrf_from=f"{quote_path}")
+    assert again.status_code == 409
+    assert 'id="quote-order"' in _html(web.get(quote_path))
+    web.logout()
+    web.login("carol")  # another rep: neither the quote nor the opportunity's form
+    assert web.get(quote_path).status_code == 404
+    assert web.get(path).status_code == 404
+    assert web.post(f"{quote_path}/order", {"payment_terms": "prepaid"}, csrf_from="/").status_code == 404
