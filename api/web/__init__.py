@@ -22,12 +22,16 @@ from api.web.approvals import requests, tasks
 from api.web.blueprint import bp
 from api.web.common import errors, home, session
 from api.web.config import LANGUAGES, configure, csrf, secure_cookies_setting
+from api.web.crm import catalogue as crm_catalogue
 from api.web.crm import pages as crm_pages
+from api.web.crm import quotes as crm_quotes
+from api.web.crm import sales as crm_sales
 from api.web.designer import pages as designer_pages
 from api.web.oa import pages as oa_pages
 from api.web.reports import pages as reports_pages
 
-AREAS = (session, errors, home, tasks, requests, crm_pages, oa_pages, designer_pages, reports_pages)
+AREAS = (session, errors, home, tasks, requests, crm_pages, crm_sales, crm_catalogue, crm_quotes, oa_pages,
+         designer_pages, reports_pages)
 
 __all__ = ["AREAS", "LANGUAGES", "bp", "csrf", "init_web", "secure_cookies_setting"]
 

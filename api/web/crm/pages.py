@@ -24,6 +24,7 @@ from api.web.common.session import user
 from crm import contracts, follow_ups, opportunities, tickets
 from crm import customers as customers_svc
 from crm.access import Viewer, can_edit_customer, can_edit_opportunity, get_customer, get_opportunity, viewer_for
+from crm.invoices import sales_summary
 from crm.models import Customer, Opportunity
 from oa.models import User
 from store.base import utcnow
@@ -158,6 +159,7 @@ def _render_customer(customer: Customer, values: dict | None = None, errors: dic
         opportunities=db.session.scalars(opportunities.list_query(v, {"customer_id": cid}).limit(100)).all(),
         contracts=db.session.scalars(contracts.list_query(v, {"customer_id": cid}).limit(100)).all(),
         tickets=db.session.scalars(tickets.list_query(v, {"customer_id": cid}).limit(50)).all(),
+        sales=sales_summary(db.session, v, cid),
         can_edit=can_edit_customer(db.session, v, customer), values=values or {}, errors=errors or {},
         now=utcnow()), status
 
