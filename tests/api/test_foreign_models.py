@@ -1,0 +1,81 @@
+"""Models drawn in SpiffArena or Camunda Modeler deploy and run: cron and R3 timer cycles, Camunda generated
+forms, web-application form keys, SpiffArena option lists (issue #17, point 4)."""
+
+from __future__ import annotations
+
+import time
+
+from api.extensions import db
+from tests.bpmn_samples import process
+from tests.conftest import deploy_files
+
+
+def _reminder_model(key: str, cycle: str) -> bytes:
+    """A user task with a non-interrupting cycle timer that opens a reminder task on each firing."""
+    return process(key, f"""
+  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:userTask id="work" name="Work" camunda:assignee="alice">
+    <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+  <bpmn:boundaryEvent id="tick" attachedToRef="work" cancelActivity="false">
+    <bpmn:outgoing>f3</bpmn:outgoing>
+    <bpmn:timerEventDefinition><bpmn:timeCycle>{cycle}</bpmn:timeCycle></bpmn:timerEventDefinition>
+  </bpmn:boundaryEvent>
+  <bpmn:userTask id="reminder" name="Reminder" camunda:assignee="alice">
+    <bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing></bpmn:userTask>
+  <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  <bpmn:endEvent id="end2"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" />
+  <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end" />
+  <bpmn:sequenceFlow id="f3" sourceRef="tick" targetRef="reminder" />
+  <bpmn:sequenceFlow id="f4" sourceRef="reminder" targetRef="end2" />""")
+
+
+def _fire_until(app, condition, what: str) -> None:  # noqa: ANN001
+    engine = app.extensions["oaflow_engine"]
+    deadline = time.monotonic() + 60
+    while True:
+        with app.app_context():
+            engine.fire_due_timers(db.session)
+        if condition():
+            return
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def _reminders(api) -> int:  # noqa: ANN001
+    return sum(1 for t in api.tasks("alice") if t["element_id"] == "reminder")
+
+
+def _start(api, key: str) -> dict:  # noqa: ANN001
+    resp = api.post(f"/api/v1/process-definitions/{key}/start", "alice", json={"variables": {}})
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()
+
+
+def test_quartz_cron_time_cycle_fires_on_schedule(api, app) -> None:  # noqa: ANN001
+    resp = deploy_files(api, "grace", {"cron.bpmn": _reminder_model("cron_cycle", "0/1 * * * * ?")})
+    assert resp.status_code == 201, resp.get_json()
+    _start(api, "cron_cycle")
+    _fire_until(app, lambda: _reminders(api) >= 2, "two cron firings")
+    assert any(t["element_id"] == "work" for t in api.tasks("alice"))  # non-interrupting
+
+
+def test_iso_repeating_cycle_fires_three_times_then_stops(api, app) -> None:  # noqa: ANN001
+    resp = deploy_files(api, "grace", {"r3.bpmn": _reminder_model("r3_cycle", "R3/PT1S")})
+    assert resp.status_code == 201, resp.get_json()
+    inst = _start(api, "r3_cycle")
+    _fire_until(app, lambda: _reminders(api) == 3, "three firings")
+
+    def cycle_over() -> bool:
+        from engine.models import ProcessInstance
+        with app.app_context():
+            return db.session.get(ProcessInstance, inst["id"]).next_timer_at is None
+    _fire_until(app, cycle_over, "the end of the cycle")
+    assert _reminders(api) == 3
+
+
+def test_bad_cron_is_a_problem_naming_the_timer(api) -> None:  # noqa: ANN001
+    resp = deploy_files(api, "grace", {"bad.bpmn": _reminder_model("bad_cron", "0 0/5 * * * MON-XYZ")})
+    assert resp.status_code == 422
+    problems = resp.get_json()["errors"]
+    assert any(p["element_id"] == "tick" for p in problems), problems
