@@ -82,6 +82,8 @@ def validate(session: Session, files: Mapping[str, bytes],
 def _forms_used(session: Session, proc: ParsedProcess, bundle: Bundle) -> dict[str, dict]:
     forms: dict[str, dict] = {}
     for meta in proc.elements.values():
+        if meta.generated_form is not None and meta.form:
+            forms[meta.form] = meta.generated_form
         for name in (meta.form, meta.ui_form):
             if not name or name in forms:
                 continue
@@ -110,6 +112,7 @@ class DeployResult:
     deployment_id: int | None
     definitions: list[ProcessDefinition]
     created: list[bool]
+    warnings: list[Problem] = field(default_factory=list)  # problems that did not block the deployment
 
 
 def deploy(session: Session, files: Mapping[str, bytes], operations: Mapping[str, OperationSignature],
@@ -150,7 +153,8 @@ def deploy(session: Session, files: Mapping[str, bytes], operations: Mapping[str
     if any(created) or (not processes and (bundle.forms or bundle.dmn)):  # form/DMN-only uploads are kept too
         session.add(deployment)
     session.flush()
-    return DeployResult(deployment.id if deployment.id else None, definitions, created)
+    return DeployResult(deployment.id if deployment.id else None, definitions, created,
+                        [p for p in problems if p.severity != "error"])
 
 
 # what callers that take elements and forms from the spec cache read of a definition row

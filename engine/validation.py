@@ -61,9 +61,15 @@ def _check_forms(
         for kind in META_KINDS:
             for node in tree.getroot().iter(bpmn_tag(kind)):
                 meta = element_meta(node, {})
+                if meta.app_form_key:
+                    problems.append(Problem(
+                        fname, f"form key {meta.app_form_key!r} names a web application page: it is kept as "
+                        "metadata, oaflow shows no form for it", node.get("id"), node.sourceline, "warning"))
                 if meta.ui_form:
                     ui_names.add(meta.ui_form)
                 for label, ref in (("form", meta.form), ("UI schema", meta.ui_form)):
+                    if label == "form" and meta.generated_form is not None:
+                        continue
                     if ref and ref not in form_files and not _exists(form_exists, ref):
                         problems.append(
                             Problem(

@@ -79,3 +79,62 @@ def test_bad_cron_is_a_problem_naming_the_timer(api) -> None:  # noqa: ANN001
     assert resp.status_code == 422
     problems = resp.get_json()["errors"]
     assert any(p["element_id"] == "tick" for p in problems), problems
+
+
+CAMUNDA_FORMS = process("camunda_forms", """
+  <bpmn:startEvent id="start" name="Request">
+    <bpmn:extensionElements><camunda:formData>
+      <camunda:formField id="amount" label="Amount" type="long" defaultValue="10">
+        <camunda:validation><camunda:constraint name="required" /><camunda:constraint name="min" config="1" />
+          <camunda:constraint name="max" config="1000" /></camunda:validation></camunda:formField>
+      <camunda:formField id="reason" label="&lt;b&gt;Reason&lt;/b&gt;" type="string">
+        <camunda:validation><camunda:constraint name="maxlength" config="20" /></camunda:validation>
+      </camunda:formField>
+    </camunda:formData></bpmn:extensionElements>
+    <bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:userTask id="review" name="Review" camunda:assignee="alice">
+    <bpmn:extensionElements><camunda:formData>
+      <camunda:formField id="decision" label="Decision" type="enum">
+        <camunda:value id="yes" name="Approve" /><camunda:value id="no" name="Reject" />
+        <camunda:validation><camunda:constraint name="required" /></camunda:validation></camunda:formField>
+      <camunda:formField id="when" label="When" type="date" />
+      <camunda:formField id="urgent" label="Urgent" type="boolean" defaultValue="false">
+        <camunda:validation><camunda:constraint name="readonly" /></camunda:validation></camunda:formField>
+    </camunda:formData></bpmn:extensionElements>
+    <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+  <bpmn:userTask id="ship" name="Ship" camunda:assignee="alice" camunda:formKey="embedded:app:forms/ship.html">
+    <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+  <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review" />
+  <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="ship" />
+  <bpmn:sequenceFlow id="f3" sourceRef="ship" targetRef="end" />""")
+
+
+def test_camunda_generated_forms_and_app_form_keys(api) -> None:  # noqa: ANN001
+    resp = deploy_files(api, "grace", {"camunda_forms.bpmn": CAMUNDA_FORMS})
+    assert resp.status_code == 201, resp.get_json()
+    warnings = resp.get_json()["problems"]
+    assert [(w["element_id"], w["severity"]) for w in warnings] == [("ship", "warning")], warnings
+    assert "embedded:app:forms/ship.html" in warnings[0]["message"]
+
+    start = "/api/v1/process-definitions/camunda_forms/start"
+    bad = api.post(start, "alice", json={"variables": {"amount": 5000, "reason": "x"}})
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "amount"
+    long_reason = api.post(start, "alice", json={"variables": {"amount": 5, "reason": "x" * 21}})
+    assert long_reason.status_code == 422 and long_reason.get_json()["errors"][0]["field"] == "reason"
+    assert api.post(start, "alice", json={"variables": {"amount": 5, "reason": "ok"}}).status_code == 201
+
+    task = next(t for t in api.tasks("alice") if t["element_id"] == "review")
+    form = api.get(f"/api/v1/tasks/{task['id']}", "alice").get_json()["form"]
+    props = form["schema"]["properties"]
+    assert props["decision"]["enum"] == ["yes", "no"] and props["decision"]["enumNames"] == ["Approve", "Reject"]
+    assert props["when"] == {"type": "string", "title": "When", "format": "date"}
+    assert props["urgent"]["readOnly"] is True and props["urgent"]["default"] is False
+    assert form["schema"]["required"] == ["decision"]
+    url = f"/api/v1/tasks/{task['id']}/complete"
+    wrong = api.post(url, "alice", json={"variables": {"decision": "maybe"}})
+    assert wrong.status_code == 422 and wrong.get_json()["errors"][0]["field"] == "decision"
+    assert api.post(url, "alice", json={"variables": {"decision": "yes", "when": "2026-12-24"}}).status_code == 200
+
+    ship = next(t for t in api.tasks("alice") if t["element_id"] == "ship")
+    assert api.get(f"/api/v1/tasks/{ship['id']}", "alice").get_json()["form"]["schema"] is None
