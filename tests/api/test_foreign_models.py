@@ -138,3 +138,39 @@ def test_camunda_generated_forms_and_app_form_keys(api) -> None:  # noqa: ANN001
 
     ship = next(t for t in api.tasks("alice") if t["element_id"] == "ship")
     assert api.get(f"/api/v1/tasks/{ship['id']}", "alice").get_json()["form"]["schema"] is None
+
+
+SPIFF_FORM_MODEL = process("spiff_forms", """
+  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:userTask id="pick" name="Pick" camunda:assignee="alice">
+    <bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="formJsonSchemaFilename" value="pick-schema.json" />
+      <spiffworkflow:property name="formUiSchemaFilename" value="pick-uischema.json" />
+    </spiffworkflow:properties></bpmn:extensionElements>
+    <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+  <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="pick" />
+  <bpmn:sequenceFlow id="f2" sourceRef="pick" targetRef="end" />""")
+PICK_SCHEMA = {"title": "Pick", "type": "object", "required": ["color"], "properties": {
+    "color": {"type": "string", "title": "Color", "anyOf": [{"const": "red", "title": "Red"},
+                                                              {"const": "blue", "title": "Blue"}]}}}
+PICK_UI = {"color": {"ui:widget": "radio"}, "ui:order": ["color"]}
+
+
+def test_spiffarena_option_lists_and_ui_schema_files(api) -> None:  # noqa: ANN001
+    import json
+    files = {"spiff_forms.bpmn": SPIFF_FORM_MODEL, "pick-schema.json": json.dumps(PICK_SCHEMA).encode(),
+             "pick-uischema.json": json.dumps(PICK_UI).encode()}
+    resp = deploy_files(api, "grace", files)
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["problems"] == []
+    assert api.post("/api/v1/process-definitions/spiff_forms/start", "alice",
+                    json={"variables": {}}).status_code == 201
+    task = next(t for t in api.tasks("alice") if t["element_id"] == "pick")
+    form = api.get(f"/api/v1/tasks/{task['id']}", "alice").get_json()["form"]
+    assert form["schema"] == PICK_SCHEMA and form["ui_schema"] == PICK_UI
+    url = f"/api/v1/tasks/{task['id']}/complete"
+    wrong = api.post(url, "alice", json={"variables": {"color": "green"}})
+    assert wrong.status_code == 422
+    assert wrong.get_json()["errors"] == [{"field": "color", "message": "must be one of: 'red' (Red), 'blue' (Blue)"}]
+    assert api.post(url, "alice", json={"variables": {"color": "blue"}}).status_code == 200
