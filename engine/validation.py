@@ -124,12 +124,13 @@ def validate_bundle(
     form_files: dict[str, bytes],
     operations: Mapping[str, OperationSignature],
     form_exists: Callable[[str], bool] = lambda n: False,
+    process_exists: Callable[[str], bool] = lambda k: False,
 ) -> tuple[dict[str, ParsedProcess], list[Problem]]:
     """Parse and check a bundle; return the executable processes and every problem found.
 
     Never raises for bad input. Problems with severity "error" block deployment.
     """
-    result = parse_bundle_detailed(bpmn_files, dmn_files)
+    result = parse_bundle_detailed(bpmn_files, dmn_files, process_exists)
     own: list[Problem] = []
     for fname, tree in result.trees.items():
         try:

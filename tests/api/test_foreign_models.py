@@ -174,3 +174,60 @@ def test_spiffarena_option_lists_and_ui_schema_files(api) -> None:  # noqa: ANN0
     assert wrong.status_code == 422
     assert wrong.get_json()["errors"] == [{"field": "color", "message": "must be one of: 'red' (Red), 'blue' (Blue)"}]
     assert api.post(url, "alice", json={"variables": {"color": "blue"}}).status_code == 200
+
+
+def _caller(key: str, callee: str) -> bytes:
+    return process(key, f"""
+  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:callActivity id="call_{callee}" calledElement="{callee}">
+    <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:callActivity>
+  <bpmn:userTask id="after_{key}" name="After" camunda:assignee="alice">
+    <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+  <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call_{callee}" />
+  <bpmn:sequenceFlow id="f2" sourceRef="call_{callee}" targetRef="after_{key}" />
+  <bpmn:sequenceFlow id="f3" sourceRef="after_{key}" targetRef="end" />""")
+
+
+def _callee(key: str, task_name: str) -> bytes:
+    return process(key, f"""
+  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:userTask id="inside_{key}" name="{task_name}" camunda:assignee="alice">
+    <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+  <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="inside_{key}" />
+  <bpmn:sequenceFlow id="f2" sourceRef="inside_{key}" targetRef="end" />""")
+
+
+def _run_through(api, caller: str, callee: str, task_name: str) -> None:  # noqa: ANN001
+    _start(api, caller)
+    inside = [t for t in api.tasks("alice") if t["element_id"] == f"inside_{callee}"]
+    assert [t["name"] for t in inside] == [task_name]
+    assert api.post(f"/api/v1/tasks/{inside[0]['id']}/complete", "alice", json={"variables": {}}).status_code == 200
+    after = [t for t in api.tasks("alice") if t["element_id"] == f"after_{caller}"]
+    assert len(after) == 1
+    assert api.post(f"/api/v1/tasks/{after[0]['id']}/complete", "alice", json={"variables": {}}).status_code == 200
+
+
+def test_call_activity_to_a_callee_deployed_later(api) -> None:  # noqa: ANN001
+    resp = deploy_files(api, "grace", {"caller.bpmn": _caller("late_caller", "late_callee")})
+    assert resp.status_code == 201, resp.get_json()
+    [warning] = resp.get_json()["problems"]
+    assert warning["severity"] == "warning" and warning["element_id"] == "call_late_callee"
+    assert "late_callee" in warning["message"]
+
+    missing = api.post("/api/v1/process-definitions/late_caller/start", "alice", json={"variables": {}})
+    assert missing.status_code == 422 and "late_callee" in str(missing.get_json())
+
+    assert deploy_files(api, "grace", {"callee.bpmn": _callee("late_callee", "Inside v1")}).status_code == 201
+    _run_through(api, "late_caller", "late_callee", "Inside v1")
+    # a new callee version is picked up by the next instance (latest binding)
+    assert deploy_files(api, "grace", {"callee.bpmn": _callee("late_callee", "Inside v2")}).status_code == 201
+    _run_through(api, "late_caller", "late_callee", "Inside v2")
+
+
+def test_call_activity_to_a_callee_deployed_before(api) -> None:  # noqa: ANN001
+    assert deploy_files(api, "grace", {"callee.bpmn": _callee("early_callee", "Inside")}).status_code == 201
+    resp = deploy_files(api, "grace", {"caller.bpmn": _caller("early_caller", "early_callee")})
+    assert resp.status_code == 201 and resp.get_json()["problems"] == []
+    _run_through(api, "early_caller", "early_callee", "Inside")
