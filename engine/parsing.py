@@ -121,6 +121,27 @@ def problem_from_exception(
     return Problem(file=file or default_file, message=message, element_id=eid or None, line=line)
 
 
+def _xsd_relaxed(parser: SpiffBpmnParser, work: etree._ElementTree, fname: str,
+                 xsd_problems: list[Problem]) -> list[Problem]:
+    """XSD deviations SpiffWorkflow itself still builds (element order, missing optional-in-practice
+    attributes, as SpiffArena and other modelers write them) become warnings; duplicate ids and anything
+    SpiffWorkflow cannot build stay errors."""
+    if any("duplicate or invalid id" in p.message for p in xsd_problems):
+        return xsd_problems
+    saved, parser.validator = parser.validator, None
+    keys_before = set(parser.process_parsers)
+    try:
+        parser.add_bpmn_xml(work, filename=fname)
+    except Exception:
+        for key in set(parser.process_parsers) - keys_before:
+            del parser.process_parsers[key]
+        return xsd_problems
+    finally:
+        parser.validator = saved
+    return [Problem(p.file, f"{p.message} (SpiffWorkflow accepts it)", p.element_id, p.line, "warning")
+            for p in xsd_problems]
+
+
 def _safe_exists(exists: Callable[[str], bool], key: str) -> bool:
     try:
         return bool(exists(key))
@@ -169,9 +190,11 @@ def parse_bundle_detailed(bpmn_files: dict[str, bytes], dmn_files: dict[str, byt
         try:
             parser.add_bpmn_xml(work, filename=fname)
         except XsdInvalid as exc:
-            problems.extend(exc.problems)
-            failed_files.add(fname)
-            continue
+            relaxed = _xsd_relaxed(parser, work, fname, exc.problems)
+            problems.extend(relaxed)
+            if any(p.severity == "error" for p in relaxed):
+                failed_files.add(fname)
+                continue
         except Exception as exc:
             problems.append(problem_from_exception(exc, fname, ids))
             failed_files.add(fname)

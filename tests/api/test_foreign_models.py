@@ -231,3 +231,25 @@ def test_call_activity_to_a_callee_deployed_before(api) -> None:  # noqa: ANN001
     resp = deploy_files(api, "grace", {"caller.bpmn": _caller("early_caller", "early_callee")})
     assert resp.status_code == 201 and resp.get_json()["problems"] == []
     _run_through(api, "early_caller", "early_callee", "Inside")
+
+
+def test_xsd_deviations_spiffworkflow_builds_are_warnings(api) -> None:  # noqa: ANN001
+    # outgoing before incoming, documentation after extensionElements: the XSD's order, not SpiffWorkflow's
+    model = process("xsd_lenient", """
+  <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+  <bpmn:userTask id="work" name="Work" camunda:assignee="alice">
+    <bpmn:extensionElements><spiffworkflow:properties /></bpmn:extensionElements>
+    <bpmn:documentation>Do the work</bpmn:documentation>
+    <bpmn:outgoing>f2</bpmn:outgoing><bpmn:incoming>f1</bpmn:incoming></bpmn:userTask>
+  <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" />
+  <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end" />""")
+    resp = deploy_files(api, "grace", {"lenient.bpmn": model})
+    assert resp.status_code == 201, resp.get_json()
+    warnings = resp.get_json()["problems"]
+    assert warnings and all(w["severity"] == "warning" and "XSD" in w["message"] for w in warnings), warnings
+    _start(api, "xsd_lenient")
+    assert [t["element_id"] for t in api.tasks("alice")] == ["work"]
+    # what SpiffWorkflow cannot build stays an error: a flow to an element that does not exist
+    broken = model.replace(b'targetRef="end"', b'targetRef="nowhere"').replace(b'id="xsd_lenient"', b'id="xsd_b"')
+    assert deploy_files(api, "grace", {"broken.bpmn": broken}).status_code == 422
