@@ -20,6 +20,10 @@ Before SpiffWorkflow sees a tree, a *copy* is made friendlier to designs drawn i
   association is a warning, because the process runs without it.
 
 A process without an ``isExecutable`` attribute is treated as executable (SpiffWorkflow's rule).
+
+XSD deviations SpiffWorkflow still builds are warnings (see ``_xsd_relaxed``). Call activities to
+processes outside the bundle are left unresolved (``ParsedProcess.external_calls``): the spec cache
+binds them to the latest deployed callee (engine.definitions).
 """
 
 from __future__ import annotations
