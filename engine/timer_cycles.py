@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefi
 
 MAX_CRON_LENGTH = 200
 _FIELD_RE = re.compile(r"^[0-9A-Za-z*?/,#\-]+$")
+_NUMERIC_FIELD_RE = re.compile(r"^[0-9*/,\-]+$")  # seconds/minutes: never a Python name
 _QUARTZ_DOW = {"1": "sun", "2": "mon", "3": "tue", "4": "wed", "5": "thu", "6": "fri", "7": "sat"}
 
 
@@ -28,7 +29,8 @@ def is_cron(value: object) -> bool:
     fields = value.split()
     if not 5 <= len(fields) <= 7 or value.strip()[:1].upper() in ("R", "P"):
         return False
-    return all(_FIELD_RE.match(f) for f in fields) and any(c in value for c in "*?/")
+    return (all(_FIELD_RE.match(f) for f in fields) and all(_NUMERIC_FIELD_RE.match(f) for f in fields[:2])
+            and any(c in value for c in "*?/"))
 
 
 def cron_trigger(value: str) -> CronTrigger:
