@@ -218,7 +218,8 @@ def _with_callees(base: LoadedSpec, callees: dict[str, LoadedSpec | None]) -> Lo
         for sub_key, sub_spec in callee.subprocess_specs.items():
             subprocess_specs.setdefault(sub_key, sub_spec)
         for eid, meta in callee.elements.items():
-            elements.setdefault(eid, meta)
+            if meta.kind != "startEvent":  # the caller's start form stays the start form
+                elements.setdefault(eid, meta)
         for name, form in callee.forms.items():
             forms.setdefault(name, form)
     missing += [m for c in callees.values() if c is not None for m in c.missing_calls if m not in missing]
