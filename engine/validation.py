@@ -14,7 +14,8 @@ the first occurrence or does not notice at all:
 * service tasks without a ``spiffworkflow:serviceTaskOperator``, with an unknown operation, unknown
   or missing parameters, or with Camunda implementations (class, delegateExpression, expression,
   external) oaflow does not support;
-* timers whose literal value is not ISO 8601 or whose expression does not compile;
+* timers whose literal value is neither ISO 8601 nor (for timeCycle) cron, or whose expression does not
+  compile; form keys naming a web-application page (warning);
 * missing or invalid form files, business rule tasks without a provided decision.
 
 Expressions and scripts are checked with ``engine.scripting.check_expression`` / ``check_script``
