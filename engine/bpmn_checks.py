@@ -21,6 +21,7 @@ from engine.bpmn_syntax import (
     normalize_timer,
 )
 from engine.problems import Problem
+from engine.timer_cycles import check_cron, is_cron
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "text/python", "text/x-python", "application/x-python"}
 
@@ -359,6 +360,8 @@ def _check_iso(kind: str, value: str) -> str | None:
             TimerEventDefinition.parse_time_or_duration(value)
             if value.upper().startswith("P"):
                 return "expected an ISO 8601 date-time such as 2026-12-01T09:00:00Z"
+        elif is_cron(value):
+            return check_cron(value)
         else:
             if not value.upper().startswith("R"):
                 return "expected a repeating interval such as R3/PT10M"

@@ -63,8 +63,10 @@ def juel_to_python(source: str) -> str:
 
 
 def is_iso_timer_literal(value: str) -> bool:
-    """True if `value` is a bare ISO 8601 duration, date(-time) or repeating interval."""
-    return bool(_ISO_TIMER_RE.match(value.strip()))
+    """True if `value` is a bare ISO 8601 duration, date(-time) or repeating interval, or a cron cycle."""
+    from engine.timer_cycles import is_cron
+
+    return bool(_ISO_TIMER_RE.match(value.strip())) or is_cron(value.strip())
 
 
 def normalize_timer(source: str | None) -> str | None:

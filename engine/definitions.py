@@ -75,6 +75,7 @@ def validate(session: Session, files: Mapping[str, bytes],
     processes, more = validate_bundle(
         bundle.bpmn, bundle.dmn, bundle.forms, operations,
         form_exists=lambda n: _latest_form(session, n) is not None,
+        process_exists=lambda k: latest_definition(session, k, lean=True) is not None,
     )
     return bundle, processes, problems + more
 
@@ -82,6 +83,8 @@ def validate(session: Session, files: Mapping[str, bytes],
 def _forms_used(session: Session, proc: ParsedProcess, bundle: Bundle) -> dict[str, dict]:
     forms: dict[str, dict] = {}
     for meta in proc.elements.values():
+        if meta.generated_form is not None and meta.form:
+            forms[meta.form] = meta.generated_form
         for name in (meta.form, meta.ui_form):
             if not name or name in forms:
                 continue
@@ -110,6 +113,7 @@ class DeployResult:
     deployment_id: int | None
     definitions: list[ProcessDefinition]
     created: list[bool]
+    warnings: list[Problem] = field(default_factory=list)  # problems that did not block the deployment
 
 
 def deploy(session: Session, files: Mapping[str, bytes], operations: Mapping[str, OperationSignature],
@@ -150,7 +154,8 @@ def deploy(session: Session, files: Mapping[str, bytes], operations: Mapping[str
     if any(created) or (not processes and (bundle.forms or bundle.dmn)):  # form/DMN-only uploads are kept too
         session.add(deployment)
     session.flush()
-    return DeployResult(deployment.id if deployment.id else None, definitions, created)
+    return DeployResult(deployment.id if deployment.id else None, definitions, created,
+                        [p for p in problems if p.severity != "error"])
 
 
 # what callers that take elements and forms from the spec cache read of a definition row
@@ -197,6 +202,28 @@ class LoadedSpec:
     elements: dict[str, ElementMeta]
     name: str | None = None
     forms: dict = field(default_factory=dict)
+    external_calls: list[str] = field(default_factory=list)  # callees from other deployments
+    missing_calls: list[str] = field(default_factory=list)  # ... of which no definition is deployed
+
+
+def _with_callees(base: LoadedSpec, callees: dict[str, LoadedSpec | None]) -> LoadedSpec:
+    """`base` with the specs, elements and forms of the callees resolved from other deployments."""
+    subprocess_specs, elements, forms = dict(base.subprocess_specs), dict(base.elements), dict(base.forms)
+    missing = []
+    for key, callee in callees.items():
+        if callee is None:
+            missing.append(key)
+            continue
+        subprocess_specs.setdefault(key, callee.spec)
+        for sub_key, sub_spec in callee.subprocess_specs.items():
+            subprocess_specs.setdefault(sub_key, sub_spec)
+        for eid, meta in callee.elements.items():
+            if meta.kind != "startEvent":  # the caller's start form stays the start form
+                elements.setdefault(eid, meta)
+        for name, form in callee.forms.items():
+            forms.setdefault(name, form)
+    missing += [m for c in callees.values() if c is not None for m in c.missing_calls if m not in missing]
+    return LoadedSpec(base.spec, subprocess_specs, elements, base.name, forms, base.external_calls, missing)
 
 
 class SpecCache:
@@ -204,28 +231,54 @@ class SpecCache:
 
     def __init__(self, size: int = 128) -> None:
         self.size = size
-        self._items: OrderedDict[int, LoadedSpec] = OrderedDict()
+        self._items: OrderedDict[object, LoadedSpec] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _hit(self, definition_id: int) -> LoadedSpec | None:
+    def _hit(self, key: object) -> LoadedSpec | None:
         with self._lock:
-            hit = self._items.get(definition_id)
+            hit = self._items.get(key)
             if hit is not None:
-                self._items.move_to_end(definition_id)
+                self._items.move_to_end(key)
             return hit
 
     def for_id(self, session: Session, definition_id: int) -> LoadedSpec:
         """The parsed spec of the definition with this id; the row is read only on a miss."""
         hit = self._hit(definition_id)
-        if hit is not None:
+        if hit is not None and not hit.external_calls:
             return hit
         definition = session.get(ProcessDefinition, definition_id)
         if definition is None:
             raise NotFound(f"no process definition with id {definition_id}")
         return self.get(session, definition)
 
-    def get(self, session: Session, definition: ProcessDefinition) -> LoadedSpec:
-        """The parsed spec of `definition`, parsing its deployment's files on a miss."""
+    def get(self, session: Session, definition: ProcessDefinition, _seen: frozenset[str] = frozenset()) -> LoadedSpec:
+        """The parsed spec of `definition`, parsing its deployment's files on a miss.
+
+        Call activities to processes of other deployments bind to the latest deployed version of the
+        callee (Camunda's default): the result is cached per caller version and callee versions, so a newly
+        deployed callee is picked up by the next load."""
+        base = self._base(session, definition)
+        if not base.external_calls:
+            return base
+        seen = _seen | {definition.key}
+        callee_defs = {k: latest_definition(session, k, lean=True) for k in base.external_calls if k not in seen}
+        cache_key = (definition.id, tuple(sorted((k, d.id if d else None) for k, d in callee_defs.items())))
+        hit = self._hit(cache_key)
+        if hit is not None:
+            return hit
+        callees = {k: (self.get(session, d, seen) if d is not None else None) for k, d in callee_defs.items()}
+        loaded = _with_callees(base, callees)
+        self._put(cache_key, loaded)
+        return loaded
+
+    def _put(self, key: object, loaded: LoadedSpec) -> None:
+        with self._lock:
+            self._items[key] = loaded
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def _base(self, session: Session, definition: ProcessDefinition) -> LoadedSpec:
+        """The definition's own parse (callees of other deployments unresolved)."""
         hit = self._hit(definition.id)
         if hit is not None:
             return hit
@@ -237,13 +290,10 @@ class SpecCache:
         proc = processes.get(definition.key)
         if proc is None:
             raise NotFound(f"definition {definition.key} v{definition.version} cannot be parsed: "
-                           + "; ".join(p.message for p in problems[:3]))
+                           + "; ".join(p.message for p in problems[:3] if p.severity == "error"))
         loaded = LoadedSpec(proc.spec, proc.subprocess_specs, proc.elements, definition.name,
-                            dict(definition.forms or {}))
-        with self._lock:
-            self._items[definition.id] = loaded
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+                            dict(definition.forms or {}), list(proc.external_calls))
+        self._put(definition.id, loaded)
         return loaded
 
     def clear(self) -> None:

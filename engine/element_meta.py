@@ -3,11 +3,12 @@ due date, lane), and per process (message starts, executability)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from lxml import etree
 
 from engine.bpmn_syntax import BPMN_NS, CAMUNDA_NS, META_KINDS, NS, local_name, spiff_properties, strip_form_prefix
+from engine.camunda_forms import form_data_schema, generated_form_name, is_app_form_key
 
 
 @dataclass
@@ -25,10 +26,14 @@ class ElementMeta:
     candidate_users: str | None = None
     candidate_groups: str | None = None
     due_date: str | None = None
+    app_form_key: str | None = None  # a camunda:formKey naming a web application page (kept, not served)
+    generated_form: dict | None = field(default=None, compare=False)  # camunda:formData as JSON Schema
 
     def to_dict(self) -> dict:
-        """JSON-ready form."""
-        return asdict(self)
+        """JSON-ready form (the generated schema is stored with the definition's forms, not here)."""
+        out = asdict(self)
+        out.pop("generated_form", None)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> ElementMeta:
@@ -54,7 +59,12 @@ def element_meta(node: etree._Element, lanes: dict[str, str | None]) -> ElementM
         value = node.get(f"{{{CAMUNDA_NS}}}{attr}")
         return value if value not in (None, "") else None
 
-    form = props.get("formJsonSchemaFilename") or strip_form_prefix(cam("formKey"))
+    form_key = cam("formKey")
+    app_form_key = form_key if is_app_form_key(form_key) else None
+    generated = form_data_schema(node)
+    form = props.get("formJsonSchemaFilename") or (None if app_form_key else strip_form_prefix(form_key))
+    if not form and generated is not None:
+        form = generated_form_name(node.get("id") or "")
     return ElementMeta(
         element_id=node.get("id"),
         name=node.get("name"),
@@ -66,6 +76,8 @@ def element_meta(node: etree._Element, lanes: dict[str, str | None]) -> ElementM
         candidate_users=cam("candidateUsers") or props.get("candidateUsers") or None,
         candidate_groups=cam("candidateGroups") or props.get("candidateGroups") or None,
         due_date=cam("dueDate") or props.get("dueDate") or None,
+        app_form_key=app_form_key,
+        generated_form=generated if form and form == generated_form_name(node.get("id") or "") else None,
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from engine import (
     assignment,
     spiff_compat,  # noqa: F401  (on import, lifts SpiffWorkflow's task-iterator depth cap)
+    timer_cycles,  # noqa: F401  (on import, cron timeCycles)
 )
 from engine.access import open_task
 from engine.context import Actor, CommandContext

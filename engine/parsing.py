@@ -20,17 +20,23 @@ Before SpiffWorkflow sees a tree, a *copy* is made friendlier to designs drawn i
   association is a warning, because the process runs without it.
 
 A process without an ``isExecutable`` attribute is treated as executable (SpiffWorkflow's rule).
+
+XSD deviations SpiffWorkflow still builds are warnings (see ``_xsd_relaxed``). Call activities to
+processes outside the bundle are left unresolved (``ParsedProcess.external_calls``): the spec cache
+binds them to the latest deployed callee (engine.definitions).
 """
 
 from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.bpmn_prepare import XsdInvalid, preprocess, validator
@@ -70,6 +76,7 @@ class ParsedProcess:
     elements: dict[str, ElementMeta]
     message_starts: list[str] = field(default_factory=list)
     timer_start: bool = False
+    external_calls: list[str] = field(default_factory=list)  # callees resolved at run time (latest deployed)
 
 
 @dataclass
@@ -118,8 +125,40 @@ def problem_from_exception(
     return Problem(file=file or default_file, message=message, element_id=eid or None, line=line)
 
 
-def parse_bundle_detailed(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> BundleParse:
-    """Parse a bundle and keep the trees and indexes validation needs. Never raises for bad input."""
+def _xsd_relaxed(parser: SpiffBpmnParser, work: etree._ElementTree, fname: str,
+                 xsd_problems: list[Problem]) -> list[Problem]:
+    """XSD deviations SpiffWorkflow itself still builds (element order, missing optional-in-practice
+    attributes, as SpiffArena and other modelers write them) become warnings; duplicate ids and anything
+    SpiffWorkflow cannot build stay errors."""
+    if any("duplicate or invalid id" in p.message for p in xsd_problems):
+        return xsd_problems
+    saved, parser.validator = parser.validator, None
+    keys_before = set(parser.process_parsers)
+    try:
+        parser.add_bpmn_xml(work, filename=fname)
+    except Exception:
+        for key in set(parser.process_parsers) - keys_before:
+            del parser.process_parsers[key]
+        return xsd_problems
+    finally:
+        parser.validator = saved
+    return [Problem(p.file, f"{p.message} (SpiffWorkflow accepts it)", p.element_id, p.line, "warning")
+            for p in xsd_problems]
+
+
+def _safe_exists(exists: Callable[[str], bool], key: str) -> bool:
+    try:
+        return bool(exists(key))
+    except Exception:
+        return False
+
+
+def parse_bundle_detailed(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes],
+                          callee_exists: Callable[[str], bool] = lambda k: False) -> BundleParse:
+    """Parse a bundle and keep the trees and indexes validation needs. Never raises for bad input.
+
+    `callee_exists` tells whether a process outside the bundle is deployed (call activities to it are then
+    not worth a warning)."""
     problems: list[Problem] = []
     parser = SpiffBpmnParser(validator=validator())
     trees: dict[str, etree._ElementTree] = {}
@@ -155,9 +194,11 @@ def parse_bundle_detailed(bpmn_files: dict[str, bytes], dmn_files: dict[str, byt
         try:
             parser.add_bpmn_xml(work, filename=fname)
         except XsdInvalid as exc:
-            problems.extend(exc.problems)
-            failed_files.add(fname)
-            continue
+            relaxed = _xsd_relaxed(parser, work, fname, exc.problems)
+            problems.extend(relaxed)
+            if any(p.severity == "error" for p in relaxed):
+                failed_files.add(fname)
+                continue
         except Exception as exc:
             problems.append(problem_from_exception(exc, fname, ids))
             failed_files.add(fname)
@@ -199,20 +240,23 @@ def parse_bundle_detailed(bpmn_files: dict[str, bytes], dmn_files: dict[str, byt
     ids = _index_ids(trees)
     all_lanes = {fname: lanes_of(tree) for fname, tree in trees.items()}
 
-    # Missing call activity targets: SpiffWorkflow reports them without saying where.
+    # Call activities to processes outside the bundle are resolved at run time against the latest deployed
+    # definition (Camunda's default binding): a warning while the callee is not deployed yet.
     known = set(parser.process_parsers)
     for fname, tree in trees.items():
         if fname in failed_files:
             continue
         for call in tree.getroot().iter(f"{{{BPMN_NS}}}callActivity"):
             called = call.get("calledElement")
-            if called and called not in known:
+            if called and called not in known and not _safe_exists(callee_exists, called):
                 problems.append(
                     Problem(
                         fname,
-                        f"call activity calls process {called!r}, which no file in the deployment defines",
+                        f"call activity calls process {called!r}, which is neither in the deployment nor "
+                        "deployed yet: deploy it before starting this process",
                         call.get("id"),
                         call.sourceline,
+                        "warning",
                     )
                 )
 
@@ -272,7 +316,7 @@ def _parse_process(
     unparsed_before = {k for k, p in parser.process_parsers.items() if p.spec is None}
     try:
         spec = parser.get_spec(pid)
-        subprocess_specs = parser.get_subprocess_specs(pid)
+        subprocess_specs = _subprocess_specs(parser, pid)
     except Exception as exc:
         for key in set(parser.process_parsers) - keys_before:
             del parser.process_parsers[key]
@@ -288,6 +332,8 @@ def _parse_process(
             sub_file = process_files.get(sub_id, fname)
             for eid, meta in process_elements(process_nodes[sub_id], all_lanes.get(sub_file, {})).items():
                 elements.setdefault(eid, meta)
+    external_calls = sorted(k for k, v in subprocess_specs.items() if v is None)
+    subprocess_specs = {k: v for k, v in subprocess_specs.items() if v is not None}
     timer_start = bool(node.xpath("./bpmn:startEvent/bpmn:timerEventDefinition", namespaces=NS))
     return ParsedProcess(
         key=pid,
@@ -298,7 +344,21 @@ def _parse_process(
         elements=elements,
         message_starts=message_starts(node),
         timer_start=timer_start,
+        external_calls=external_calls,
     )
+
+
+def _subprocess_specs(parser: SpiffBpmnParser, pid: str) -> dict:
+    """SpiffWorkflow's get_subprocess_specs, with callees outside the bundle as None at every depth."""
+    used: dict = {}
+    pending = [pid]
+    while pending:
+        for task_spec in parser.get_spec(pending.pop()).task_specs.values():
+            if isinstance(task_spec, SubWorkflowTaskMixin) and task_spec.spec not in used:
+                used[task_spec.spec] = parser.get_spec(task_spec.spec, required=False)
+                if used[task_spec.spec] is not None:
+                    pending.append(task_spec.spec)
+    return used
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

@@ -14,7 +14,8 @@ the first occurrence or does not notice at all:
 * service tasks without a ``spiffworkflow:serviceTaskOperator``, with an unknown operation, unknown
   or missing parameters, or with Camunda implementations (class, delegateExpression, expression,
   external) oaflow does not support;
-* timers whose literal value is not ISO 8601 or whose expression does not compile;
+* timers whose literal value is neither ISO 8601 nor (for timeCycle) cron, or whose expression does not
+  compile; form keys naming a web-application page (warning);
 * missing or invalid form files, business rule tasks without a provided decision.
 
 Expressions and scripts are checked with ``engine.scripting.check_expression`` / ``check_script``
@@ -61,9 +62,15 @@ def _check_forms(
         for kind in META_KINDS:
             for node in tree.getroot().iter(bpmn_tag(kind)):
                 meta = element_meta(node, {})
+                if meta.app_form_key:
+                    problems.append(Problem(
+                        fname, f"form key {meta.app_form_key!r} names a web application page: it is kept as "
+                        "metadata, oaflow shows no form for it", node.get("id"), node.sourceline, "warning"))
                 if meta.ui_form:
                     ui_names.add(meta.ui_form)
                 for label, ref in (("form", meta.form), ("UI schema", meta.ui_form)):
+                    if label == "form" and meta.generated_form is not None:
+                        continue
                     if ref and ref not in form_files and not _exists(form_exists, ref):
                         problems.append(
                             Problem(
@@ -118,12 +125,13 @@ def validate_bundle(
     form_files: dict[str, bytes],
     operations: Mapping[str, OperationSignature],
     form_exists: Callable[[str], bool] = lambda n: False,
+    process_exists: Callable[[str], bool] = lambda k: False,
 ) -> tuple[dict[str, ParsedProcess], list[Problem]]:
     """Parse and check a bundle; return the executable processes and every problem found.
 
     Never raises for bad input. Problems with severity "error" block deployment.
     """
-    result = parse_bundle_detailed(bpmn_files, dmn_files)
+    result = parse_bundle_detailed(bpmn_files, dmn_files, process_exists)
     own: list[Problem] = []
     for fname, tree in result.trees.items():
         try:

@@ -123,8 +123,19 @@ def validate_data(data: Any, schema: dict | None, reserved: frozenset[str] = fro
             continue
         if err.validator == "additionalProperties" and not path:
             continue  # reported above, one error per unknown field
-        errors.append(FieldError(path or "variables", err.message))
+        errors.append(FieldError(path or "variables", _option_message(err) or err.message))
     return errors
+
+
+def _option_message(err: Any) -> str | None:
+    """SpiffArena's option lists (`anyOf`/`oneOf` of `{"const": ..., "title": ...}`) named by their options."""
+    options = err.validator_value if err.validator in ("anyOf", "oneOf") else None
+    if not isinstance(options, list) or not options:
+        return None
+    if not all(isinstance(o, dict) and "const" in o for o in options):
+        return None
+    shown = [repr(o["const"]) + (f" ({o['title']})" if isinstance(o.get("title"), str) else "") for o in options[:20]]
+    return "must be one of: " + ", ".join(shown) + (", ..." if len(options) > 20 else "")
 
 
 def reference_problems(schema: Any) -> list[FieldError]:

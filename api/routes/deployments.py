@@ -66,4 +66,5 @@ def deploy() -> tuple[dict, int]:
         "id": result.deployment_id,
         "definitions": [{**out.dump(d), "created": c} for d, c in zip(result.definitions, result.created,
                                                                        strict=True)],
+        "problems": [p.to_dict() for p in result.warnings],
     }, 201

@@ -45,6 +45,10 @@ def start(ex: CommandExecutor, session: Session, key: str, actor: Actor, variabl
         if existing is not None:
             return existing[0], False
     loaded = ex.specs.get(session, definition)
+    if loaded.missing_calls:
+        raise InvalidData(f"'{key}' calls process(es) not deployed yet: {', '.join(loaded.missing_calls)}",
+                          errors=[{"field": "calledElement", "message": f"process {k!r} is not deployed"}
+                                  for k in loaded.missing_calls])
     start_meta = start_form_meta(loaded)
     schema = loaded.forms.get(start_meta.form) if start_meta and start_meta.form else None
     errors = validate_data(variables, schema, RESERVED_VARIABLES)
