@@ -156,3 +156,13 @@ def _track_statements(state: Any) -> Any:
     else:
         refresh_customers(state.session, ids)
     return result
+
+
+def change_settings(session: Session, values: dict[str, int]) -> dict[str, int]:
+    """Change CRM settings (crm.settings.set_settings); a new `rfm_window_days` recomputes the RFM summary in
+    the same transaction, so segments never mix two windows."""
+    from crm.settings import set_settings
+    changed = set_settings(session, values)
+    if "rfm_window_days" in values:
+        refresh_all(session, commit=False)
+    return changed

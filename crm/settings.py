@@ -53,7 +53,4 @@ def set_settings(session: Session, values: dict[str, int]) -> dict[str, int]:
         row.value = str(value)
         session.add(row)
     session.flush()
-    if "rfm_window_days" in values:  # the RFM summary's window moved: recompute it in this transaction
-        from crm.rfm import refresh_all
-        refresh_all(session, commit=False)
     return all_settings(session)

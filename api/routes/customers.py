@@ -15,7 +15,8 @@ from crm import customers as svc
 from crm.access import get_customer
 from crm.importer import any_rows, import_contacts, import_customers
 from crm.pool import claim_customer
-from crm.settings import all_settings, set_settings
+from crm.rfm import change_settings
+from crm.settings import all_settings
 from crm.tabular import read_table
 from crm.trail import ENTITIES, audit_trail
 from store.errors import InvalidData
@@ -215,4 +216,4 @@ def put_settings():  # noqa: ANN201
     """Change CRM settings (administrators)."""
     require_roles("admin")
     body = json_body(SettingsIn)
-    return done(set_settings(db.session, body))
+    return done(change_settings(db.session, body))
