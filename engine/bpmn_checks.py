@@ -42,44 +42,14 @@ IGNORED_ELEMENTS = {
     "subConversation": "conversations are descriptive and ignored",
     "callConversation": "conversations are descriptive and ignored",
 }
-FLOW_NODES = {
-    "task",
-    "userTask",
-    "manualTask",
-    "scriptTask",
-    "serviceTask",
-    "sendTask",
-    "receiveTask",
-    "businessRuleTask",
-    "subProcess",
-    "adHocSubProcess",
-    "transaction",
-    "callActivity",
-    "exclusiveGateway",
-    "inclusiveGateway",
-    "parallelGateway",
-    "eventBasedGateway",
-    "complexGateway",
-    "startEvent",
-    "endEvent",
-    "intermediateCatchEvent",
-    "intermediateThrowEvent",
-    "boundaryEvent",
-    "implicitThrowEvent",
-}
 ACTIVITIES = {
-    "task",
-    "userTask",
-    "manualTask",
-    "scriptTask",
-    "serviceTask",
-    "sendTask",
-    "receiveTask",
-    "businessRuleTask",
-    "subProcess",
-    "adHocSubProcess",
-    "transaction",
-    "callActivity",
+    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
+    "businessRuleTask", "subProcess", "adHocSubProcess", "transaction", "callActivity",
+}
+FLOW_NODES = ACTIVITIES | {
+    "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway",
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+    "implicitThrowEvent",
 }
 
 
