@@ -49,6 +49,7 @@ from engine.bpmn_syntax import (
     strip_form_prefix,
 )
 from engine.element_meta import ElementMeta, element_meta, is_executable, lanes_of, message_starts, process_elements
+from engine.external_spec import OaflowBpmnParser
 from engine.problems import Problem
 from engine.xmlsafe import XmlRejected, parse_xml
 
@@ -121,7 +122,7 @@ def problem_from_exception(
 def parse_bundle_detailed(bpmn_files: dict[str, bytes], dmn_files: dict[str, bytes]) -> BundleParse:
     """Parse a bundle and keep the trees and indexes validation needs. Never raises for bad input."""
     problems: list[Problem] = []
-    parser = SpiffBpmnParser(validator=validator())
+    parser = OaflowBpmnParser(validator=validator())
     trees: dict[str, etree._ElementTree] = {}
     dmn_trees: dict[str, etree._ElementTree] = {}
     process_files: dict[str, str] = {}

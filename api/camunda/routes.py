@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
-from flask import Blueprint, Response, current_app, g, request
+from flask import Response, current_app, request
 from sqlalchemy import or_, select
-from werkzeug.exceptions import HTTPException
 
 from api.auth import current_actor
 from api.camunda import shapes
-from api.camunda.auth import authenticate
+from api.camunda.common import body as _body
+from api.camunda.common import camunda_blueprint
+from api.camunda.common import text as _text
 from api.camunda.variables import variables_in, variables_out
 from api.errors import ApiError
 from api.extensions import db
@@ -20,53 +19,9 @@ from engine import definitions
 from engine.errors import EngineError, NotFound, TooLarge
 from engine.models import ProcessDefinition, ProcessInstance, Task
 
-bp = Blueprint("camunda", __name__)
+bp = camunda_blueprint("camunda")
 URL_PREFIX = "/engine-rest"
 MAX_RESULTS = 1000
-_TYPES = {400: "InvalidRequestException", 401: "AuthenticationException", 403: "AuthorizationException",
-          404: "InvalidRequestException", 409: "OptimisticLockingException", 422: "InvalidRequestException"}
-
-
-def _error(status: int, message: str, kind: str | None = None) -> Response:
-    status = 400 if status == 422 else status
-    body = {"type": kind or _TYPES.get(status, "RestException"), "message": message}
-    headers = {"WWW-Authenticate": 'Basic realm="oaflow"'} if status == 401 else None
-    return Response(json.dumps(body), status=status, mimetype="application/json", headers=headers)
-
-
-@bp.errorhandler(EngineError)
-def _engine_error(err: EngineError) -> Response:
-    db.session.rollback()
-    return _error(err.status, err.detail or err.title)
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(err: HTTPException) -> Response:
-    return _error(err.code or 400, err.description or err.name)
-
-
-@bp.before_request
-def _authenticate() -> None:
-    authenticate()
-    g.pop("actor", None)
-
-
-def _body() -> dict:
-    raw = request.get_json(silent=True) if request.content_length else {}
-    if raw is None or not isinstance(raw, dict):
-        raise ApiError(400, "InvalidRequestException", "the body must be a JSON object")
-    return raw
-
-
-def _text(body: dict, name: str, required: bool = False, cap: int = 255) -> str | None:
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise ApiError(400, "InvalidRequestException", f"{name} is required")
-        return None
-    if not isinstance(value, str) or len(value) > cap:
-        raise ApiError(400, "InvalidRequestException", f"{name} must be a string of at most {cap} characters")
-    return value
 
 
 def _arg(name: str, cap: int = 255) -> str | None:
