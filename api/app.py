@@ -195,6 +195,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_throttle(app)  # login/credential rate limits, lockout policy, trusted proxies (X-Forwarded-*)
     for module in _route_modules():
         app.register_blueprint(module.bp, url_prefix=getattr(module, "URL_PREFIX", API_PREFIX))
+    from api.camunda import external as camunda_external
+    from api.camunda import routes as camunda_routes  # the Camunda 7 REST subset under /engine-rest
+    for camunda in (camunda_routes, camunda_external):
+        app.register_blueprint(camunda.bp, url_prefix=camunda.URL_PREFIX)
     register_error_handlers(app)
     _request_logging(app)
     init_security_headers(app)  # CSP without inline script, no framing, nosniff

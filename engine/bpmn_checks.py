@@ -233,8 +233,11 @@ class FileChecker:
             camunda = [
                 a for a in ("class", "delegateExpression", "expression") if task.get(f"{{{CAMUNDA_NS}}}{a}")
             ]
-            if task.get(f"{{{CAMUNDA_NS}}}type") == "external":
-                camunda.append('type="external"')
+            if task.get(f"{{{CAMUNDA_NS}}}type") == "external":  # a wait state for an external worker
+                topic = (task.get(f"{{{CAMUNDA_NS}}}topic") or "").strip()
+                if not topic or len(topic) > 255:
+                    self.add(task, 'camunda:type="external" needs a camunda:topic of 1 to 255 characters')
+                continue
             if camunda:
                 self.add(
                     task,

@@ -25,6 +25,7 @@ from engine.access import open_task
 from engine.context import Actor, CommandContext
 from engine.definitions import LoadedSpec, SpecCache
 from engine.errors import Conflict, EngineError, NotFound
+from engine.external_tasks import sync_external_tasks
 from engine.models import ProcessInstance, Task
 from engine.rules import ApprovalRules
 from engine.saving import message_names, save
@@ -161,3 +162,4 @@ class CommandExecutor:
             run_auto_completions(ctx)
             step = True
         save(ctx, directory, self.deliver_notices)
+        sync_external_tasks(ctx)  # after save: a new instance has its id only then

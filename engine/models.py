@@ -285,3 +285,26 @@ class RecordClaim(Base):
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True,
                                              nullable=False)
     field: Mapped[str] = mapped_column(String(100), nullable=False)
+
+
+class ExternalTask(Base):
+    """A service task with camunda:type="external" that the engine reached: it waits, on its topic, for an
+    external worker to fetch and lock it and then complete it, fail it or throw a BPMN error."""
+
+    __tablename__ = "external_task"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True, nullable=False)
+    process_key: Mapped[str] = mapped_column(String(255), nullable=False)
+    element_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    topic: Mapped[str] = mapped_column(String(255), nullable=False)
+    worker_id: Mapped[str | None] = mapped_column(String(255))
+    lock_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    retries: Mapped[int | None] = mapped_column(Integer)  # None until a worker first reports a failure
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    variables: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)  # snapshot when reached
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (Index("ix_external_task_topic_lock", "topic", "lock_expires_at"),)

@@ -55,6 +55,7 @@ from engine.bpmn_syntax import (
     strip_form_prefix,
 )
 from engine.element_meta import ElementMeta, element_meta, is_executable, lanes_of, message_starts, process_elements
+from engine.external_spec import OaflowBpmnParser
 from engine.problems import Problem
 from engine.xmlsafe import XmlRejected, parse_xml
 
@@ -160,7 +161,7 @@ def parse_bundle_detailed(bpmn_files: dict[str, bytes], dmn_files: dict[str, byt
     `callee_exists` tells whether a process outside the bundle is deployed (call activities to it are then
     not worth a warning)."""
     problems: list[Problem] = []
-    parser = SpiffBpmnParser(validator=validator())
+    parser = OaflowBpmnParser(validator=validator())
     trees: dict[str, etree._ElementTree] = {}
     dmn_trees: dict[str, etree._ElementTree] = {}
     process_files: dict[str, str] = {}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine import access, assignment
 from engine.builtins import register_builtins
-from engine.commands import approvals, lifecycle, messages
+from engine.commands import approvals, external, lifecycle, messages
 from engine.context import RESERVED_VARIABLES, SCHEDULER, Actor, CommandContext, IncidentError
 from engine.definitions import SpecCache
 from engine.executor import CommandExecutor, Notifier
@@ -132,6 +132,17 @@ class Engine(CommandExecutor):
         return approvals.withdraw(self, session, instance_id, actor, reason)
 
     # ------------------------------------------------------------------ access
+    # ------------------------------------------------------------------ external tasks
+    def complete_external(self, session: Session, actor: Actor, task_id: str, worker_id: str,
+                          variables: dict) -> None:
+        """An external worker completed its task (see engine.commands.external)."""
+        external.complete(self, session, actor, task_id, worker_id, variables)
+
+    def external_bpmn_error(self, session: Session, actor: Actor, task_id: str, worker_id: str, code: str,
+                            message: str | None, variables: dict) -> None:
+        """An external worker threw a BPMN error (see engine.commands.external)."""
+        external.bpmn_error(self, session, actor, task_id, worker_id, code, message, variables)
+
     def check_task_access(self, session: Session, row: Task, actor: Actor) -> None:
         """Reading a task: its people, the instance's starter, or an admin; 404 for anyone else."""
         access.check_task_access(session, row, actor)

@@ -338,6 +338,7 @@ def test_service_tasks():
             service("t3", op.format(name="crm.create_customer", params=param.format("name"))),
             service("t4", attrs='camunda:class="com.acme.Delegate"'),
             service("t5", attrs='camunda:type="external" camunda:topic="x"'),
+            service("t6", attrs='camunda:type="external"'),
         )
     )
     only_error(problems, "t0", "no implementation")
@@ -345,7 +346,8 @@ def test_service_tasks():
     only_error(problems, "t2", "has no parameter(s) email", "requires parameter(s) name")
     assert not [p for p in errors(problems) if p.element_id == "t3"]
     only_error(problems, "t4", "camunda:class", "not supported")
-    only_error(problems, "t5", "external")
+    assert not [p for p in errors(problems) if p.element_id == "t5"]  # an external task: a wait state
+    only_error(problems, "t6", "external", "camunda:topic")
 
 
 @pytest.mark.parametrize(
