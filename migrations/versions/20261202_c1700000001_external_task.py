@@ -1,7 +1,7 @@
 """External tasks: service tasks with camunda:type="external" waiting for a worker on their topic
 
 Revision ID: c1700000001
-Revises: i1700000001
+Revises: p1900000001
 Create Date: 2026-12-02 17:00:00
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 'c1700000001'
-down_revision = 'i1700000001'
+down_revision = 'p1900000001'
 branch_labels = None
 depends_on = None
 
