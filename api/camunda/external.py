@@ -3,6 +3,8 @@ unlock and retries, as Camunda 7's REST reference documents them."""
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 
 from flask import Response
@@ -24,6 +26,12 @@ MAX_TOPICS = 50
 MAX_LOCK_MS = 7 * 24 * 3600 * 1000
 MAX_POLL_MS = 30_000
 POLL_INTERVAL = 0.2
+# long polls that may wait at once in one worker process: each holds a request thread while it waits, so
+# without a cap a few integrators' polls would take every thread and the worker would stop answering
+# (/healthz included). A poll beyond the cap answers at once (an empty list when nothing is there), and
+# Camunda's clients simply poll again after their own back-off.
+MAX_WAITING_POLLS = max(1, int(os.environ.get("OAFLOW_MAX_LONG_POLLS", "2")))
+_WAITING = threading.BoundedSemaphore(MAX_WAITING_POLLS)
 
 
 def _topics(data: dict) -> list[external.TopicRequest]:
@@ -67,14 +75,24 @@ def fetch_and_lock() -> list:
     wait_ms = integer(data, "asyncResponseTimeout", 0, 0, MAX_POLL_MS)
     use_priority = data.get("usePriority") is True
     by_name = {t.name: t for t in topics}
-    deadline = time.monotonic() + wait_ms / 1000
-    while True:
-        rows = external.fetch_and_lock(db.session, current_actor(), worker, max_tasks, topics, use_priority) \
-            if max_tasks else []
-        if rows or time.monotonic() >= deadline:
-            return [_locked(r, by_name[r.topic]) for r in rows]
-        db.session.rollback()  # end the read before waiting, so the next poll sees new tasks
-        time.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
+    rows = _fetch(worker, max_tasks, topics, use_priority)
+    if rows or not wait_ms or not _WAITING.acquire(blocking=False):
+        return [_locked(r, by_name[r.topic]) for r in rows]
+    try:
+        deadline = time.monotonic() + wait_ms / 1000
+        while not rows and time.monotonic() < deadline:
+            db.session.rollback()  # end the read before waiting, so the next poll sees new tasks
+            time.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
+            rows = _fetch(worker, max_tasks, topics, use_priority)
+    finally:
+        _WAITING.release()
+    return [_locked(r, by_name[r.topic]) for r in rows]
+
+
+def _fetch(worker: str, max_tasks: int, topics: list[external.TopicRequest], use_priority: bool) -> list:
+    if not max_tasks:
+        return []
+    return external.fetch_and_lock(db.session, current_actor(), worker, max_tasks, topics, use_priority)
 
 
 @bp.post("/external-task/<task_id>/complete")

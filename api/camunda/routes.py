@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from sqlalchemy import or_, select
 
-from api.auth import current_actor
+from api.auth import current_actor, require_roles
 from api.camunda import shapes
 from api.camunda.common import body as _body
 from api.camunda.common import camunda_blueprint
@@ -131,7 +131,9 @@ def history_instances() -> list:
 # ------------------------------------------------------------------ messages
 @bp.post("/message")
 def correlate() -> Response | tuple[list, int] | list:
-    """Correlate a message by name and business key; 204, or the result with resultEnabled."""
+    """Correlate a message by name and business key; 204, or the result with resultEnabled. Integrators and
+    admins only, as `POST /api/v1/messages`."""
+    require_roles("integrator", "admin")
     body = _body()
     name = _text(body, "messageName", required=True)
     variables = variables_in(body.get("processVariables"), "processVariables")

@@ -226,3 +226,29 @@ def test_two_workers_never_lock_the_same_task(server: Server) -> None:
         t.join(timeout=120)
     everything = [task_id for ids in locked for task_id in ids]
     assert len(everything) == len(set(everything)) == 20, (PG_URL is not None, locked)
+
+
+def test_long_polls_cannot_take_every_request_thread(server: Server) -> None:
+    """At most OAFLOW_MAX_LONG_POLLS (2) polls wait at once per worker; the others answer at once with what is
+    there, so a burst of long polls leaves threads for everyone else (/healthz, task lists)."""
+    results: list[tuple[float, int]] = []
+    lock = threading.Lock()
+
+    def poll() -> None:
+        began = time.monotonic()
+        resp = Worker(server, "lp").post("fetchAndLock", {
+            "workerId": "lp", "maxTasks": 1, "asyncResponseTimeout": 20_000,
+            "topics": [{"topicName": "nobody-publishes-this", "lockDuration": 1000}]})
+        with lock:
+            results.append((time.monotonic() - began, resp.status_code))
+
+    threads = [threading.Thread(target=poll) for _ in range(6)]
+    for t in threads:
+        t.start()
+    health = requests.get(f"{server.base.removesuffix('/engine-rest')}/healthz", timeout=60)
+    for t in threads:
+        t.join(60)
+    assert health.status_code == 200
+    assert [code for _, code in results] == [200] * 6
+    quick = [took for took, _ in results if took < 10]  # the waiting ones take the full 20 s
+    assert len(quick) >= 4, results

@@ -187,6 +187,10 @@ def test_deployment_create_and_message_correlation(server: Server) -> None:
     assert definition["key"] == "cam_msg" and def_id == definition["id"] and body["name"] == "cam_msg"
     inst = requests.post(f"{server.base}/process-definition/key/cam_msg/start", auth=_as("alice"), timeout=30,
                          json={"businessKey": "order-77"}).json()
+    # an employee may not move someone's instance on by a message, here as on /api/v1/messages
+    employee = requests.post(f"{server.base}/message", auth=_as("carol"), timeout=30,
+                             json={"messageName": "cam_paid", "businessKey": "order-77"})
+    assert employee.status_code == 403 and employee.json()["type"] == "AuthorizationException", employee.text
     resp = requests.post(f"{server.base}/message", auth=("erp", server.erp_key), timeout=30,
                          json={"messageName": "cam_paid", "businessKey": "order-77",
                                "processVariables": {"amount": {"value": 12.5, "type": "Double"}}})
