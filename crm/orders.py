@@ -9,18 +9,18 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, select, true, update
 from sqlalchemy.orm import Session
 
 from crm import audit
-from crm.access import Viewer, get_customer
+from crm.access import Viewer, get_customer, reads_all_sales
 from crm.common import CENT, iso, num
 from crm.models import Contract, Customer, Opportunity, OrderLine, OrderRound, Quote, ReceivablePlan, SalesOrder
 from crm.numbering import next_number
 from crm.pricing import line_dict, price_lines, tax_rate, totals
 from crm.quotes import check_access, get_quote, lines_of, live, opportunity_of, visible_clause
 from store.base import utcnow
-from store.errors import Conflict, InvalidData, NotFound
+from store.errors import Conflict, Forbidden, InvalidData, NotFound
 
 STATUSES = ("draft", "pending", "confirmed", "rejected", "cancelled")
 EDITABLE = ("draft", "rejected")
@@ -56,8 +56,19 @@ def get_order(session: Session, viewer: Viewer, order_id: int, *, edit: bool = F
     order = session.get(SalesOrder, order_id) if isinstance(order_id, int) else None
     if order is None:
         raise NotFound(f"no order {order_id}")
-    check_access(session, viewer, order, "order", edit=edit)
+    if not reads_all_sales(viewer):
+        check_access(session, viewer, order, "order", edit=edit)
+    elif edit:  # finance reads every order but changes only those in its own scope
+        try:
+            check_access(session, viewer, order, "order", edit=True)
+        except NotFound:
+            raise Forbidden(f"you may read order {order_id} but not change it") from None
     return order
+
+
+def order_visible_clause(viewer: Viewer) -> Any:
+    """SQL condition: the viewer reads the order (scope or visible customer; finance and admins: every order)."""
+    return true() if reads_all_sales(viewer) else visible_clause(viewer, SalesOrder)
 
 
 def lines_of_order(session: Session, order: SalesOrder) -> list[OrderLine]:
@@ -156,7 +167,7 @@ def update_order(session: Session, viewer: Viewer, order_id: int, data: dict[str
 
 def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
     """Orders the viewer sees, filtered by customer, opportunity, status or owner."""
-    query = select(SalesOrder).where(visible_clause(viewer, SalesOrder))
+    query = select(SalesOrder).where(order_visible_clause(viewer))
     for name in ("customer_id", "opportunity_id", "status", "owner"):
         if filters.get(name) is not None:
             query = query.where(getattr(SalesOrder, name) == filters[name])
