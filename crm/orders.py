@@ -18,7 +18,7 @@ from crm.common import CENT, iso, num
 from crm.models import Contract, Customer, Opportunity, OrderLine, OrderRound, Quote, ReceivablePlan, SalesOrder
 from crm.numbering import next_number
 from crm.pricing import line_dict, price_lines, tax_rate, totals
-from crm.quotes import check_access, get_quote, lines_of, live, opportunity_of, visible_clause
+from crm.quotes import check_access, get_quote, lines_of, live, opportunity_of, require_open, visible_clause
 from store.base import utcnow
 from store.errors import Conflict, Forbidden, InvalidData, NotFound
 
@@ -139,6 +139,7 @@ def order_from_quote(session: Session, viewer: Viewer, quote_id: int, data: dict
             "discount": ln.discount} for ln in lines_of(session, quote)]
     priced = price_lines(session, raw)
     opp = session.get(Opportunity, quote.opportunity_id) if quote.opportunity_id else None
+    require_open(opp)
     return _new_order(session, viewer, customer, opp, priced, _terms(data.get("payment_terms")),
                       data.get("note", quote.note), quote.id)
 
@@ -180,6 +181,8 @@ def check_submittable(session: Session, viewer: Viewer, order_id: int) -> SalesO
     if order.status != "draft":
         raise Conflict(f"order {order.number} is {order.status}; only a draft is submitted "
                        "(a rejected order is resubmitted from its revision task)")
+    if order.opportunity_id is not None:
+        require_open(session.get(Opportunity, order.opportunity_id))
     return order
 
 
@@ -302,6 +305,10 @@ def confirm(session: Session, order_id: int, user: str | None, now: datetime | N
     order = _locked(session, order_id)
     if order.status != "pending":
         raise Conflict(f"order {order.number} is {order.status}")
+    opp = session.scalars(select(Opportunity).where(Opportunity.id == order.opportunity_id).with_for_update()
+                          .execution_options(populate_existing=True)).one_or_none()
+    if opp is not None and opp.status != "open":  # won by another order meanwhile: no second contract on it
+        raise Conflict(f"opportunity {opp.id} is already {opp.status}; order {order.number} is not confirmed")
     now = now or utcnow()
     order.status, order.confirmed_at = "confirmed", now
     _close_round(session, order, "approved", None)
@@ -316,12 +323,11 @@ def confirm(session: Session, order_id: int, user: str | None, now: datetime | N
     for due, amount in plan_amounts(Decimal(str(order.total)), order.payment_terms, now.date()):
         session.add(ReceivablePlan(contract_id=contract.id, due_date=due, amount=amount, paid_amount=Decimal(0),
                                    note=f"{order.number} ({order.payment_terms})", created_at=now))
-    if order.opportunity_id is not None:
-        opp = session.get(Opportunity, order.opportunity_id)
-        if opp is not None and opp.status == "open":
-            changes = audit.apply_changes(opp, {"status": "won", "stage": "won", "probability": 100,
-                                                "close_reason": f"order {order.number} confirmed", "closed_at": now})
-            audit.record(session, "opportunity", opp.id, user, "won", changes)
+    if opp is not None:  # won for what was ordered: the reports' won revenue is the order total
+        changes = audit.apply_changes(opp, {"status": "won", "stage": "won", "probability": 100,
+                                            "amount": Decimal(str(order.total)),
+                                            "close_reason": f"order {order.number} confirmed", "closed_at": now})
+        audit.record(session, "opportunity", opp.id, user, "won", changes)
     audit.record(session, "order", order.id, user, "confirm", {"status": ("pending", "confirmed"),
                                                                "contract_id": (None, contract.id)})
     session.flush()
