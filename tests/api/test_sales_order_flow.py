@@ -119,7 +119,7 @@ def test_order_goes_through_approval_to_receivable_payment_and_balance(api, app)
     assert [(m["month"], m["orders"], m["order_total"], m["payments"]) for m in trend] == [
         (month, 1, 107_350.0, 32_205.0)]
     cycle = api.get("/api/v1/reports/order-cycle", "bob").get_json()["rows"]
-    assert [(r["team"], r["orders_confirmed"], r["won_revenue"]) for r in cycle] == [("Sales", 1, 100_000.0)]
+    assert [(r["team"], r["orders_confirmed"], r["won_revenue"]) for r in cycle] == [("Sales", 1, 107_350.0)]
 
     events = [e for e, _ in _events(app) if e.startswith(("order.", "invoice."))]
     assert events == ["order.submitted", "order.rejected", "order.submitted", "order.approved", "order.confirmed",
