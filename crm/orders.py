@@ -176,8 +176,11 @@ def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
 
 
 def check_submittable(session: Session, viewer: Viewer, order_id: int) -> SalesOrder:
-    """The order, if the viewer may submit it now: they may edit it and it is a draft (409 otherwise)."""
+    """The order, if the viewer may submit it now: they own it (or manage its owner; an edit share is not enough,
+    403) and it is a draft (409 otherwise)."""
     order = get_order(session, viewer, order_id, edit=True)
+    if not viewer.owns_scope(order.owner):  # an edit share is no title: the owner (or their manager) submits
+        raise Forbidden(f"only the owner of order {order.number} or their manager submits it")
     if order.status != "draft":
         raise Conflict(f"order {order.number} is {order.status}; only a draft is submitted "
                        "(a rejected order is resubmitted from its revision task)")

@@ -105,3 +105,14 @@ def test_submitting_an_order_whose_opportunity_closed_names_the_opportunity(api,
     resp = api.post(f"/api/v1/orders/{o['id']}/submit", "alice", json={})
     assert resp.status_code == 422 and fields_of(resp) == ["opportunity_id"]
     assert api.get(f"/api/v1/orders/{o['id']}", "alice").get_json()["status"] == "draft"
+
+
+def test_a_rep_with_an_edit_share_cannot_submit_a_colleagues_order_but_the_owners_manager_can(api, crm) -> None:  # noqa: ANN001
+    c = crm.customer("alice")
+    assert crm.api.post(f"/api/v1/customers/{c['id']}/shares", "alice",
+                        json={"user": "frank", "access": "edit"}).status_code == 201
+    p = product(api, "FIX-4", 100)
+    o = order(api, "alice", c["id"], [{"product_id": p["id"], "quantity": 1}])
+    assert api.post(f"/api/v1/orders/{o['id']}/submit", "frank", json={}).status_code == 403
+    assert api.get(f"/api/v1/orders/{o['id']}", "alice").get_json()["status"] == "draft"
+    assert submit(api, "bob", o["id"])["status"] == "pending"  # alice's manager may, and is recorded as submitter
