@@ -10,8 +10,9 @@
   task, each read noted in the audit trail as "read via task" with the task id (crm.audit.note_read). The look-up is
   plugged in by the app factory (`plug_task_references`), so crm does not query engine tables itself; list
   queries OR the granted ids in (`task_granted_ids`), read only as well.
-- members of the `finance` group (FINANCE_GROUP) read every contract, receivable plan and payment company-wide and
-  record payments on any contract (audited with their name); their other access is that of any user.
+- members of the `finance` group (FINANCE_GROUP) read every contract, receivable plan, payment, sales order, invoice
+  and customer sales summary (balance) company-wide and record payments on any contract (audited with their
+  name); their other access is that of any user.
 Guessing the id of a record outside one's scope answers NotFound, never Forbidden.
 """
 
@@ -60,6 +61,12 @@ FINANCE_GROUP = "finance"
 def reads_all_contracts(viewer: Viewer) -> bool:
     """True if the viewer reads every contract, receivable plan and payment (an administrator, or finance)."""
     return viewer.is_admin or viewer.finance
+
+
+def reads_all_sales(viewer: Viewer) -> bool:
+    """True if the viewer reads every sales order, invoice and customer sales summary (administrator or finance:
+    the same read-only rule as contracts)."""
+    return reads_all_contracts(viewer)
 
 
 def records_any_payment(viewer: Viewer) -> bool:

@@ -69,7 +69,7 @@ def _in_scope(call: ServiceCall, model: type, name: str, *, edit: bool = False) 
 
 def _own_user(call: ServiceCall, viewer: Viewer) -> str:
     """The `user` parameter (default: the initiator), who must be the initiator or in their team."""
-    user = str(call.params.get("user") or call.started_by)
+    user = str(call.params.get("user") or call.actor or call.started_by)
     if not (viewer.is_admin or user in viewer.owners):
         raise Forbidden(f"the initiator {call.started_by} may not act for {user}")
     return user
@@ -103,7 +103,7 @@ def add_follow_up(call: ServiceCall) -> dict[str, Any]:
     if ticket is not None and ticket.customer_id != customer.id:
         raise InvalidData("the ticket belongs to another customer",
                           errors=[{"field": "ticket_id", "message": "belongs to another customer"}])
-    row = record_follow_up(call.session, customer, str(call.params.get("user") or call.started_by),
+    row = record_follow_up(call.session, customer, str(call.params.get("user") or call.actor or call.started_by),
                            str(call.params.get("type") or "visit"), call.params.get("content"),
                            _date(call.params, "next_follow_up_date", required=False),
                            _satisfaction(call.params))
@@ -187,11 +187,12 @@ def order_cancelled(call: ServiceCall) -> dict[str, Any]:
 
 
 def issue_invoice(call: ServiceCall) -> dict[str, Any]:
-    """Finance issues the invoice of a confirmed order (issued_on, default today)."""
+    """Finance issues the invoice of a confirmed order (issued_on, default today); the issuer is `user` if given,
+    else whoever completed the invoice task (the step's actor), else the initiator."""
     from crm.invoices import issue_invoice as issue
     from crm.models import SalesOrder
     order = _get(call.session, SalesOrder, call.params, "order_id")
-    invoice = issue(call.session, order.id, str(call.params.get("user") or call.started_by),
+    invoice = issue(call.session, order.id, str(call.params.get("user") or call.actor or call.started_by),
                     _date(call.params, "issued_on", required=False))
     return {"invoice_id": invoice.id, "number": invoice.number}
 

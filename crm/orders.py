@@ -9,18 +9,18 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, select, true, update
 from sqlalchemy.orm import Session
 
 from crm import audit
-from crm.access import Viewer, get_customer
+from crm.access import Viewer, get_customer, reads_all_sales
 from crm.common import CENT, iso, num
 from crm.models import Contract, Customer, Opportunity, OrderLine, OrderRound, Quote, ReceivablePlan, SalesOrder
 from crm.numbering import next_number
 from crm.pricing import line_dict, price_lines, tax_rate, totals
-from crm.quotes import check_access, get_quote, lines_of, live, opportunity_of, visible_clause
+from crm.quotes import check_access, get_quote, lines_of, live, opportunity_of, require_open, visible_clause
 from store.base import utcnow
-from store.errors import Conflict, InvalidData, NotFound
+from store.errors import Conflict, Forbidden, InvalidData, NotFound
 
 STATUSES = ("draft", "pending", "confirmed", "rejected", "cancelled")
 EDITABLE = ("draft", "rejected")
@@ -56,8 +56,19 @@ def get_order(session: Session, viewer: Viewer, order_id: int, *, edit: bool = F
     order = session.get(SalesOrder, order_id) if isinstance(order_id, int) else None
     if order is None:
         raise NotFound(f"no order {order_id}")
-    check_access(session, viewer, order, "order", edit=edit)
+    if not reads_all_sales(viewer):
+        check_access(session, viewer, order, "order", edit=edit)
+    elif edit:  # finance reads every order but changes only those in its own scope
+        try:
+            check_access(session, viewer, order, "order", edit=True)
+        except NotFound:
+            raise Forbidden(f"you may read order {order_id} but not change it") from None
     return order
+
+
+def order_visible_clause(viewer: Viewer) -> Any:
+    """SQL condition: the viewer reads the order (scope or visible customer; finance and admins: every order)."""
+    return true() if reads_all_sales(viewer) else visible_clause(viewer, SalesOrder)
 
 
 def lines_of_order(session: Session, order: SalesOrder) -> list[OrderLine]:
@@ -128,6 +139,7 @@ def order_from_quote(session: Session, viewer: Viewer, quote_id: int, data: dict
             "discount": ln.discount} for ln in lines_of(session, quote)]
     priced = price_lines(session, raw)
     opp = session.get(Opportunity, quote.opportunity_id) if quote.opportunity_id else None
+    require_open(opp)
     return _new_order(session, viewer, customer, opp, priced, _terms(data.get("payment_terms")),
                       data.get("note", quote.note), quote.id)
 
@@ -156,7 +168,7 @@ def update_order(session: Session, viewer: Viewer, order_id: int, data: dict[str
 
 def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
     """Orders the viewer sees, filtered by customer, opportunity, status or owner."""
-    query = select(SalesOrder).where(visible_clause(viewer, SalesOrder))
+    query = select(SalesOrder).where(order_visible_clause(viewer))
     for name in ("customer_id", "opportunity_id", "status", "owner"):
         if filters.get(name) is not None:
             query = query.where(getattr(SalesOrder, name) == filters[name])
@@ -164,11 +176,16 @@ def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
 
 
 def check_submittable(session: Session, viewer: Viewer, order_id: int) -> SalesOrder:
-    """The order, if the viewer may submit it now: they may edit it and it is a draft (409 otherwise)."""
+    """The order, if the viewer may submit it now: they own it (or manage its owner; an edit share is not enough,
+    403) and it is a draft (409 otherwise)."""
     order = get_order(session, viewer, order_id, edit=True)
+    if not viewer.owns_scope(order.owner):  # an edit share is no title: the owner (or their manager) submits
+        raise Forbidden(f"only the owner of order {order.number} or their manager submits it")
     if order.status != "draft":
         raise Conflict(f"order {order.number} is {order.status}; only a draft is submitted "
                        "(a rejected order is resubmitted from its revision task)")
+    if order.opportunity_id is not None:
+        require_open(session.get(Opportunity, order.opportunity_id))
     return order
 
 
@@ -291,6 +308,10 @@ def confirm(session: Session, order_id: int, user: str | None, now: datetime | N
     order = _locked(session, order_id)
     if order.status != "pending":
         raise Conflict(f"order {order.number} is {order.status}")
+    opp = session.scalars(select(Opportunity).where(Opportunity.id == order.opportunity_id).with_for_update()
+                          .execution_options(populate_existing=True)).one_or_none()
+    if opp is not None and opp.status != "open":  # won by another order meanwhile: no second contract on it
+        raise Conflict(f"opportunity {opp.id} is already {opp.status}; order {order.number} is not confirmed")
     now = now or utcnow()
     order.status, order.confirmed_at = "confirmed", now
     _close_round(session, order, "approved", None)
@@ -305,12 +326,11 @@ def confirm(session: Session, order_id: int, user: str | None, now: datetime | N
     for due, amount in plan_amounts(Decimal(str(order.total)), order.payment_terms, now.date()):
         session.add(ReceivablePlan(contract_id=contract.id, due_date=due, amount=amount, paid_amount=Decimal(0),
                                    note=f"{order.number} ({order.payment_terms})", created_at=now))
-    if order.opportunity_id is not None:
-        opp = session.get(Opportunity, order.opportunity_id)
-        if opp is not None and opp.status == "open":
-            changes = audit.apply_changes(opp, {"status": "won", "stage": "won", "probability": 100,
-                                                "close_reason": f"order {order.number} confirmed", "closed_at": now})
-            audit.record(session, "opportunity", opp.id, user, "won", changes)
+    if opp is not None:  # won for what was ordered: the reports' won revenue is the order total
+        changes = audit.apply_changes(opp, {"status": "won", "stage": "won", "probability": 100,
+                                            "amount": Decimal(str(order.total)),
+                                            "close_reason": f"order {order.number} confirmed", "closed_at": now})
+        audit.record(session, "opportunity", opp.id, user, "won", changes)
     audit.record(session, "order", order.id, user, "confirm", {"status": ("pending", "confirmed"),
                                                                "contract_id": (None, contract.id)})
     session.flush()

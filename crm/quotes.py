@@ -79,7 +79,16 @@ def opportunity_of(session: Session, customer: Customer, opp_id: int | None) -> 
     if opp is None or opp.customer_id != customer.id:
         raise InvalidData("unknown opportunity for this customer",
                           errors=[{"field": "opportunity_id", "message": "not an opportunity of this customer"}])
+    require_open(opp)
     return opp
+
+
+def require_open(opp: Opportunity | None) -> None:
+    """422 naming `opportunity_id` unless the opportunity is open (a won or lost deal takes no new quote or order)."""
+    if opp is not None and opp.status != "open":
+        raise InvalidData(f"opportunity {opp.id} is {opp.status}",
+                          errors=[{"field": "opportunity_id", "message": f"the opportunity is {opp.status}; "
+                                                                        "only an open opportunity takes an order"}])
 
 
 def _set_lines(session: Session, quote: Quote, raw: list[dict[str, Any]]) -> None:

@@ -45,6 +45,7 @@ class CommandScriptEngine(SandboxScriptEngine):
         notices: list[tuple[list[str], str, str, str]] = []
         call = ServiceCall(params=params, instance_id=ctx.instance_id(), business_key=ctx.instance.business_key,
                            started_by=ctx.instance.started_by, session=ctx.session, task_data=task.data,
+                           actor=ctx.actor.username if ctx.actor is not None else None,
                            record=lambda type_, **kw: ctx.record(type_, user=None,
                                                                  element_id=task.task_spec.bpmn_id, **kw),
                            notify=lambda users, kind, title, body="": notices.append((users, kind, title, body)))

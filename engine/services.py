@@ -19,6 +19,8 @@ class ServiceCall:
     started_by: str | None
     session: Any
     task_data: dict[str, Any] = field(default_factory=dict)
+    # the user whose command runs this step (e.g. who completed the user task just before); None for the system
+    actor: str | None = None
     # record(type, data=...) appends to the instance history in order with the step's other events
     record: Callable[..., None] | None = None
     # notify(users, kind, title, body) queues in-app notifications, written with the step's others if the

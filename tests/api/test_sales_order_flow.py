@@ -108,7 +108,8 @@ def test_order_goes_through_approval_to_receivable_payment_and_balance(api, app)
     assert [x["number"] for x in sales["orders"]] == [o["number"]]
     assert len(sales["invoices"]) == 1 and [x["amount"] for x in sales["payments"]] == [32_205.0]
     assert sales["outstanding"] == 20_000 + 75_145.0 and sales["credit_limit"] == 150_000.0
-    assert api.get(f"/api/v1/customers/{c['id']}/sales", "carol").status_code == 404
+    assert api.get(f"/api/v1/customers/{c['id']}/sales", "carol").status_code == 200  # finance reads balances
+    assert api.get(f"/api/v1/customers/{c['id']}/sales", "frank").status_code == 404
     detail = api.get(f"/api/v1/customers/{c['id']}", "alice").get_json()
     assert (detail["outstanding"], detail["credit_limit"], detail["orders"], detail["invoices"]) == (
         95_145.0, 150_000.0, 1, 1)
@@ -118,7 +119,7 @@ def test_order_goes_through_approval_to_receivable_payment_and_balance(api, app)
     assert [(m["month"], m["orders"], m["order_total"], m["payments"]) for m in trend] == [
         (month, 1, 107_350.0, 32_205.0)]
     cycle = api.get("/api/v1/reports/order-cycle", "bob").get_json()["rows"]
-    assert [(r["team"], r["orders_confirmed"], r["won_revenue"]) for r in cycle] == [("Sales", 1, 100_000.0)]
+    assert [(r["team"], r["orders_confirmed"], r["won_revenue"]) for r in cycle] == [("Sales", 1, 107_350.0)]
 
     events = [e for e, _ in _events(app) if e.startswith(("order.", "invoice."))]
     assert events == ["order.submitted", "order.rejected", "order.submitted", "order.approved", "order.confirmed",

@@ -140,14 +140,15 @@ def test_quote_from_opportunity_turns_into_one_order(api, crm) -> None:  # noqa:
 
 
 def test_a_colleague_cannot_see_or_change_orders_and_quotes(api, crm) -> None:  # noqa: ANN001
+    """(carol is in finance, which reads every order: the colleague here is frank.)"""
     c = crm.customer("alice")
     p = product(api, "A", 10)
     o = order(api, "alice", c["id"], [{"product_id": p["id"], "quantity": 1}])
-    assert api.get(f"/api/v1/orders/{o['id']}", "carol").status_code == 404
-    assert api.get("/api/v1/orders", "carol").get_json()["total"] == 0
-    assert crm.patch(f"/api/v1/orders/{o['id']}", "carol", {"note": "x"}).status_code == 404
-    assert api.post(f"/api/v1/orders/{o['id']}/submit", "carol", json={}).status_code == 404
-    other = api.post("/api/v1/orders", "carol", json={"customer_id": c["id"], "lines": [
+    assert api.get(f"/api/v1/orders/{o['id']}", "frank").status_code == 404
+    assert api.get("/api/v1/orders", "frank").get_json()["total"] == 0
+    assert crm.patch(f"/api/v1/orders/{o['id']}", "frank", {"note": "x"}).status_code == 404
+    assert api.post(f"/api/v1/orders/{o['id']}/submit", "frank", json={}).status_code == 404
+    other = api.post("/api/v1/orders", "frank", json={"customer_id": c["id"], "lines": [
         {"product_id": p["id"], "quantity": 1}]})
     assert other.status_code == 422 and fields_of(other) == ["customer_id"]
     assert api.get(f"/api/v1/orders/{o['id']}", "bob").status_code == 200  # alice's manager

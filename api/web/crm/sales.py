@@ -90,7 +90,7 @@ def order(order_id: int) -> str:
     invoices = db.session.scalars(invoices_svc.list_query(v, {"order_id": row.id}).limit(100)).all()
     plans = db.session.scalars(select(ReceivablePlan).where(ReceivablePlan.contract_id == row.contract_id)
                                .order_by(ReceivablePlan.due_date).limit(100)).all() if row.contract_id else []
-    can_submit = row.status == "draft" and _may_edit(row)
+    can_submit = row.status == "draft" and v.owns_scope(row.owner) and _may_edit(row)  # owner or their manager
     return render_template("crm/order.html", o=row, lines=lines, products=products, invoices=invoices, plans=plans,
                            rounds=orders_svc.rounds_of(db.session, row), can_submit=can_submit,
                            customer_name=customer_names({row.customer_id}).get(row.customer_id, ""))
