@@ -16,6 +16,7 @@ class Directory(Protocol):
     """The org chart as the engine needs it; `oa.org.OrgDirectory` implements it."""
 
     def user_exists(self, username: str) -> bool: ...
+    def is_employee(self, username: str) -> bool: ...
     def manager_of(self, username: str | None) -> str | None: ...
     def nth_manager_of(self, username: str | None, n: int = 1) -> str | None: ...
     def dept_head_of(self, username: str | None) -> str | None: ...
@@ -44,6 +45,10 @@ def helper_functions(directory: Directory) -> dict[str, Callable[..., Any]]:
     }
 
 
+MAX_PEOPLE = 50  # distinct candidate users, or groups, of one task
+MAX_NAME = 100  # characters of a user or group name (the task_candidate.value column)
+
+
 def _names(value: Any) -> list[str]:
     if value is None:
         return []
@@ -57,13 +62,19 @@ def _names(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _resolve(raw: str | None, evaluate: Callable[[str], Any]) -> list[str]:
+def _resolve(raw: str | None, evaluate: Callable[[str], Any], what: str = "names") -> list[str]:
+    """The names an attribute gives (a literal list or a `${...}` expression), each once, in order; more than
+    MAX_PEOPLE distinct ones or one longer than MAX_NAME is a ValueError (the task's incident names it)."""
     if not raw:
         return []
     match = _EXPRESSION.match(raw)
-    if match:
-        return _names(evaluate(match.group(1).strip()))
-    return _names(raw)
+    names = list(dict.fromkeys(_names(evaluate(match.group(1).strip()) if match else raw)))
+    if len(names) > MAX_PEOPLE:
+        raise ValueError(f"{len(names)} distinct {what}; a task takes at most {MAX_PEOPLE}")
+    too_long = next((n for n in names if len(n) > MAX_NAME), None)
+    if too_long is not None:
+        raise ValueError(f"a name in {what} is longer than {MAX_NAME} characters: {too_long[:40]!r}...")
+    return names
 
 
 def resolve(meta: ElementMeta | None, lane: str | None, evaluate: Callable[[str], Any],
@@ -76,8 +87,9 @@ def resolve(meta: ElementMeta | None, lane: str | None, evaluate: Callable[[str]
     if meta is not None:
         assignees = _resolve(meta.assignee, evaluate)
         result.assignee = assignees[0] if assignees else None
-        result.candidate_users = _resolve(meta.candidate_users, evaluate)
-        result.candidate_groups = [directory.group_name(g) or g for g in _resolve(meta.candidate_groups, evaluate)]
+        result.candidate_users = _resolve(meta.candidate_users, evaluate, "candidateUsers")
+        result.candidate_groups = list(dict.fromkeys(  # two labels of one group are one group
+            directory.group_name(g) or g for g in _resolve(meta.candidate_groups, evaluate, "candidateGroups")))
     if result.assignee is None and not result.candidate_users and not result.candidate_groups and lane:
         result.candidate_groups = [directory.group_name(lane) or lane.strip().lower()]
     return result

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.models import HistoryEvent, InstanceAttachment
+from forms.files import file_values
 from store.errors import Conflict, InvalidData, NotFound, TooLarge
 
 MAX_PENDING_PER_USER = 100
@@ -114,3 +115,53 @@ def read(session: Session, upload_dir: str, instance_id: int, attachment_id: int
     if row is None or row.instance_id != instance_id:
         raise NotFound(f"no attachment {attachment_id}")
     return row, (Path(upload_dir) / "attachments" / row.stored_name).read_bytes()
+
+
+def check_form_files(session: Session, schema: object, variables: dict, username: str) -> None:
+    """Every file field (`x-oaflow-file`) of `variables` must name a pending upload of `username`, each used
+    once; else a 422 naming the field (an unknown upload and someone else's get the same message)."""
+    found = file_values(schema, variables)
+    if not found:
+        return
+    bad = set(unusable_pending(session, [i for _, i in found], username))
+    errors, seen = [], set()
+    for path, upload_id in found:
+        if upload_id in bad:
+            errors.append({"field": path, "message": "not a file you uploaded, or already used by a request"})
+        elif upload_id in seen:
+            errors.append({"field": path, "message": "already used by another field"})
+        seen.add(upload_id)
+    if errors:
+        raise InvalidData("some files cannot be used", errors=errors)
+
+
+def attach_form_files(session: Session, schema: object, variables: dict, username: str, instance_id: int) -> None:
+    """Attach the uploads named by the file fields to the instance (no commit); a 409 if one was taken
+    meanwhile by another request. Uploads a flow step attached already (expense receipts) count as done."""
+    ids = [i for _, i in file_values(schema, variables)]
+    if not ids:
+        return
+    claim_pending(session, ids, username, instance_id)
+    session.flush()
+    attached = set(session.scalars(select(InstanceAttachment.id).where(InstanceAttachment.id.in_(ids),
+                                                                       InstanceAttachment.instance_id == instance_id)))
+    if attached != set(ids):
+        raise Conflict("a file was used by another request at the same time")
+    for row in session.scalars(select(InstanceAttachment).where(InstanceAttachment.id.in_(ids))):
+        session.add(HistoryEvent(instance_id=instance_id, type="attachment_added", user=username,
+                                 data={"filename": row.filename, "size": row.size}))
+
+
+def copy_as_pending(session: Session, upload_dir: str, instance_id: int, attachment_id: int, username: str,
+                    max_bytes: int) -> InstanceAttachment:
+    """A pending upload of `username` holding the same file as attachment `attachment_id` of `instance_id` (a
+    copied or resubmitted request carries its files over; no commit). The caller has checked that `username`
+    may read the instance. An unused pending copy of the same file is reused, so showing the form again does
+    not pile up copies; otherwise the usual caps (size, pending uploads per user) apply."""
+    row, content = read(session, upload_dir, instance_id, attachment_id)
+    existing = session.scalar(select(InstanceAttachment).where(
+        InstanceAttachment.uploaded_by == username, InstanceAttachment.instance_id.is_(None),
+        InstanceAttachment.sha256 == row.sha256, InstanceAttachment.filename == row.filename).limit(1))
+    if existing is not None:
+        return existing
+    return add(session, upload_dir, None, username, row.filename, content, max_bytes)

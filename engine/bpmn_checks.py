@@ -21,7 +21,7 @@ from engine.bpmn_syntax import (
     normalize_timer,
 )
 from engine.problems import Problem
-from engine.timer_cycles import check_cron, is_cron
+from engine.timer_cycles import check_cron, cycle_interval_problem, is_cron
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "python3", "text/python", "text/x-python", "application/x-python"}
 
@@ -334,11 +334,12 @@ def _check_iso(kind: str, value: str) -> str | None:
             if value.upper().startswith("P"):
                 return "expected an ISO 8601 date-time such as 2026-12-01T09:00:00Z"
         elif is_cron(value):
-            return check_cron(value)
+            return check_cron(value) or cycle_interval_problem(value)
         else:
             if not value.upper().startswith("R"):
                 return "expected a repeating interval such as R3/PT10M"
             TimerEventDefinition.parse_iso_recurring_interval(value)
+            return cycle_interval_problem(value)
     except Exception as exc:  # SpiffWorkflow raises bare Exception / ValueError / AttributeError
         return str(exc) or type(exc).__name__
     return None

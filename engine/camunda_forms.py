@@ -1,10 +1,12 @@
 """Camunda task forms in oaflow terms: generated forms (``camunda:formData``) become a JSON Schema, and form
 keys that point into a web application (``embedded:app:forms/x.html``, ``app:x.jsf``, ``camunda-forms:``)
-are recognised so they can be kept as metadata instead of being looked up as form files."""
+are recognised so they can be kept as metadata instead of being looked up as form files. A generated form's
+``defaultValue`` fills the field when a submission leaves it out (:func:`with_defaults`)."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from lxml import etree
 
@@ -29,7 +31,12 @@ def _cam(tag: str) -> str:
     return f"{{{CAMUNDA_NS}}}{tag}"
 
 
-def _default(kind: str, raw: str) -> object | None:
+_CAMUNDA_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")  # Camunda's default date format, dd/MM/yyyy
+
+
+def _default(kind: str, raw: str, options: list[str] | None = None) -> object | None:
+    """The typed default of a form field, or None when `raw` is an expression or not a value of the type."""
+    raw = raw.strip()
     if raw.startswith(("${", "#{")):
         return None  # an expression: evaluated by Camunda at run time, no static default here
     if kind == "long":
@@ -38,8 +45,33 @@ def _default(kind: str, raw: str) -> object | None:
         except ValueError:
             return None
     if kind == "boolean":
-        return raw.strip().lower() == "true"
+        return {"true": True, "false": False}.get(raw.lower())
+    if kind == "date":
+        found = _CAMUNDA_DATE.match(raw)
+        iso = f"{found.group(3)}-{found.group(2)}-{found.group(1)}" if found else raw
+        try:
+            return date.fromisoformat(iso).isoformat() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", iso) else None
+        except ValueError:
+            return None
+    if kind == "enum":
+        return raw if options is not None and raw in options else None
     return raw
+
+
+def is_generated_form(name: str | None) -> bool:
+    """True if a form name is the generated schema of an element's ``camunda:formData``."""
+    return bool(name) and str(name).startswith(generated_form_name(""))
+
+
+def with_defaults(form_name: str | None, schema: dict | None, variables: dict) -> dict:
+    """`variables` with each field a generated (``camunda:formData``) form leaves out or sends as null set to the
+    field's ``defaultValue``, as Camunda does; other forms' data is returned as it is."""
+    if not is_generated_form(form_name) or not isinstance(schema, dict) or not isinstance(variables, dict):
+        return variables
+    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    filled = {name: prop["default"] for name, prop in props.items()
+              if isinstance(prop, dict) and "default" in prop and variables.get(name) is None}
+    return {**variables, **filled} if filled else variables
 
 
 def _constraints(field: etree._Element, prop: dict, kind: str) -> bool:
@@ -77,11 +109,11 @@ def form_data_schema(node: etree._Element) -> dict | None:
         if kind == "date":
             prop["format"] = "date"
         if kind == "enum":
-            values = [v for v in field.findall(_cam("value")) if v.get("id")][:MAX_FIELDS]
+            values = [v for v in field.findall(_cam("value")) if v.get("id")]  # capped at deploy (forms.limits)
             prop["enum"] = [v.get("id") for v in values]
             prop["enumNames"] = [v.get("name") or v.get("id") for v in values]
         if field.get("defaultValue") is not None:
-            default = _default(kind, field.get("defaultValue"))
+            default = _default(kind, field.get("defaultValue"), prop.get("enum"))
             if default is not None:
                 prop["default"] = default
         if _constraints(field, prop, kind):

@@ -120,6 +120,7 @@ class CommandContext:
     announce: list[Task] = field(default_factory=list)  # new task rows whose people are told when the step saves
     filled: list[Task] = field(default_factory=list)  # rows (new or reused) given their people in this step
     dropped_candidates: set[str] = field(default_factory=set)  # ids of closed rows whose candidate rows go
+    ended: str | None = None  # how a cancel/withdraw ended the instance (engine.instance_ends.ENDINGS)
 
     def instance_id(self) -> int:
         """The instance's id. A new instance's row is written only when its step saves (one INSERT with its

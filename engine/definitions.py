@@ -6,24 +6,28 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
+from engine import content_hash as hashing
+from engine import diagram_i18n, flow_i18n
 from engine.errors import DeploymentInvalid, NotFound
 from engine.models import Deployment, DeploymentFile, ProcessDefinition
 from engine.parsing import ElementMeta, ParsedProcess, parse_bundle
 from engine.problems import Problem
 from engine.validation import OperationSignature, validate_bundle
+from engine.xmlsafe import XmlRejected
 
-KINDS = {".bpmn": "bpmn", ".bpmn20.xml": "bpmn", ".dmn": "dmn", ".json": "form"}
+KINDS = {".i18n.json": "i18n", ".bpmn": "bpmn", ".bpmn20.xml": "bpmn", ".dmn": "dmn", ".json": "form"}
 MAX_FILES = 50
 
 
 def kind_of(filename: str) -> str | None:
-    """`bpmn`, `dmn` or `form` from a file name's extension; None if not deployable."""
+    """`bpmn`, `dmn`, `form` or `i18n` (a flow's translations) from a file name's extension; None if not
+    deployable."""
     lower = filename.lower()
     for ext, kind in KINDS.items():
         if lower.endswith(ext):
@@ -38,11 +42,12 @@ class Bundle:
     bpmn: dict[str, bytes]
     dmn: dict[str, bytes]
     forms: dict[str, bytes]
+    i18n: dict[str, bytes] = field(default_factory=dict)  # `<process key>.i18n.json` → content
 
     @classmethod
     def from_files(cls, files: Mapping[str, bytes]) -> tuple[Bundle, list[Problem]]:
         """Sort files by kind; unknown extensions and duplicate names are problems."""
-        bundle, problems = cls({}, {}, {}), []
+        bundle, problems = cls({}, {}, {}, {}), []
         if not files:
             problems.append(Problem(file="", message="no files uploaded (send multipart parts named 'files')"))
         if len(files) > MAX_FILES:
@@ -50,18 +55,19 @@ class Bundle:
         for name, content in files.items():
             kind = kind_of(name)
             if kind is None:
-                problems.append(Problem(file=name, message="unsupported file type: use .bpmn, .dmn or .json"))
+                problems.append(Problem(file=name, message="unsupported file type: use .bpmn, .dmn, .json or "
+                                                           ".i18n.json"))
                 continue
             getattr(bundle, "forms" if kind == "form" else kind)[name] = content
-        if files and not bundle.bpmn and not bundle.dmn and not bundle.forms:
+        if files and not bundle.bpmn and not bundle.dmn and not bundle.forms and not bundle.i18n:
             problems.append(Problem(file="", message="nothing to deploy"))
         return bundle, problems
 
 
-def _latest_form(session: Session, name: str) -> bytes | None:
+def _latest_form(session: Session, name: str, kind: str = "form") -> bytes | None:
     row = session.scalar(
         select(DeploymentFile.content)
-        .where(DeploymentFile.kind == "form", DeploymentFile.name == name)
+        .where(DeploymentFile.kind == kind, DeploymentFile.name == name)
         .order_by(DeploymentFile.id.desc())
         .limit(1)
     )
@@ -76,8 +82,47 @@ def validate(session: Session, files: Mapping[str, bytes],
         bundle.bpmn, bundle.dmn, bundle.forms, operations,
         form_exists=lambda n: _latest_form(session, n) is not None,
         process_exists=lambda k: latest_definition(session, k, lean=True) is not None,
+        form_content=lambda n: _latest_form(session, n),
     )
-    return bundle, processes, problems + more
+    return bundle, processes, problems + more + _i18n_problems(session, bundle, processes)
+
+
+def _i18n_problems(session: Session, bundle: Bundle, processes: dict[str, ParsedProcess]) -> list[Problem]:
+    """Problems of the uploaded translations files: their content, and a process they belong to."""
+    problems: list[Problem] = []
+    for name, content in bundle.i18n.items():
+        tables, found = flow_i18n.parse(name, content)
+        problems += found
+        key = flow_i18n.key_of(name)
+        proc = processes.get(key or "")
+        if proc is not None and not found:
+            texts = set(flow_i18n.element_names(proc.spec, proc.subprocess_specs).values())
+            texts |= {proc.name} if proc.name else set()
+            texts |= _diagram_labels(bundle, proc)
+            flow_i18n.texts_of_form(_forms_used(session, proc, bundle), texts)
+            problems += flow_i18n.coverage(name, tables, texts)
+        if key not in processes:  # translations take effect as part of a definition version
+            problems.append(Problem(file=name, message=f"no process {str(key)[:100]!r} in this deployment: upload "
+                                                       "<process id>.i18n.json together with the process's BPMN"))
+    return problems
+
+
+def _diagram_labels(bundle: Bundle, proc: ParsedProcess) -> set[str]:
+    """The labels the process's diagram draws besides its flow nodes (sequence flows, lanes, its pool)."""
+    xml = bundle.bpmn.get(proc.file)
+    if xml is None:
+        return set()
+    try:
+        return diagram_i18n.drawn_names(xml, proc.key, proc.file)
+    except XmlRejected:  # already reported by the parse
+        return set()
+
+
+def _translations(session: Session, key: str, bundle: Bundle) -> dict[str, dict[str, str]]:
+    """The translation tables of process `key`: its file in this upload, else the one deployed last."""
+    name = key + flow_i18n.SUFFIX
+    raw = bundle.i18n.get(name) or _latest_form(session, name, kind="i18n")
+    return flow_i18n.parse(name, raw)[0] if raw is not None else {}
 
 
 def _forms_used(session: Session, proc: ParsedProcess, bundle: Bundle) -> dict[str, dict]:
@@ -94,18 +139,6 @@ def _forms_used(session: Session, proc: ParsedProcess, bundle: Bundle) -> dict[s
     return forms
 
 
-def _content_hash(proc: ParsedProcess, bundle: Bundle, forms: dict[str, dict]) -> str:
-    digest = hashlib.sha256()
-    digest.update(bundle.bpmn[proc.file])
-    for name in sorted(bundle.bpmn):
-        if name != proc.file:  # other BPMN files may hold its call activities
-            digest.update(name.encode() + b"\0" + bundle.bpmn[name])
-    for name in sorted(bundle.dmn):
-        digest.update(name.encode() + b"\0" + bundle.dmn[name])
-    digest.update(json.dumps(forms, sort_keys=True).encode())
-    return digest.hexdigest()
-
-
 @dataclass
 class DeployResult:
     """What a deployment created: the deployment id and each definition (new or unchanged)."""
@@ -117,17 +150,22 @@ class DeployResult:
 
 
 def deploy(session: Session, files: Mapping[str, bytes], operations: Mapping[str, OperationSignature],
-           *, name: str | None = None, user: str | None = None) -> DeployResult:
-    """Validate and store a bundle; changed processes get version n+1, unchanged ones keep theirs.
+           *, name: str | None = None, user: str | None = None,
+           user_exists: Callable[[str], bool] | None = None) -> DeployResult:
+    """Validate and store a bundle; changed processes get version n+1, unchanged ones keep theirs (what counts as
+    a change: engine.content_hash).
 
-    Raises DeploymentInvalid with every problem if any is an error. Does not commit.
+    Raises DeploymentInvalid with every problem if any is an error. Does not commit. With `user_exists` (the
+    org chart's), a literal assignee or candidate user who is no active user is a warning naming the element.
     """
     bundle, processes, problems = validate(session, files, operations)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DeploymentInvalid(errors)
+    if user_exists is not None:
+        problems = [*problems, *_unknown_people(processes, user_exists)]
     deployment = Deployment(name=name, created_by=user)
-    for fname, content in {**bundle.bpmn, **bundle.dmn, **bundle.forms}.items():
+    for fname, content in {**bundle.bpmn, **bundle.dmn, **bundle.forms, **bundle.i18n}.items():
         deployment.files.append(DeploymentFile(
             name=fname, kind=kind_of(fname) or "form", content=content,
             sha256=hashlib.sha256(content).hexdigest()))
@@ -135,8 +173,12 @@ def deploy(session: Session, files: Mapping[str, bytes], operations: Mapping[str
     for key in sorted(processes):
         proc = processes[key]
         forms = _forms_used(session, proc, bundle)
-        content_hash = _content_hash(proc, bundle, forms)
+        translations = _translations(session, key, bundle)
+        content_hash = hashing.content_hash(proc, bundle.bpmn, bundle.dmn, forms, translations)
         latest = latest_definition(session, key)
+        if latest is not None and latest.content_hash == hashing.legacy_hash(proc, bundle.bpmn, bundle.dmn, forms,
+                                                                              translations):
+            latest.content_hash = content_hash  # deployed before the hash covered only what the process runs from
         if latest is not None and latest.content_hash == content_hash:
             definitions.append(latest)
             created.append(False)
@@ -147,6 +189,7 @@ def deploy(session: Session, files: Mapping[str, bytes], operations: Mapping[str
             deployment=deployment, bpmn_file=proc.file, content_hash=content_hash,
             elements={k: m.to_dict() for k, m in proc.elements.items()}, forms=forms,
             message_starts=list(proc.message_starts),
+            labels=flow_i18n.labels_for(flow_i18n.element_names(proc.spec, proc.subprocess_specs), translations),
         )
         session.add(definition)
         definitions.append(definition)
@@ -158,8 +201,32 @@ def deploy(session: Session, files: Mapping[str, bytes], operations: Mapping[str
                         [p for p in problems if p.severity != "error"])
 
 
+def _literal_names(raw: str | None) -> list[str]:
+    """The names of an assignee/candidateUsers attribute written as plain text (not an expression)."""
+    if not raw or "{" in raw:
+        return []
+    return list(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+
+
+def _unknown_people(processes: Mapping[str, ParsedProcess], user_exists: Callable[[str], bool]) -> list[Problem]:
+    """A warning for each literal assignee or candidate user that is no active user: their tasks would go to the
+    empty approver (or to the other candidates) at run time."""
+    warnings = []
+    for proc in processes.values():
+        for element_id, meta in sorted(proc.elements.items()):
+            for attribute, raw in (("assignee", meta.assignee), ("candidateUsers", meta.candidate_users)):
+                for person in _literal_names(raw):
+                    if not user_exists(person):
+                        warnings.append(Problem(
+                            proc.file, f"camunda:{attribute} {person[:100]!r} is no active user: its tasks go to "
+                            "the empty approver (OAFLOW_EMPTY_APPROVER) or the other candidates", element_id,
+                            None, "warning"))
+    return warnings
+
+
 # what callers that take elements and forms from the spec cache read of a definition row
-_LEAN = (defer(ProcessDefinition.elements), defer(ProcessDefinition.forms), defer(ProcessDefinition.message_starts))
+_LEAN = (defer(ProcessDefinition.elements), defer(ProcessDefinition.forms), defer(ProcessDefinition.message_starts),
+         defer(ProcessDefinition.labels))
 
 
 def latest_definition(session: Session, key: str, *, lean: bool = False) -> ProcessDefinition | None:
@@ -268,6 +335,8 @@ class SpecCache:
             return hit
         callees = {k: (self.get(session, d, seen) if d is not None else None) for k, d in callee_defs.items()}
         loaded = _with_callees(base, callees)
+        if not _seen:  # a callee calling back (A → B → A, resolved separately) finds A: the depth cap ends it
+            loaded.subprocess_specs.setdefault(definition.key, base.spec)
         self._put(cache_key, loaded)
         return loaded
 

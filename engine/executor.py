@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine import (
     assignment,
+    call_recursion,  # noqa: F401  (on import, caps call-activity nesting)
     spiff_compat,  # noqa: F401  (on import, lifts SpiffWorkflow's task-iterator depth cap)
     timer_cycles,  # noqa: F401  (on import, cron timeCycles)
 )
@@ -26,6 +27,7 @@ from engine.context import Actor, CommandContext
 from engine.definitions import LoadedSpec, SpecCache
 from engine.errors import Conflict, EngineError, NotFound
 from engine.external_tasks import sync_external_tasks
+from engine.instance_ends import InstanceEndHooks
 from engine.models import ProcessInstance, Task
 from engine.rules import ApprovalRules
 from engine.saving import message_names, save
@@ -54,9 +56,11 @@ class CommandExecutor:
     def __init__(self, services: ServiceRegistry, directory_factory: Callable[[Session], assignment.Directory],
                  *, limits: ScriptLimits | None = None, max_engine_steps: int = 500,
                  spec_cache: SpecCache | None = None, notifier: Notifier | None = None,
-                 rules: ApprovalRules | None = None, start_checks: StartChecks | None = None) -> None:
+                 rules: ApprovalRules | None = None, start_checks: StartChecks | None = None,
+                 end_hooks: InstanceEndHooks | None = None) -> None:
         self.services = services
         self.start_checks = start_checks or StartChecks()
+        self.end_hooks = end_hooks or InstanceEndHooks()
         self.directory_factory = directory_factory
         self.limits = limits or ScriptLimits()
         self.max_engine_steps = max_engine_steps
@@ -163,3 +167,6 @@ class CommandExecutor:
             step = True
         save(ctx, directory, self.deliver_notices)
         sync_external_tasks(ctx)  # after save: a new instance has its id only then
+        if ctx.ended is not None:  # cancelled or withdrawn: the domain lets go of what the flow held
+            self.end_hooks.run(ctx.session, ctx.instance, ctx.ended, ctx.actor.username if ctx.actor else None)
+            ctx.session.flush()

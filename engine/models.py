@@ -67,6 +67,8 @@ class ProcessDefinition(Base):
     # form file name -> JSON schema, frozen at deploy time so running instances keep their forms
     forms: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
     message_starts: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    # {"names": element id -> name, "translations": language -> English text -> text} (engine.flow_i18n)
+    labels: Mapped[dict | None] = mapped_column(OptionalJSONType)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
     deployment: Mapped[Deployment] = relationship()
@@ -158,6 +160,8 @@ class HistoryEvent(Base):
     """Append-only history of an instance: who did what, when, with which comment and data."""
 
     __tablename__ = "history_event"
+    # 我已处理 (requests I acted on): the events of one user and type, per instance, newest last — from the index alone
+    __table_args__ = (Index("ix_history_event_user_type", "user", "type", "instance_id", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True, nullable=False)
@@ -209,6 +213,17 @@ class InstanceViewer(Base):
     added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 
 
+class VariableType(Base):
+    """The declared type of an instance variable where its JSON value cannot tell it (Camunda's Long, Short and
+    Date: an Integer-sized Long, a Date kept as ISO text), so engine-rest hands it back as it came in."""
+
+    __tablename__ = "variable_type"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(20), nullable=False)
+
+
 class InstanceAttachment(Base):
     """A file attached to an instance; the bytes live on disk under the upload dir, named by `stored_name`."""
 
@@ -220,7 +235,7 @@ class InstanceAttachment(Base):
     filename: Mapped[str] = mapped_column(String(255), nullable=False)
     content_type: Mapped[str] = mapped_column(String(100), nullable=False)
     size: Mapped[int] = mapped_column(Integer, nullable=False)
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)  # a receipt claimed twice
     stored_name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     uploaded_by: Mapped[str] = mapped_column(String(100), nullable=False)
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)

@@ -19,6 +19,9 @@ Before SpiffWorkflow sees a tree, a *copy* is made friendlier to designs drawn i
   are dropped together with the data associations that point at their references; each dropped
   association is a warning, because the process runs without it.
 
+Sequence flows, boundary attachments and default flows that name no suitable element are reported (with
+the attribute and line) by :mod:`engine.flow_refs` before SpiffWorkflow sees the file.
+
 A process without an ``isExecutable`` attribute is treated as executable (SpiffWorkflow's rule).
 
 XSD deviations SpiffWorkflow still builds are warnings (see ``_xsd_relaxed``). Call activities to
@@ -54,8 +57,10 @@ from engine.bpmn_syntax import (
     spiff_properties,
     strip_form_prefix,
 )
+from engine.call_recursion import recursion_problems
 from engine.element_meta import ElementMeta, element_meta, is_executable, lanes_of, message_starts, process_elements
 from engine.external_spec import OaflowBpmnParser
+from engine.flow_refs import flow_reference_problems
 from engine.problems import Problem
 from engine.xmlsafe import XmlRejected, parse_xml
 
@@ -185,6 +190,11 @@ def parse_bundle_detailed(bpmn_files: dict[str, bytes], dmn_files: dict[str, byt
             )
             continue
         trees[fname] = tree
+        dangling = flow_reference_problems(fname, tree)
+        if dangling:  # SpiffWorkflow would stop at the first with a misleading message, or not notice at all
+            problems.extend(dangling)
+            failed_files.add(fname)
+            continue
         work = copy.deepcopy(tree)
         try:
             problems.extend(preprocess(work, fname))
@@ -260,6 +270,9 @@ def parse_bundle_detailed(bpmn_files: dict[str, bytes], dmn_files: dict[str, byt
                         "warning",
                     )
                 )
+
+    problems.extend(recursion_problems(
+        {p: n for p, n in process_nodes.items() if process_files[p] not in failed_files}, process_files))
 
     processes: dict[str, ParsedProcess] = {}
     by_file: dict[str, list[str]] = {}

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from engine import assignment
 from engine.context import Actor, CommandContext
 from engine.models import Task
+from store.messages import Message
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ def apply_rules(ctx: CommandContext, rules: ApprovalRules, row: Task, people: as
     there, the empty-approver rule decides), and they are no candidate, neither by name nor as a group
     member (a group left with nobody else is empty). `row.excluded_user` keeps them out for good.
     """
+    people, gone = _drop_inactive(people, directory)
     starter = ctx.instance.started_by
     guard = starter if rules.self_approval != "allow" and starter else None
     if guard and guard in people.candidate_users:
@@ -54,24 +56,40 @@ def apply_rules(ctx: CommandContext, rules: ApprovalRules, row: Task, people: as
     row.excluded_user = guard if guard and people.assignee != guard else None
     if not people.assignee and not people.candidate_users and not _groups_have_members(
             people.candidate_groups, directory, row.excluded_user):
-        return _empty_approver(ctx, rules, row, people)
+        return _empty_approver(ctx, rules, row, people, gone)
+    if gone:  # the named assignee is no active user: the task is offered to its candidates instead
+        ctx.record("task_reassigned", user=None, task_id=row.id, element_id=row.element_id,
+                   data={"from": gone, "to": None, "rule": f"{gone} is not an active user"})
     if rules.auto_approve_repeat and people.assignee and is_approval(ctx, row) \
             and _previous_approver(ctx) == people.assignee:
         ctx.auto_complete.append((row.id, f"approved automatically: {people.assignee} approved the previous step"))
     return people
 
 
+def _drop_inactive(people: assignment.Assignment,
+                   directory: assignment.Directory) -> tuple[assignment.Assignment, str | None]:
+    """The people without an assignee or candidate users that are no active user (unknown, deactivated), and
+    the dropped assignee's name: a task must not wait for someone who cannot log in."""
+    gone = people.assignee if people.assignee and not directory.user_exists(people.assignee) else None
+    users = [u for u in people.candidate_users if directory.user_exists(u)]
+    if gone is None and len(users) == len(people.candidate_users):
+        return people, None
+    return assignment.Assignment(None if gone else people.assignee, users, people.candidate_groups), gone
+
+
 def _empty_approver(ctx: CommandContext, rules: ApprovalRules, row: Task,
-                    people: assignment.Assignment) -> assignment.Assignment:
-    """Nobody may work the task: approve it automatically, or hand it to the configured fallback user."""
+                    people: assignment.Assignment, gone: str | None = None) -> assignment.Assignment:
+    """Nobody may work the task: approve it automatically, or hand it to the configured fallback user. `gone`
+    names the assignee the model gave, who is no active user (the history says so)."""
+    why = f"{gone} is not an active user" if gone else "no approver could be found"
     if rules.empty_approver == "skip":
-        ctx.auto_complete.append((row.id, "approved automatically: no approver could be found"))
+        ctx.auto_complete.append((row.id, f"approved automatically: {why}"))
         return people
     fallback = rules.empty_approver.removeprefix("user:")
     if fallback == row.excluded_user:  # the last resort filed it: better than a task nobody may work
         row.excluded_user = None
     ctx.record("task_reassigned", user=None, task_id=row.id, element_id=row.element_id,
-               data={"from": None, "to": fallback, "rule": "no approver could be found"})
+               data={"from": gone, "to": fallback, "rule": why})
     return assignment.Assignment(assignee=fallback)
 
 
@@ -99,6 +117,12 @@ def approves(variables: dict) -> bool:
     return variables.get("approved", True) is not False
 
 
+def form_comment(variables: dict) -> str | None:
+    """The task form's own `comment` field when it says something (the reason a rejecting form requires)."""
+    said = variables.get("comment")
+    return said if isinstance(said, str) and said.strip() else None
+
+
 def intercept_completion(ctx: CommandContext, row: Task, actor: Actor, variables: dict,
                          comment: str | None) -> bool:
     """Completions that do not move the flow: a delegate resolving, a signer signing, a signer queue.
@@ -108,14 +132,17 @@ def intercept_completion(ctx: CommandContext, row: Task, actor: Actor, variables
     if row.delegation == "delegated":
         ctx.record("task_resolved", task_id=row.id, element_id=row.element_id, comment=comment,
                    data={"variables": variables, "returned_to": row.owner})
-        ctx.notify([row.owner or ""], "task_returned", f"Delegated task is back: {row.name}",
-                   f"{actor.username} has finished" + (f": {comment}" if comment else ""))
+        finished = "{user} has finished: {comment}" if comment else "{user} has finished"  # keys listed in the web
+        ctx.notify([row.owner or ""], "task_returned",
+                   Message("Delegated task is back: {task}", task=row.name, process_key=row.process_key),
+                   Message(finished, user=actor.username, comment=comment))
         row.assignee, row.owner, row.delegation = row.owner, None, None
         return True
     if row.delegation == "signer_before" and approves(variables):
         ctx.record("task_signed", task_id=row.id, element_id=row.element_id, comment=comment,
                    data={"variables": variables, "returned_to": row.owner})
-        ctx.notify([row.owner or ""], "task_returned", f"Signed, back to you: {row.name}", actor.username)
+        ctx.notify([row.owner or ""], "task_returned",
+                   Message("Signed, back to you: {task}", task=row.name, process_key=row.process_key), actor.username)
         row.approvals = [*(row.approvals or []), actor.username]
         row.assignee, row.owner, row.delegation = row.owner, None, None
         return True
@@ -125,6 +152,9 @@ def intercept_completion(ctx: CommandContext, row: Task, actor: Actor, variables
                    data={"variables": variables, "next": next_signer})
         row.approvals = [*(row.approvals or []), actor.username]
         row.assignee, row.signers_after, row.owner, row.delegation = next_signer, rest, None, None
-        ctx.notify([next_signer], "task_assigned", f"Please sign: {row.name}", f"after {actor.username}")
+        row.urged_at = None  # the next signer was never urged
+        ctx.notify([next_signer], "task_assigned",
+                   Message("Please sign: {task}", task=row.name, process_key=row.process_key),
+                   Message("after {user}", user=actor.username))
         return True
     return False

@@ -17,6 +17,7 @@ from engine.commands import approvals, external, lifecycle, messages
 from engine.context import RESERVED_VARIABLES, SCHEDULER, Actor, CommandContext, IncidentError
 from engine.definitions import SpecCache
 from engine.executor import CommandExecutor, Notifier
+from engine.instance_ends import InstanceEndHooks
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task
 from engine.rules import ApprovalRules
 from engine.scripting import ScriptLimits
@@ -35,9 +36,11 @@ class Engine(CommandExecutor):
     def __init__(self, services: ServiceRegistry, directory_factory: Callable[[Session], assignment.Directory],
                  *, limits: ScriptLimits | None = None, max_engine_steps: int = 500,
                  spec_cache: SpecCache | None = None, notifier: Notifier | None = None,
-                 rules: ApprovalRules | None = None, start_checks: StartChecks | None = None) -> None:
+                 rules: ApprovalRules | None = None, start_checks: StartChecks | None = None,
+                 end_hooks: InstanceEndHooks | None = None) -> None:
         super().__init__(services, directory_factory, limits=limits, max_engine_steps=max_engine_steps,
-                         spec_cache=spec_cache, notifier=notifier, rules=rules, start_checks=start_checks)
+                         spec_cache=spec_cache, notifier=notifier, rules=rules, start_checks=start_checks,
+                         end_hooks=end_hooks)
         register_builtins(self.services, self)
 
     # ------------------------------------------------------------------ lifecycle

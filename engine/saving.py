@@ -16,11 +16,13 @@ from sqlalchemy import inspect as sa_inspect
 from engine import assignment, references, webhooks
 from engine.context import CommandContext, jsonable
 from engine.models import HistoryEvent, MessageSubscription, Task, TaskCandidate
+from engine.outcomes import final_word
 from engine.pruning import prune_finished
 from engine.serialization import dump_state
 from engine.tasks import announce_tasks, naive_utc, tasks_in
 from store.base import utcnow
 from store.direct import insert_now, update_now
+from store.messages import Message
 
 # a state of fewer tasks is saved as it is: pruning finished loop rounds pays only for instances that loop
 PRUNE_ABOVE_TASKS = 60
@@ -49,9 +51,10 @@ def save(ctx: CommandContext, directory: assignment.Directory, deliver: Deliver)
     _write_rows(ctx)
     announce_tasks(ctx, directory)
     if completed:
-        outcome = inst.variables.get("outcome")
-        ctx.notify([inst.started_by or ""], "outcome",
-                   f"{ctx.loaded.name or inst.process_key} #{inst.id} {outcome or 'completed'}")
+        ctx.notify([inst.started_by or ""], "outcome",  # worded as the request's pages word its outcome
+                   Message("{process} #{instance} {outcome}", process=ctx.loaded.name or inst.process_key,
+                           process_key=inst.process_key, instance=inst.id,
+                           outcome=final_word(inst.variables or {})))
     _write_subscriptions(ctx, names)
     _write_history(ctx)
     deliver(session, ctx.notices, inst.id)

@@ -44,6 +44,7 @@ class CommandScriptEngine(SandboxScriptEngine):
         params = {k: v.get("value") for k, v in (operation_params or {}).items()}
         notices: list[tuple[list[str], str, str, str]] = []
         call = ServiceCall(params=params, instance_id=ctx.instance_id(), business_key=ctx.instance.business_key,
+                           process_key=ctx.instance.process_key,
                            started_by=ctx.instance.started_by, session=ctx.session, task_data=task.data,
                            actor=ctx.actor.username if ctx.actor is not None else None,
                            record=lambda type_, **kw: ctx.record(type_, user=None,

@@ -11,7 +11,7 @@ Everything is compiled with RestrictedPython's ``compile_restricted`` under the 
 guarded attribute access, iteration, ``*``/``**``/``+``/``<<``/``%``, format widths, ``range``...).
 
 * **Expressions** (gateway conditions, timers, assignments, DMN cells) are on the hot path and run
-  in-process. Their guards enforce a wall-clock deadline (``expression_timeout``, helper calls
+  in-process. Their guards enforce a deadline in the thread's CPU time (``expression_timeout``, helper calls
   included), a size cap on every list, string, bytes, range, text or integer built
   (``max_sequence``), a cost cap on each big-integer operation, a total work cap (``max_sequence``
   loop iterations plus items built) and a cap on resident-memory growth (``memory_bytes``), so an

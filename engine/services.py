@@ -26,9 +26,14 @@ class ServiceCall:
     # notify(users, kind, title, body) queues in-app notifications, written with the step's others if the
     # operation succeeds
     notify: Callable[[list[str], str, str, str], None] | None = None
+    # the key of the calling instance's process (an operation meant for one flow only checks it)
+    process_key: str | None = None
 
 
 Operation = Callable[[ServiceCall], Any]
+# precheck(session, username of the starter, the parameters whose values are known at start) -> (param, message)
+# for each one the operation would refuse; run when an instance starts, before anyone spends time approving it
+Precheck = Callable[[Any, str, dict[str, Any]], list[tuple[str, str]]]
 
 
 @dataclass
@@ -40,6 +45,7 @@ class RegisteredOperation:
     params: frozenset[str]
     required: frozenset[str]
     doc: str = ""
+    precheck: Precheck | None = None
 
 
 class ServiceRegistry:
@@ -49,12 +55,13 @@ class ServiceRegistry:
         self._ops: dict[str, RegisteredOperation] = {}
 
     def register(self, name: str, func: Operation, *, params: set[str] | None = None,
-                 required: set[str] | None = None, doc: str = "") -> None:
-        """Register `func` under `name`, declaring the parameters it takes."""
+                 required: set[str] | None = None, doc: str = "", precheck: Precheck | None = None) -> None:
+        """Register `func` under `name`, declaring the parameters it takes; `precheck` judges at start the
+        parameters a flow fills from its start data (see engine.service_prechecks)."""
         required = set(required or ())
         allowed = set(params or ()) | required
         self._ops[name] = RegisteredOperation(name, func, frozenset(allowed), frozenset(required),
-                                              doc or (func.__doc__ or "").strip())
+                                              doc or (func.__doc__ or "").strip(), precheck)
 
     def get(self, name: str) -> RegisteredOperation | None:
         """The operation registered under `name`, if any."""

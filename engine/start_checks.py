@@ -6,6 +6,10 @@ start's transaction, after the start form has been validated and before the firs
 returns them, and they replace whatever the caller sent under those names (declare them as `computed`, so
 a typed value is dropped before the form is checked and never reaches the process); it may also return
 normalised values of fields the caller sent (defaults filled in).
+
+Completion checks work the same way for a user task: plugged by process key and task element id, they run when
+the task is completed, after its form is validated and before the instance moves, so a value the form cannot
+judge alone (a date against a record's) is a 422 naming the field, not an incident in a later step.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from sqlalchemy.orm import Session
 
 # check(session, username of the starter, validated start variables) -> variables the platform computes
 StartCheck = Callable[[Session, str, dict[str, Any]], dict[str, Any]]
+# check(session, username of the completer, the instance's variables, submitted task variables) -> None
+CompletionCheck = Callable[[Session, str, dict[str, Any], dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,17 @@ class StartChecks:
 
     def __init__(self) -> None:
         self._checks: dict[str, list[_Registered]] = {}
+        self._completion: dict[tuple[str, str], list[CompletionCheck]] = {}
+
+    def register_completion(self, key: str, element_id: str, check: CompletionCheck) -> None:
+        """Run `check` when a task `element_id` of `key` is completed (it raises to refuse)."""
+        self._completion.setdefault((key, element_id), []).append(check)
+
+    def run_completion(self, session: Session, key: str, element_id: str, username: str,
+                       instance_variables: dict[str, Any], submitted: dict[str, Any]) -> None:
+        """Run the completion checks of the task; raises what a check raises."""
+        for check in self._completion.get((key, element_id), ()):
+            check(session, username, dict(instance_variables), dict(submitted))
 
     def register(self, key: str, check: StartCheck, *, computed: set[str] | frozenset[str] = frozenset()) -> None:
         """Run `check` when `key` starts; `computed` names the variables it sets (caller values are dropped)."""

@@ -19,6 +19,7 @@ from engine.models import ProcessInstance, Task
 from engine.parsing import ElementMeta
 from engine.rules import ApprovalRules, apply_rules
 from store.base import utcnow
+from store.messages import Message
 
 
 def tasks_in(wf: BpmnWorkflow, state: int) -> list:
@@ -119,7 +120,9 @@ def _fill_task(ctx: CommandContext, row: Task, spiff_task: Any, directory: assig
     except Exception as err:  # a broken expression must not hide the task: keep it, raise an incident
         people, due = assignment.Assignment(), None
         if ctx.instance.status == "running":
-            ctx.fail(RuntimeError(f"cannot resolve who works task '{row.element_id}': {err}"))
+            failure = RuntimeError(f"cannot resolve who works task '{row.element_id}': {err}")
+            failure.task = spiff_task  # type: ignore[attr-defined]  # the incident names the element
+            ctx.fail(failure)
     people = apply_rules(ctx, rules, row, people, directory)
     row.assignee = people.assignee
     row.candidate_users = people.candidate_users
@@ -137,8 +140,10 @@ def announce_tasks(ctx: CommandContext, directory: assignment.Directory) -> None
     """Notify the people of the task rows this step created, and queue their task.created events."""
     inst = ctx.instance
     for row in ctx.announce:
-        ctx.notify(people_of(row, directory), "task_assigned", f"New task: {row.name}",
-                   f"{inst.process_key} #{inst.id}")
+        ctx.notify(people_of(row, directory), "task_assigned",
+                   Message("New task: {task}", task=row.name, process_key=inst.process_key),
+                   Message("{process} #{instance}", process=ctx.loaded.name or inst.process_key,
+                           process_key=inst.process_key, instance=inst.id))
         ctx.events.append(("task.created", {"task_id": row.id, "instance_id": inst.id,
                                             "element_id": row.element_id, "assignee": row.assignee,
                                             "candidate_users": row.candidate_users,

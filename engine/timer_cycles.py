@@ -5,16 +5,26 @@ SpiffWorkflow only understands ISO 8601 repeating intervals (``R3/PT10M``) as a 
 schedule too; next fire times come from APScheduler's ``CronTrigger`` (in UTC). A cron cycle repeats
 without end, like Camunda's. The task's internal data keeps the expression, so a saved instance resumes
 its schedule.
+
+Limits, so that a cycle cannot saturate the scheduler or hold the database's write lock:
+
+* at deploy, a literal cycle firing more often than :func:`min_interval_seconds` (``OAFLOW_MIN_TIMER_INTERVAL``,
+  default 60 s) is refused (:func:`cycle_interval_problem`); at run time a cycle computed by an expression is
+  stretched to that interval;
+* a cycle without an end (``R/PT1H``, cron) fires at most :func:`max_firings` times per timer
+  (``OAFLOW_MAX_TIMER_FIRINGS``, default 10,000), then completes like a finished ``R3/…`` cycle;
+* a cycle that fell behind (server down) fires once and resumes from now, it does not catch up.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 
 MAX_CRON_LENGTH = 200
 _FIELD_RE = re.compile(r"^[0-9A-Za-z*?/,#\-]+$")
@@ -64,27 +74,101 @@ def check_cron(value: str) -> str | None:
     return None
 
 
-def _cron_cycle_complete(original: Callable) -> Callable:
+def _env_int(name: str, default: int, lowest: int) -> int:
+    try:
+        return max(lowest, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+def min_interval_seconds() -> int:
+    """The shortest interval a timer cycle may have (``OAFLOW_MIN_TIMER_INTERVAL``, default 60 s; 0 = none)."""
+    return _env_int("OAFLOW_MIN_TIMER_INTERVAL", 60, 0)
+
+
+def max_firings() -> int:
+    """How often one cycle without an end fires at most (``OAFLOW_MAX_TIMER_FIRINGS``, default 10,000)."""
+    return _env_int("OAFLOW_MAX_TIMER_FIRINGS", 10_000, 1)
+
+
+def shortest_cron_gap(value: str, samples: int = 50) -> float | None:
+    """The shortest gap in seconds between the next `samples` fire times of cron `value` (None: fires < twice)."""
+    trigger = cron_trigger(value)
+    previous = trigger.get_next_fire_time(None, datetime.now(UTC))
+    gaps: list[float] = []
+    for _ in range(samples):
+        if previous is None:
+            break
+        following = trigger.get_next_fire_time(previous, previous + timedelta(microseconds=1))
+        if following is None:
+            break
+        gaps.append((following - previous).total_seconds())
+        previous = following
+    return min(gaps) if gaps else None
+
+
+def cycle_interval_problem(value: str) -> str | None:
+    """Why the timer cycle `value` (ISO ``R…`` or cron) fires too often, or None when it does not."""
+    minimum = min_interval_seconds()
+    if is_cron(value):
+        gap = shortest_cron_gap(value)
+    else:
+        cycles, _start, duration = TimerEventDefinition.parse_iso_recurring_interval(value)
+        gap = None if cycles in (0, 1) else duration.total_seconds()
+    if gap is not None and gap < minimum:
+        return (f"it fires every {gap:g} s; timer cycles must be at least {minimum} s apart "
+                "(OAFLOW_MIN_TIMER_INTERVAL)")
+    return None
+
+
+def _finish(my_task) -> bool:  # noqa: ANN001
+    my_task.internal_data.pop("event_value", None)
+    my_task.internal_data["event_fired"] = True
+    return False
+
+
+def _first_value(self, my_task, now: datetime) -> dict | None:  # noqa: ANN001
+    expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+    if is_cron(expression):
+        first = next_fire(expression, now)
+        if first is None:
+            return None
+        return {"cycles": max_firings(), "next": first.isoformat(), "duration": 0, "cron": expression}
+    cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
+    seconds = max(duration.total_seconds(), float(min_interval_seconds()))
+    if duration.total_seconds() < seconds:  # stretched: the first firing too
+        start = max(start, now + timedelta(seconds=seconds))
+    return {"cycles": max_firings() if cycles < 0 else min(cycles, max_firings()), "next": start.isoformat(),
+            "duration": seconds}
+
+
+def _limited_cycle_complete() -> Callable:
     def cycle_complete(self, my_task):  # noqa: ANN001, ANN202 - SpiffWorkflow's signature
         event_value = my_task._get_internal_data("event_value")
         now = datetime.now(UTC)
         if event_value is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            if not is_cron(expression):
-                return original(self, my_task)
-            first = next_fire(expression, now)
-            event_value = {"cycles": -1, "next": first.isoformat(), "duration": 0, "cron": expression}
-        elif "cron" not in event_value:
-            return original(self, my_task)
+            event_value = _first_value(self, my_task, now)
+            if event_value is None:
+                return _finish(my_task)
+        if event_value["cycles"] < 0:  # saved before the cap: unbounded
+            event_value["cycles"] = max_firings()
+        if event_value["cycles"] == 0:
+            return _finish(my_task)
         ready = False
         if datetime.fromisoformat(event_value["next"]) < now:
-            following = next_fire(event_value["cron"], now)
-            if following is None:
-                my_task.internal_data.pop("event_value", None)
-                my_task.internal_data["event_fired"] = True
-                return True
-            event_value["next"] = following.isoformat()
+            if "cron" in event_value:
+                following = next_fire(event_value["cron"], now)
+            else:
+                step = timedelta(seconds=max(event_value["duration"], float(min_interval_seconds())))
+                following = datetime.fromisoformat(event_value["next"]) + step
+                if following < now:  # fell behind: fire once, do not catch up
+                    following = now + step
+            event_value["cycles"] -= 1
             ready = True
+            if following is None:
+                event_value["cycles"] = 0
+            else:
+                event_value["next"] = following.isoformat()
         my_task._set_internal_data(event_value=event_value)
         return ready
 
@@ -93,10 +177,10 @@ def _cron_cycle_complete(original: Callable) -> Callable:
 
 
 def install() -> None:
-    """Teach SpiffWorkflow's cycle timers cron schedules (idempotent)."""
+    """Teach SpiffWorkflow's cycle timers cron schedules and the limits above (idempotent)."""
     current = CycleTimerEventDefinition.cycle_complete
     if not getattr(current, "_oaflow_cron", False):
-        CycleTimerEventDefinition.cycle_complete = _cron_cycle_complete(current)
+        CycleTimerEventDefinition.cycle_complete = _limited_cycle_complete()
 
 
 install()

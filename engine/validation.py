@@ -16,7 +16,8 @@ the first occurrence or does not notice at all:
   external) oaflow does not support;
 * timers whose literal value is neither ISO 8601 nor (for timeCycle) cron, or whose expression does not
   compile; form keys naming a web-application page (warning);
-* missing or invalid form files, business rule tasks without a provided decision.
+* missing or invalid form files, business rule tasks without a provided decision;
+* user tasks that look like approvals but have no boolean ``approved`` field (warning, engine.approval_checks).
 
 Expressions and scripts are checked with ``engine.scripting.check_expression`` / ``check_script``
 when that module is available, otherwise with :func:`compile`.
@@ -29,12 +30,15 @@ from collections.abc import Callable, Mapping
 
 from lxml import etree
 
+from engine.approval_checks import approval_problems
 from engine.bpmn_checks import FileChecker, OperationSignature, bpmn_tag, check_expression, check_script
-from engine.bpmn_syntax import META_KINDS
+from engine.bpmn_syntax import META_KINDS, NS
+from engine.camunda_forms import MAX_FIELDS
 from engine.element_meta import element_meta
 from engine.parsing import ParsedProcess, parse_bundle_detailed
 from engine.problems import Problem
-from forms.validation import reference_problems
+from forms.limits import MAX_FORM_BYTES, form_size_problems
+from forms.validation import reference_problems, unsafe_patterns
 
 __all__ = ["OperationSignature", "check_expression", "check_script", "validate_bundle"]
 
@@ -62,6 +66,14 @@ def _check_forms(
         for kind in META_KINDS:
             for node in tree.getroot().iter(bpmn_tag(kind)):
                 meta = element_meta(node, {})
+                if meta.generated_form is not None:
+                    fields = node.xpath("count(./bpmn:extensionElements/camunda:formData/camunda:formField)",
+                                        namespaces=NS)
+                    if fields > MAX_FIELDS:
+                        problems.append(Problem(fname, f"camunda:formData has {int(fields)} fields; at most "
+                                                f"{MAX_FIELDS} are allowed", node.get("id"), node.sourceline))
+                    problems.extend(Problem(fname, f"camunda:formData: {m}", node.get("id"), node.sourceline)
+                                    for m in form_size_problems(meta.generated_form))
                 if meta.app_form_key:
                     problems.append(Problem(
                         fname, f"form key {meta.app_form_key!r} names a web application page: it is kept as "
@@ -86,8 +98,14 @@ def _check_forms(
     except ImportError:  # pragma: no cover - jsonschema is a dependency
         Draft202012Validator = None  # noqa: N806
     for name, data in form_files.items():
+        if len(data) > MAX_FORM_BYTES:
+            problems.append(Problem(name, f"the form is {len(data)} bytes; at most {MAX_FORM_BYTES} are allowed"))
+            continue
         try:
             doc = json.loads(data)
+        except RecursionError:
+            problems.append(Problem(name, "not valid JSON: nested too deeply"))
+            continue
         except (ValueError, UnicodeDecodeError) as exc:
             problems.append(Problem(name, f"not valid JSON: {exc}", line=getattr(exc, "lineno", None)))
             continue
@@ -101,6 +119,10 @@ def _check_forms(
         if not isinstance(doc, (dict, bool)):
             problems.append(Problem(name, "not a JSON Schema: the document must be an object"))
             continue
+        too_big = form_size_problems(doc, len(data))
+        if too_big:
+            problems.extend(Problem(name, m) for m in too_big)
+            continue
         if Draft202012Validator is not None:
             try:
                 Draft202012Validator.check_schema(doc)
@@ -109,7 +131,27 @@ def _check_forms(
                 problems.append(Problem(name, f"not a valid JSON Schema at {where}: {exc.message}"))
                 continue
         problems.extend(Problem(name, f"field {e.field!r}: {e.message}") for e in reference_problems(doc))
+        problems.extend(Problem(name, f"field {e.field!r}: {e.message}") for e in unsafe_patterns(doc))
     return problems
+
+
+def _form_reader(form_files: dict[str, bytes],
+                 form_content: Callable[[str], bytes | None]) -> Callable[[str], object | None]:
+    """A form's JSON by name, from the upload or else deployed before; None when missing or unreadable."""
+    def read(name: str) -> object | None:
+        raw = form_files.get(name)
+        if raw is None:
+            try:
+                raw = form_content(name)
+            except Exception:
+                return None
+        if raw is None or len(raw) > MAX_FORM_BYTES:
+            return None
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None
+    return read
 
 
 def _exists(form_exists: Callable[[str], bool], name: str) -> bool:
@@ -126,9 +168,11 @@ def validate_bundle(
     operations: Mapping[str, OperationSignature],
     form_exists: Callable[[str], bool] = lambda n: False,
     process_exists: Callable[[str], bool] = lambda k: False,
+    form_content: Callable[[str], bytes | None] = lambda n: None,
 ) -> tuple[dict[str, ParsedProcess], list[Problem]]:
     """Parse and check a bundle; return the executable processes and every problem found.
 
+    `form_content(name)` returns a form deployed before (for checks that read a form the upload does not carry).
     Never raises for bad input. Problems with severity "error" block deployment.
     """
     result = parse_bundle_detailed(bpmn_files, dmn_files, process_exists)
@@ -139,6 +183,9 @@ def validate_bundle(
         except Exception as exc:  # pragma: no cover - a checker bug must not hide the other problems
             own.append(Problem(fname, f"could not be checked: {type(exc).__name__}: {exc}"))
     own.extend(_check_forms(result.trees, form_files or {}, form_exists))
+    form_of = _form_reader(form_files or {}, form_content)
+    for fname, tree in result.trees.items():
+        own.extend(approval_problems(fname, tree, form_of))
 
     files_with_own_errors = {p.file for p in own if p.severity == "error"}
     problems = [

@@ -16,10 +16,18 @@ from urllib.parse import urlsplit
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 TIMEOUT_SECONDS = 5.0
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# special-purpose ranges Python's ipaddress counts as global but no webhook receiver lives in: IETF protocol
+# assignments (192.0.0.0/24, e.g. 192.0.0.8 the IPv4 dummy address) and the deprecated 6to4 relay anycast
+_SPECIAL = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("192.88.99.0/24"))
 
 
 class TargetRefused(Exception):
-    """The URL is malformed or names (or resolves to) an address webhooks may not reach."""
+    """The URL is malformed or names (or resolves to) an address webhooks may not reach; `private` when only the
+    address kind refused it (an operator may allow private addresses)."""
+
+    def __init__(self, message: str, private: bool = False) -> None:
+        super().__init__(message)
+        self.private = private
 
 
 def address_refused(ip: IPAddress) -> str | None:
@@ -36,7 +44,7 @@ def address_refused(ip: IPAddress) -> str | None:
     for kind in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved"):
         if getattr(ip, f"is_{kind}"):
             return f"{ip} is a {kind.replace('_', '-')} address"
-    if not ip.is_global:
+    if not ip.is_global or any(ip in net for net in _SPECIAL if ip.version == net.version):
         return f"{ip} is not a public address"
     return None
 
@@ -66,7 +74,7 @@ def resolve_checked(host: str, port: int, allow_private: bool) -> list[IPAddress
     if not allow_private:
         for ip in addresses:
             if why := address_refused(ip):
-                raise TargetRefused(f"host '{host}' is not allowed: {why}")
+                raise TargetRefused(f"host '{host}' is not allowed: {why}", private=True)
     return addresses
 
 

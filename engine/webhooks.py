@@ -18,12 +18,13 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import Webhook, WebhookDelivery
 from engine.webhook_targets import safe_post
 from store.base import utcnow
+from store.leases import claim, due_ids, sweep_abandoned
 from store.readcache import ReadCache
 
 log = logging.getLogger("oaflow.webhooks")
@@ -86,7 +87,8 @@ def sign_legacy(secret: str, body: bytes) -> str:
 
 
 def deliver_pending(session: Session, policy: DeliveryPolicy, post: Poster | None = None, limit: int = 50) -> int:
-    """Send due deliveries; each is claimed with a conditional UPDATE so two senders never send one twice.
+    """Send due deliveries; each is claimed under a lease (store.leases) so two senders never send one twice
+    and a sender that dies between claim and finish leaves it due again when the lease ends.
 
     A delivery about something the webhook's owner may not read is dropped (status `refused`). Failures
     (a refused target address among them) back off exponentially and give up after MAX_ATTEMPTS.
@@ -94,14 +96,9 @@ def deliver_pending(session: Session, policy: DeliveryPolicy, post: Poster | Non
     """
     post = post or partial(safe_post, allow_private=policy.allow_private)
     delivered = 0
-    now = utcnow()
-    due = session.scalars(select(WebhookDelivery.id).where(
-        WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now).limit(limit)).all()
-    for delivery_id in due:
-        claimed = session.execute(update(WebhookDelivery).where(
-            WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending").values(status="sending"))
-        session.commit()
-        if claimed.rowcount != 1:
+    sweep_abandoned(session, WebhookDelivery, MAX_ATTEMPTS)
+    for delivery_id in due_ids(session, WebhookDelivery, MAX_ATTEMPTS, limit):
+        if not claim(session, WebhookDelivery, delivery_id, MAX_ATTEMPTS):
             continue
         delivery = session.get(WebhookDelivery, delivery_id)
         hook = session.get(Webhook, delivery.webhook_id)
@@ -113,7 +110,6 @@ def deliver_pending(session: Session, policy: DeliveryPolicy, post: Poster | Non
         headers = {"Content-Type": "application/json", "X-Oaflow-Event": delivery.event,
                    "X-Oaflow-Signature": sign(hook.secret, body),
                    "X-Oaflow-Signature-Legacy": sign_legacy(hook.secret, body)}
-        delivery.attempts += 1
         try:
             status = post(hook.url, body, headers)
             ok = 200 <= status < 300

@@ -38,14 +38,26 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _sqlite_foreign_keys(connection, on: bool) -> None:  # noqa: ANN001
+    """SQLite: a batch migration recreates a table (copy, drop, rename). With foreign keys enforced (the app's
+    engine turns them on), dropping a table that other rows reference fails, so they are off while migrating, as
+    Alembic advises. The PRAGMA is ignored inside a transaction: it goes to the raw connection before BEGIN."""
+    if connection.dialect.name == "sqlite":
+        connection.connection.dbapi_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def run_migrations_online() -> None:
     """Migrate over a live connection."""
     connectable = _engine()
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                          compare_type=True)
-        with context.begin_transaction():
-            context.run_migrations()
+        _sqlite_foreign_keys(connection, False)
+        try:
+            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                              compare_type=True)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            _sqlite_foreign_keys(connection, True)
 
 
 if context.is_offline_mode():

@@ -11,20 +11,20 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.access import check_may_work, check_task_access, open_task
+from engine.access import APPROVER_EVENTS, approver_has_acted, check_may_work, check_task_access, open_task
 from engine.commands.lifecycle import complete
 from engine.context import Actor, CommandContext
 from engine.executor import CommandExecutor
-from engine.models import HistoryEvent, InstanceViewer, ProcessInstance, Task
+from engine.models import InstanceViewer, ProcessInstance, Task
 from engine.serialization import load_state
 from engine.tasks import people_of, tasks_in
 from store.base import utcnow
 from store.errors import Conflict, DomainError, Forbidden, InvalidData, NotFound
+from store.messages import Message
 
 T = TypeVar("T")
 URGE_INTERVAL = timedelta(minutes=10)
-ACTED_EVENTS = ("task_completed", "task_transferred", "task_delegated", "task_resolved", "task_signed",
-                "task_returned", "signer_added")
+ACTED_EVENTS = APPROVER_EVENTS
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -43,9 +43,18 @@ def _task_command(ex: CommandExecutor, session: Session, task_id: str, actor: Ac
 
 
 def _require_user(ex: CommandExecutor, session: Session, username: Any, field: str) -> str:
-    if not isinstance(username, str) or not ex.directory(session).user_exists(username):
-        raise InvalidData(f"no active user '{username}'", errors=[{"field": field, "message": "unknown user"}])
+    """The username of an active employee (service accounts such as integrations cannot take work), else 422."""
+    if not isinstance(username, str) or not ex.directory(session).is_employee(username):
+        raise InvalidData(f"no active employee '{username}'",
+                          errors=[{"field": field, "message": "unknown user or not an employee"}])
     return username
+
+
+def refuse_delegate(row: Task, actor: Actor, action: str) -> None:
+    """409 when the actor holds the task only as a delegate or signer-before: they approve or comment, and the
+    task then returns to the person who handed it to them (README: delegation comes back to the delegator)."""
+    if row.delegation and row.owner and row.owner != actor.username and row.assignee == actor.username:
+        raise Conflict(f"this task was handed to you by {row.owner}: you may approve or comment, not {action} it")
 
 
 def _refuse_applicant(row: Task, user: str, field: str) -> None:
@@ -64,14 +73,22 @@ def transfer(ex: CommandExecutor, session: Session, task_id: str, actor: Actor, 
         raise InvalidData("cannot transfer a task to yourself", errors=[{"field": "to", "message": "is you"}])
 
     def act(ctx: CommandContext, row: Task) -> Task:
-        check_may_work(row, actor)
+        if not actor.is_admin or row.assignee == actor.username:
+            # an admin may reassign any open task (work stranded with someone who left); others only their own
+            check_may_work(row, actor)
+            refuse_delegate(row, actor, "transfer")
         _refuse_applicant(row, to, "to")
+        if row.assignee == to:
+            raise Conflict(f"task {row.id} is already assigned to {to}")
         previous = row.assignee
         row.assignee, row.owner, row.delegation = to, None, None
+        row.urged_at = None  # a reminder is per person: the new assignee was never urged
         ctx.record("task_transferred", task_id=row.id, element_id=row.element_id, comment=comment,
                    data={"from": previous or actor.username, "to": to})
-        ctx.notify([to], "task_assigned", f"Task transferred to you: {row.name}",
-                   f"from {actor.username}" + (f": {comment}" if comment else ""))
+        sender = "from {user}: {comment}" if comment else "from {user}"  # keys listed in the web app
+        ctx.notify([to], "task_assigned",
+                   Message("Task transferred to you: {task}", task=row.name, process_key=row.process_key),
+                   Message(sender, user=actor.username, comment=comment))
         return row
     return _task_command(ex, session, task_id, actor, act)
 
@@ -85,13 +102,17 @@ def delegate(ex: CommandExecutor, session: Session, task_id: str, actor: Actor, 
 
     def act(ctx: CommandContext, row: Task) -> Task:
         check_may_work(row, actor)
+        refuse_delegate(row, actor, "delegate")
         _refuse_applicant(row, to, "to")
         if row.delegation:
             raise Conflict("this task is already out with someone else; wait for it to come back")
         row.owner, row.assignee, row.delegation = actor.username, to, "delegated"
+        row.urged_at = None
         ctx.record("task_delegated", task_id=row.id, element_id=row.element_id, comment=comment,
                    data={"from": actor.username, "to": to})
-        ctx.notify([to], "task_assigned", f"Task delegated to you: {row.name}", f"by {actor.username}")
+        ctx.notify([to], "task_assigned",
+                   Message("Task delegated to you: {task}", task=row.name, process_key=row.process_key),
+                   Message("by {user}", user=actor.username))
         return row
     return _task_command(ex, session, task_id, actor, act)
 
@@ -108,12 +129,16 @@ def add_signer(ex: CommandExecutor, session: Session, task_id: str, actor: Actor
 
     def act(ctx: CommandContext, row: Task) -> Task:
         check_may_work(row, actor)
+        refuse_delegate(row, actor, "add a signer to")
         _refuse_applicant(row, user, "user")
         if row.delegation:
             raise Conflict("this task is already out with someone else; wait for it to come back")
         if position == "before":
             row.owner, row.assignee, row.delegation = actor.username, user, "signer_before"
-            ctx.notify([user], "task_assigned", f"Please sign first: {row.name}", f"for {actor.username}")
+            row.urged_at = None  # the added signer was never urged (the applicant may remind them at once)
+            ctx.notify([user], "task_assigned",
+                       Message("Please sign first: {task}", task=row.name, process_key=row.process_key),
+                       Message("for {user}", user=actor.username))
         else:
             if user in (row.signers_after or []):
                 raise Conflict(f"{user} already signs after this step")
@@ -156,6 +181,7 @@ def return_to(ex: CommandExecutor, session: Session, task_id: str, actor: Actor,
 
     def act(ctx: CommandContext, row: Task) -> ProcessInstance:
         check_may_work(row, actor)
+        refuse_delegate(row, actor, "return")
         wf = ctx.workflow
         candidates = [t for t in tasks_in(wf, TaskState.COMPLETED) if t.task_spec.bpmn_id == target_element_id]
         if not candidates:
@@ -185,19 +211,21 @@ def cc(ex: CommandExecutor, session: Session, instance_id: int, actor: Actor, us
                 session.add(InstanceViewer(instance_id=instance_id, username=user, added_by=actor.username))
                 added.append(user)
         ctx.record("cc", task_id=task_id, data={"users": list(dict.fromkeys(users))})
-        ctx.notify(added, "cc", f"For your information: {ctx.loaded.name or ctx.instance.process_key} "
-                   f"#{instance_id}", f"from {actor.username}")
+        ctx.notify(added, "cc", Message("For your information: {process} #{instance}",
+                                        process=ctx.loaded.name or ctx.instance.process_key,
+                                        process_key=ctx.instance.process_key, instance=instance_id),
+                   Message("from {user}", user=actor.username))
         return added
     return ex.run(session, instance_id, actor, action, require_running=False)
 
 
 def urge(ex: CommandExecutor, session: Session, task_id: str, actor: Actor) -> Task:
-    """催办: remind the people a task waits for (the applicant or an admin; once per 10 minutes)."""
+    """催办: remind the people a task waits for (only the applicant; once per 10 minutes per task)."""
     row = open_task(session, task_id)
     inst = session.get(ProcessInstance, row.instance_id)
-    if not (actor.is_admin or inst.started_by == actor.username):
+    if inst.started_by != actor.username:
         check_task_access(session, row, actor)
-        raise Forbidden("only the applicant or an admin can urge this task")
+        raise Forbidden("only the applicant can urge this task")
 
     def act(ctx: CommandContext, fresh: Task) -> Task:
         now = utcnow()
@@ -206,8 +234,11 @@ def urge(ex: CommandExecutor, session: Session, task_id: str, actor: Actor) -> T
         fresh.urged_at = now
         people = people_of(fresh, ex.directory(session))
         ctx.record("urged", task_id=fresh.id, element_id=fresh.element_id, data={"notified": sorted(people)})
-        ctx.notify(people, "urge", f"Reminder: {fresh.name} is waiting for you",
-                   f"{actor.username} is waiting on {ctx.instance.process_key} #{ctx.instance.id}")
+        ctx.notify(people, "urge",
+                   Message("Reminder: {task} is waiting for you", task=fresh.name, process_key=fresh.process_key),
+                   Message("{user} is waiting on {process} #{instance}", user=actor.username,
+                           process=ctx.loaded.name or ctx.instance.process_key,
+                           process_key=ctx.instance.process_key, instance=ctx.instance.id))
         return fresh
     return _task_command(ex, session, task_id, actor, act)
 
@@ -237,13 +268,11 @@ def withdraw(ex: CommandExecutor, session: Session, instance_id: int, actor: Act
         raise Forbidden("only the applicant can withdraw a request")
 
     def action(ctx: CommandContext) -> ProcessInstance:
-        acted = session.scalar(select(HistoryEvent.id).where(
-            HistoryEvent.instance_id == instance_id, HistoryEvent.type.in_(ACTED_EVENTS),
-            HistoryEvent.user.is_not(None), HistoryEvent.user != actor.username).limit(1))
-        if acted is not None:
+        if approver_has_acted(session, instance_id, actor.username):
             raise Conflict("an approver has already acted on this request; it can no longer be withdrawn")
         ctx.workflow.cancel()
         ctx.instance.status, ctx.instance.ended_at = "cancelled", utcnow()
+        ctx.ended = "withdrawn"
         ctx.record("withdrawn", comment=reason, closing=True)
         return ctx.instance
     return ex.run(session, instance_id, actor, action)

@@ -141,6 +141,9 @@ def bpmn_error(ex: CommandExecutor, session: Session, actor: Actor, task_id: str
         event = BpmnEvent(ErrorEventDefinition(code, code=code), {"message": message, **variables})
         if ctx.workflow.event_manager.catch(event) == 0:  # the boundary event runs when the engine steps
             raise DomainError(f"no boundary error event on {row.element_id} catches error code '{code[:100]}'")
+        for sibling in spiff.parent.children if spiff.parent is not None else []:
+            if sibling is not spiff:  # the boundary events: the error path sees the variables, as in Camunda
+                sibling.data.update(variables)
         ctx.record("external_task_bpmn_error", task_id=task_id, element_id=row.element_id,
                    data={"worker_id": worker_id, "error_code": code})
     ex.run(session, instance_id, actor, action)

@@ -10,19 +10,21 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from engine import assignment, idempotency, references
-from engine.access import check_may_work, check_task_access, open_task
+from engine import assignment, attachments, idempotency, references, service_prechecks
+from engine.access import approver_has_acted, check_may_work, check_task_access, open_task
+from engine.camunda_forms import with_defaults
 from engine.context import RESERVED_VARIABLES, SCHEDULER, Actor, CommandContext
 from engine.definitions import LoadedSpec, get_definition
 from engine.errors import Conflict, EngineError, Forbidden, InvalidData, NotFound
 from engine.executor import CommandExecutor
-from engine.models import HistoryEvent, InstanceViewer, ProcessDefinition, ProcessInstance, Task
+from engine.instance_ends import ending_of
+from engine.models import HistoryEvent, InstanceViewer, ProcessDefinition, ProcessInstance, Task, TaskCandidate
 from engine.parsing import ElementMeta
-from engine.rules import intercept_completion
+from engine.rules import form_comment, intercept_completion
 from engine.tasks import tasks_in
 from forms.validation import validate_data
 from store.base import utcnow
@@ -51,11 +53,14 @@ def start(ex: CommandExecutor, session: Session, key: str, actor: Actor, variabl
                                   for k in loaded.missing_calls])
     start_meta = start_form_meta(loaded)
     schema = loaded.forms.get(start_meta.form) if start_meta and start_meta.form else None
+    variables = with_defaults(start_meta.form if start_meta else None, schema, variables)
     errors = validate_data(variables, schema, RESERVED_VARIABLES)
     if errors:
         raise InvalidData("the start variables do not match the start form",
                           errors=[e.to_dict() for e in errors])
     references.check_submitted(session, schema, variables, actor.username)  # 422 before anyone approves
+    attachments.check_form_files(session, schema, variables, actor.username)
+    service_prechecks.check_at_start(session, ex.services, loaded, variables, actor.username)  # and what it writes
     business_key = references.business_key(schema, variables, business_key)  # derived from the references
 
     def work() -> ProcessInstance:
@@ -82,6 +87,7 @@ def start(ex: CommandExecutor, session: Session, key: str, actor: Actor, variabl
             session.add(InstanceViewer(instance_id=inst.id, username=acting_user, added_by=acting_user))
             session.flush()
         references.record(session, inst, schema, checked)  # and claims its exclusive records
+        attachments.attach_form_files(session, schema, checked, actor.username, inst.id)
         if idempotency_key:
             idempotency.remember(session, actor.username, idempotency_key, inst.id, request_hash, True)
             session.flush()
@@ -124,8 +130,11 @@ def start_timer_processes(ex: CommandExecutor, session: Session,
 
 def complete(ex: CommandExecutor, session: Session, task_id: str, actor: Actor, variables: dict | None = None,
              comment: str | None = None) -> Task:
-    """Complete a task with form data, run to the next wait state and save everything at once."""
+    """Complete a task with form data, run to the next wait state and save everything at once. A form's own
+    `comment` field (the reason of a rejection) is the completion's comment when none is given separately, so
+    the history shows it beside the decision whether it came from a page or the API."""
     variables = variables if variables is not None else {}
+    comment = comment if comment and comment.strip() else form_comment(variables) or comment
 
     def action(ctx: CommandContext) -> Task:
         fresh = ctx.task
@@ -136,30 +145,35 @@ def complete(ex: CommandExecutor, session: Session, task_id: str, actor: Actor, 
             raise Conflict(f"task {task_id} is already {fresh.status}")
         check_may_work(fresh, actor)
         schema = ctx.loaded.forms.get(fresh.form) if fresh.form else None
-        errors = validate_data(variables, schema, RESERVED_VARIABLES)
+        filled = with_defaults(fresh.form, schema, variables)
+        errors = validate_data(filled, schema, RESERVED_VARIABLES)
         if errors:
             raise InvalidData("the submitted data does not match the task's form",
                               errors=[e.to_dict() for e in errors])
-        references.check_submitted(session, schema, variables, actor.username)
+        references.check_submitted(session, schema, filled, actor.username)
+        attachments.check_form_files(session, schema, filled, actor.username)
+        ex.start_checks.run_completion(session, ctx.instance.process_key, fresh.element_id, actor.username,
+                                       ctx.instance.variables or {}, filled)
         start_meta = start_form_meta(ctx.loaded)
         references.recheck_started(session, ctx.loaded.forms.get(start_meta.form) if start_meta else None,
                                    ctx.instance.variables or {})
         spiff_task = ctx.workflow.get_task_from_id(UUID(task_id))
         if spiff_task is None or spiff_task.state != TaskState.READY:
             raise Conflict(f"task {task_id} is no longer waiting")
-        if intercept_completion(ctx, fresh, actor, variables, comment):
+        if intercept_completion(ctx, fresh, actor, filled, comment):
             return fresh
-        spiff_task.data.update(variables)
+        spiff_task.data.update(filled)
         try:
             spiff_task.run()
         except (SQLAlchemyError, EngineError):
             raise
         except Exception as err:  # the model failed on this completion: an incident, not a 500
             ctx.fail(err)
-        references.record(session, ctx.instance, schema, variables)
+        references.record(session, ctx.instance, schema, filled)
+        attachments.attach_form_files(session, schema, filled, actor.username, ctx.instance.id)
         ctx.completed_by[task_id] = actor.username
         ctx.record("task_completed", task_id=task_id, element_id=fresh.element_id,
-                   comment=comment, data={"variables": variables})
+                   comment=comment, data={"variables": filled})
         return fresh
 
     return ex.run(session, None, actor, action, require_running=False, task_id=task_id)
@@ -197,10 +211,15 @@ def unclaim(ex: CommandExecutor, session: Session, task_id: str, actor: Actor, r
         fresh = ctx.task
         if fresh.status != "open":
             raise Conflict(f"task {task_id} is already {fresh.status}")
-        if fresh.assignee != actor.username:
+        if fresh.assignee != actor.username and not (actor.is_admin and fresh.assignee):
             raise Forbidden("only the task's assignee can unclaim it")
+        if fresh.delegation and fresh.owner and fresh.assignee == actor.username:
+            raise Conflict(f"this task was handed to you by {fresh.owner}: you may approve or comment, not unclaim it")
         if not fresh.candidate_users and not fresh.candidate_groups:
-            raise Conflict("this task has no candidates to give it back to")
+            # assigned directly: the former assignee becomes its candidate, so the task is never orphaned
+            fresh.candidate_users = [fresh.assignee]
+            ctx.session.execute(insert(TaskCandidate.__table__).values(
+                task_id=fresh.id, kind="user", value=fresh.assignee))
         fresh.assignee = None
         ctx.record("task_unclaimed", task_id=task_id, element_id=fresh.element_id)
         return fresh
@@ -210,11 +229,15 @@ def unclaim(ex: CommandExecutor, session: Session, task_id: str, actor: Actor, r
 
 def cancel(ex: CommandExecutor, session: Session, instance_id: int, actor: Actor,
            reason: str | None = None) -> ProcessInstance:
-    """Cancel a running instance (its starter or an admin)."""
+    """Cancel a running instance: an admin at any time; its starter only while no approver has acted on it,
+    the rule of withdraw (撤回), so an approval once given is ended only by an admin."""
     def action(ctx: CommandContext) -> ProcessInstance:
         inst = ctx.instance
         if not (actor.is_admin or inst.started_by == actor.username):
             raise Forbidden("only the starter or an admin can cancel this instance")
+        if not actor.is_admin and approver_has_acted(session, inst.id, actor.username):
+            raise Conflict("an approver has already acted on this request; only an administrator can cancel it now")
+        ctx.ended = ending_of(inst.status, inst.started_by, actor.username, actor.is_admin)
         ctx.workflow.cancel()
         inst.status, inst.ended_at = "cancelled", utcnow()
         ctx.record("cancelled", comment=reason, closing=True)

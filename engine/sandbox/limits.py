@@ -11,6 +11,8 @@ from datetime import date, timedelta
 
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
+WORKER_GRACE = 0.5  # seconds a script worker's parent waits beyond script_timeout before killing it
+
 FILENAME = "<string>"  # SpiffWorkflow looks for frames with this filename to find error lines
 MAX_SOURCE_CHARS = 100_000
 MAX_INT_BITS = 100_000  # about 30,000 decimal digits
@@ -71,7 +73,7 @@ class LimitExceeded(SandboxStop):  # noqa: N818
 
 
 class TimeLimitExceeded(LimitExceeded):  # noqa: N818
-    """The wall-clock deadline passed."""
+    """The time limit passed (CPU time of the running thread; the parent's wall clock for a script worker)."""
 
     kind = "time"
 

@@ -1,11 +1,19 @@
-"""``Meter``: the bookkeeping of one sandboxed run -- a wall-clock deadline, a total work cap, a cap on
-resident-memory growth (in-process runs) and the per-operation size checks every guard builds on."""
+"""``Meter``: the bookkeeping of one sandboxed run -- a deadline in the running thread's CPU time, a total work
+cap, a cap on resident-memory growth (in-process runs) and the per-operation size checks every guard builds on.
+
+The deadline counts the CPU time of the thread running the expression, not the wall clock: a hostile expression
+burns CPU and is stopped as surely, while an honest one on a loaded server (other threads holding the
+interpreter, other processes the cores, a garbage collection) is not failed for waiting its turn - which put
+an approval in error as "manager_of(initiator) exceeded the time limit" under a 200-request burst. Script tasks
+run in worker processes whose parent kills them on the wall clock at script_timeout + WORKER_GRACE
+(engine.sandbox.pool): their meter counts CPU time like the rest, with a wall-clock cap half a grace before that
+kill (`wall_limit`), so on a starved machine the worker still stops itself first and the error names the line."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
@@ -52,10 +60,14 @@ class Meter:
     """Bookkeeping for one run: a deadline, per-operation size caps and an optional total work cap."""
 
     def __init__(self, what: str, timeout: float, max_sequence: int, work_limit: int | None,
-                 memory_growth: int | None = None) -> None:
+                 memory_growth: int | None = None, clock: Callable[[], float] = time.thread_time,
+                 wall_limit: float | None = None) -> None:
         self.what = what
         self.timeout = timeout
-        self.started = time.monotonic()
+        self.clock = clock
+        self.started = clock()
+        # a cap on the wall clock too (script workers: just before their parent's kill, so the error names the line)
+        self.wall_deadline = time.monotonic() + wall_limit if wall_limit is not None else None
         self.deadline = self.started + timeout
         self.max_sequence = max_sequence
         self.work_limit = work_limit
@@ -84,8 +96,8 @@ class Meter:
             self.stop(WorkLimitExceeded(
                 f"{self.what} exceeded the work limit of {self.work_limit:,} steps "
                 "(too many loop iterations or too much data built)"))
-        now = time.monotonic()  # every call: one C-level step between two calls may be slow
-        if now > self.deadline:
+        now = self.clock()  # every call: one C-level step between two calls may be slow
+        if now > self.deadline or (self.wall_deadline is not None and time.monotonic() > self.wall_deadline):
             self.stop(TimeLimitExceeded(f"{self.what} exceeded the time limit of {_seconds(self.timeout)}"))
         if self.memory_growth is not None and now >= self.next_memory_check:
             self.check_memory(now)

@@ -16,10 +16,9 @@ import time
 from typing import Any
 
 from .errors import ScriptError
-from .limits import MAX_FRAME_BYTES, ScriptLimits
+from .limits import MAX_FRAME_BYTES, WORKER_GRACE, ScriptLimits
 from .protocol import encode_frame, json_problem
 
-WORKER_GRACE = 0.5  # seconds the parent waits beyond script_timeout before killing a worker
 WORKER_START_TIMEOUT = 15.0
 POOL_SIZE = max(2, min(4, os.cpu_count() or 1))
 

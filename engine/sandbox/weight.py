@@ -22,6 +22,7 @@ weighing is itself bounded.
 from __future__ import annotations
 
 import builtins
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -62,8 +63,9 @@ class WeightMeter(Meter):
     """Weighs the containers a run builds and refuses one heavier than ``max_sequence`` leaves."""
 
     def __init__(self, what: str, timeout: float, max_sequence: int, work_limit: int | None,
-                 memory_growth: int | None = None) -> None:
-        super().__init__(what, timeout, max_sequence, work_limit, memory_growth)
+                 memory_growth: int | None = None, clock: Callable[[], float] = time.thread_time,
+                 wall_limit: float | None = None) -> None:
+        super().__init__(what, timeout, max_sequence, work_limit, memory_growth, clock, wall_limit)
         self.max_weight = max_sequence
         self._flat: dict[int, Any] = {}                  # id -> flat container (weight from len)
         self._nested: dict[int, tuple[Any, int]] = {}    # id -> (container, weight)

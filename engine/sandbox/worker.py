@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.sandbox.budget import Budget
-from engine.sandbox.limits import FILENAME, SandboxStop
+from engine.sandbox.limits import FILENAME, WORKER_GRACE, SandboxStop
 from engine.sandbox.policy import compile_sandboxed
 from engine.sandbox.protocol import _write_all, encode_frame, json_problem, read_frame, safe_text, write_frame
 from engine.sandbox.scope import GUARD_NAMES, make_globals
@@ -64,7 +64,10 @@ def run_script(request: dict[str, Any], call: RemoteCall) -> dict[str, Any]:
     Reply: ``{"ok": True, "changed": {...}, "deleted": [...]}`` or ``{"ok": False, "error": {...}}``.
     """
     limits = request["limits"]
-    budget = Budget("Script", float(limits["script_timeout"]), int(limits["max_sequence"]), None)
+    # CPU time, as every deadline here counts it (a busy machine does not fail an honest script), capped on the
+    # wall clock half a grace before the parent's kill, so a starved worker still stops itself and names the line
+    timeout = float(limits["script_timeout"])
+    budget = Budget("Script", timeout, int(limits["max_sequence"]), None, wall_limit=timeout + WORKER_GRACE / 2)
     try:
         code = compile_sandboxed(request["script"], "exec")
     except SandboxStop as err:
