@@ -23,9 +23,11 @@ from crm.access import (
 )
 from crm.common import iso, money, num
 from crm.customers import POINTS_PER_AMOUNT, add_points
-from crm.models import Contract, Customer, Opportunity, Payment, ReceivablePlan
+from crm.models import Contract, Customer, Opportunity, Payment, ReceivablePlan, SalesOrder
 from store.base import utcnow
+from store.clock import company_date
 from store.errors import Conflict, Forbidden, InvalidData, NotFound
+from store.messages import Message
 
 STATUSES = ("draft", "active", "closed")
 
@@ -39,12 +41,23 @@ def contract_dict(c: Contract) -> dict[str, Any]:
 
 
 def plan_dict(p: ReceivablePlan, today: date | None = None) -> dict[str, Any]:
-    """JSON shape of a receivable plan."""
-    today = today or utcnow().date()
+    """JSON shape of a receivable plan. An instalment of a confirmed order names the order and its payment terms
+    (`order_id`, `order_number`, `payment_terms`); its `note` says the same in English ("SO-2026-0003 (prepaid)"),
+    as it always did."""
+    today = today or company_date()
     outstanding = Decimal(str(p.amount)) - Decimal(str(p.paid_amount))
+    order = p.order
+    note = p.note if p.note or order is None else plan_order_note(order.number, order.payment_terms)
     return {"id": p.id, "contract_id": p.contract_id, "due_date": iso(p.due_date), "amount": num(p.amount),
-            "paid_amount": num(p.paid_amount), "outstanding": num(outstanding), "note": p.note,
+            "paid_amount": num(p.paid_amount), "outstanding": num(outstanding), "note": note,
+            "order_id": p.order_id, "order_number": order.number if order else None,
+            "payment_terms": order.payment_terms if order else None,
             "overdue": outstanding > 0 and p.due_date < today}
+
+
+def plan_order_note(number: str, terms: str) -> str:
+    """The English note of an order's instalment, as the API says it: "SO-2026-0003 (prepaid)"."""
+    return f"{number} ({terms})"
 
 
 def payment_dict(p: Payment) -> dict[str, Any]:
@@ -63,7 +76,8 @@ def contract_visible_clause(viewer: Viewer) -> Any:
 
 def get_contract(session: Session, viewer: Viewer, contract_id: int, *, edit: bool = False,
                  field: str | None = None) -> Contract:
-    """The contract if the viewer may read (or edit) it."""
+    """The contract if the viewer may read (or edit) it. Its recorded owner keeps reading it; changing it needs edit
+    access to the customer now, so after a transfer or hand-over the old owner gets 403."""
     contract = session.get(Contract, contract_id)
     customer = session.get(Customer, contract.customer_id) if contract else None
     readable = contract is not None and (reads_all_contracts(viewer) or viewer.owns_scope(contract.owner) or (
@@ -72,7 +86,7 @@ def get_contract(session: Session, viewer: Viewer, contract_id: int, *, edit: bo
         if field:
             raise InvalidData(f"no contract {contract_id}", errors=[{"field": field, "message": "unknown contract"}])
         raise NotFound(f"no contract {contract_id}")
-    if edit and not (viewer.owns_scope(contract.owner) or can_edit_customer(session, viewer, customer)):
+    if edit and not can_edit_customer(session, viewer, customer):  # the customer's holder now, not the old owner
         raise Forbidden(f"you may read contract {contract_id} but not change it")
     return contract
 
@@ -106,9 +120,20 @@ def create_contract(session: Session, viewer: Viewer, data: dict[str, Any]) -> C
 
 
 def update_contract(session: Session, viewer: Viewer, contract_id: int, data: dict[str, Any]) -> Contract:
-    """Change title, amount, status or signed date (amount never below what was paid)."""
-    contract = get_contract(session, viewer, contract_id, edit=True)
+    """Change title, amount, status or signed date (amount never below what was paid or planned). On a receivable
+    contract (see holds_receivables) only finance or an administrator changes amount and status (403 otherwise), so
+    a rep cannot make a debt disappear; title and signed date stay with whoever may edit the customer."""
     data = {k: v for k, v in data.items() if k in ("title", "amount", "status", "signed_date")}
+    contract = get_contract(session, viewer, contract_id)
+    money_fields = [k for k in ("amount", "status") if k in data]
+    if money_fields and holds_receivables(session, contract):
+        if not records_any_payment(viewer):
+            raise Forbidden(f"contract {contract_id} is a receivable (from an order, with plans or payments): only "
+                            f"finance changes its {' and '.join(money_fields)}")
+        if len(money_fields) < len(data):  # finance changes the money, the title and date stay with the editors
+            get_contract(session, viewer, contract_id, edit=True)
+    else:
+        get_contract(session, viewer, contract_id, edit=True)
     if "amount" in data:
         data["amount"] = money(data["amount"], allow_zero=False)
         planned = session.scalar(select(func.coalesce(func.sum(ReceivablePlan.amount), 0))
@@ -121,6 +146,14 @@ def update_contract(session: Session, viewer: Viewer, contract_id: int, data: di
         audit.record(session, "contract", contract.id, viewer.username, "update", changes)
     session.flush()
     return contract
+
+
+def holds_receivables(session: Session, contract: Contract) -> bool:
+    """True if the contract is money owed the company: created by a sales order, or with receivable plans or
+    payments. Its amount and status then change only through finance (or the order flow)."""
+    return any(session.scalar(select(func.count()).select_from(model).where(column == contract.id)) or 0
+               for model, column in ((SalesOrder, SalesOrder.contract_id), (ReceivablePlan, ReceivablePlan.contract_id),
+                                     (Payment, Payment.contract_id)))
 
 
 def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
@@ -141,8 +174,9 @@ def add_plan(session: Session, viewer: Viewer, data: dict[str, Any]) -> Receivab
                                          .where(ReceivablePlan.contract_id == contract.id))))
     if planned + amount > Decimal(str(contract.amount)):
         left = Decimal(str(contract.amount)) - planned
-        raise InvalidData(f"plans would exceed the contract amount ({num(left)} left to plan)",
-                          errors=[{"field": "amount", "message": f"at most {num(left)} left to plan"}])
+        raise InvalidData(Message("plans would exceed the contract amount ({left} left to plan)", left=num(left)),
+                          errors=[{"field": "amount",
+                                   "message": Message("at most {left} left to plan", left=num(left))}])
     plan = ReceivablePlan(contract_id=contract.id, due_date=data["due_date"], amount=amount,
                           paid_amount=Decimal("0"), note=data.get("note"), created_at=utcnow())
     session.add(plan)
@@ -191,8 +225,12 @@ def record_payment(session: Session, viewer: Viewer, contract_id: int, data: dic
     """Record money received and allocate it to the contract's plans: the named plan, else the plans in due-date
     order (oldest first); money beyond every plan stays unplanned. 422 naming `amount` if it exceeds what is
     outstanding on the contract (or the named plan). Conditional UPDATEs keep concurrent payments from
-    overpaying. The customer earns 1 loyalty point per 100 paid. Finance records payments on any contract."""
-    get_contract(session, viewer, contract_id, edit=not records_any_payment(viewer))
+    overpaying. The customer earns 1 loyalty point per 100 paid. Only finance (or an administrator; an integrator
+    key whose account is in the finance group) records payments: anyone else who may read the contract gets 403,
+    so a rep cannot wipe the balance finance checks credit against."""
+    get_contract(session, viewer, contract_id)
+    if not records_any_payment(viewer):
+        raise Forbidden(f"only finance records payments on contract {contract_id}")
     # payments on one contract take turns, so each allocates from what the one before it left; the conditional
     # UPDATEs below stay as the safety net
     contract = _locked(session, contract_id)
@@ -229,7 +267,7 @@ def record_payment(session: Session, viewer: Viewer, contract_id: int, data: dic
         session.refresh(plan)
     single = parts[0][0].id if len(parts) == 1 else None
     payment = Payment(contract_id=contract.id, plan_id=plan_id or single, amount=amount,
-                      paid_on=data.get("paid_on") or utcnow().date(), recorded_by=viewer.username,
+                      paid_on=data.get("paid_on") or company_date(), recorded_by=viewer.username,
                       created_at=utcnow())
     session.add(payment)
     session.flush()

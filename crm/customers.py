@@ -18,6 +18,7 @@ from crm.models import Customer, CustomerShare, FollowUp, PointsEntry, Ticket, V
 from crm.search import matches
 from oa.models import User
 from store.base import utcnow
+from store.clock import company_date
 from store.errors import Conflict, InvalidData, NotFound
 
 LEVELS = ("A", "B", "C", "D")  # A = key account ... D = small
@@ -139,6 +140,38 @@ def list_query(viewer: Viewer, *, pool: bool = False, filters: dict[str, Any] | 
     return query.order_by(Customer.id)
 
 
+def distinct_values(session: Session, column: Any) -> list[str]:
+    """The distinct non-null values of an indexed column, by a loose index scan (a recursive query that seeks the
+    next larger value in the index): one seek per distinct value, however many rows share them."""
+    table = column.class_.__table__
+    col = table.c[column.key]
+    first = select(func.min(col).label("v"))
+    walk = first.cte("walk", recursive=True)
+    step = select(select(func.min(col)).where(col > walk.c.v).scalar_subquery().label("v")).where(
+        walk.c.v.is_not(None))
+    walk = walk.union_all(step)
+    return [v for v in session.scalars(select(walk.c.v)) if v is not None]
+
+
+def search_query(session: Session, viewer: Viewer, text: str | None, level: str | None = None,
+                 industry: str | None = None, region: str | None = None) -> Select:
+    """Customers in the viewer's scope whose name, phone or a contact's name contains `text` (the bigram index,
+    crm.search), or whose industry or region does (the few distinct values matched first, then looked up by
+    their index), optionally of one level, industry and region; in id order like the API's list."""
+    query = list_query(viewer, filters={"level": level or None, "industry": industry or None,
+                                        "region": region or None})
+    text = (text or "").strip()
+    if not text:
+        return query
+    folded = text.casefold()
+    conds = [matches(text)]
+    for column in (Customer.industry, Customer.region):
+        values = [v for v in distinct_values(session, column) if folded in v.casefold()]
+        if values:
+            conds.append(column.in_(values))
+    return query.where(or_(*conds))
+
+
 def share_customer(session: Session, viewer: Viewer, customer_id: int, username: str, access: str) -> CustomerShare:
     """Share a customer with a colleague for `read` or `edit` (the owner's scope or an admin may share)."""
     customer = get_customer(session, viewer, customer_id, edit=True)
@@ -192,7 +225,7 @@ def visit_plans_of(session: Session, customer: Customer, limit: int = VISIT_PLAN
     visits: dict[str, datetime] = dict(session.execute(
         select(FollowUp.user, func.max(FollowUp.created_at)).where(
             FollowUp.customer_id == customer.id, FollowUp.type == "visit").group_by(FollowUp.user)).all())
-    today = utcnow().date()
+    today = company_date()
 
     def status(plan: VisitPlan) -> str:
         last = visits.get(plan.user)

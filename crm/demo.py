@@ -19,9 +19,13 @@ from crm.customers import create_customer, name_key
 from crm.follow_ups import record_follow_up
 from crm.models import Contract, Customer, Opportunity, SalesTarget, Ticket
 from crm.opportunities import STAGES, mark_won
+from crm.ownership import release_customer
 from crm.targets import set_target
 from crm.tickets import create_ticket
 from store.base import utcnow
+from store.clock import company_date
+
+FINANCE = Viewer("carol", finance=True)  # the demo's finance clerk records the payments received
 
 # name, industry, region, level, source, owner
 CUSTOMERS = [
@@ -33,6 +37,12 @@ CUSTOMERS = [
     ("Litware Software", "technology", "north", "A", "referral", "bob"),
     ("Proseware Health", "healthcare", "south", "C", "trade show", "bob"),
     ("Wide World Importers", "logistics", "west", "D", "web", "alice"),
+]
+# in the public pool (公海) from the start, released by their former rep: something for a rep to claim
+POOL_CUSTOMERS = [
+    ("Blue Yonder Airlines", "logistics", "east", "C", "web", "bob", "no reply for two months"),
+    ("Coho Winery", "retail", "south", "D", "trade show", "alice", "outside my region"),
+    ("Margie's Travel", "retail", "north", "C", "cold call", "bob", "contact left the company"),
 ]
 # customer index, name, stage, amount, months ahead
 OPPORTUNITIES = [
@@ -62,7 +72,7 @@ def seed(session: Session, progress: Callable[[str], None] = print) -> int:
     if session.scalar(select(Customer.id).where(Customer.name_key == name_key(CUSTOMERS[0][0]))) is not None:
         progress("CRM demo data already present")
         return 0
-    today = utcnow().date()
+    today = company_date()
     customers = []
     for name, industry, region, level, source, owner in CUSTOMERS:
         customers.append(create_customer(session, Viewer(owner), {
@@ -100,7 +110,7 @@ def seed(session: Session, progress: Callable[[str], None] = print) -> int:
         plan = add_plan(session, owner, {"contract_id": contract.id, "due_date": first_due, "amount": half})
         add_plan(session, owner, {"contract_id": contract.id, "due_date": signed + timedelta(days=120),
                                   "amount": half})  # the older deal's second instalment is overdue
-        record_payment(session, owner, contract.id, {"amount": half, "plan_id": plan.id,
+        record_payment(session, FINANCE, contract.id, {"amount": half, "plan_id": plan.id,
                                                      "paid_on": min(first_due, today)})
     for idx, title, amount, signed_back, payments in DIRECT_CONTRACTS:
         c = customers[idx]
@@ -112,7 +122,7 @@ def seed(session: Session, progress: Callable[[str], None] = print) -> int:
         add_plan(session, Viewer(c.owner), {"contract_id": contract.id, "due_date": signed + timedelta(days=10),
                                             "amount": Decimal(amount)})
         for paid_back, paid in payments:
-            record_payment(session, Viewer(c.owner), contract.id, {"amount": paid,
+            record_payment(session, FINANCE, contract.id, {"amount": paid,
                                                                    "paid_on": today - timedelta(days=paid_back)})
     if session.scalar(select(Ticket.id).limit(1)) is None:
         create_ticket(session, Viewer("alice"), {"customer_id": customers[1].id, "title": "Delivery delayed",
@@ -124,9 +134,15 @@ def seed(session: Session, progress: Callable[[str], None] = print) -> int:
         set_target(session, admin, period, "team", "bob", 300000)
         set_target(session, admin, period, "rep", "alice", 150000)
         set_target(session, admin, period, "rep", "bob", 100000)
+    for name, industry, region, level, source, former, reason in POOL_CUSTOMERS:
+        c = create_customer(session, Viewer(former), {
+            "name": name, "industry": industry, "region": region, "level": level, "source": source,
+            "phone": f"+86 21 {len(customers) + 1:04d} 8800"})
+        customers.append(c)
+        release_customer(session, Viewer(former), c.id, reason)
     session.flush()
-    progress(f"CRM: {len(customers)} customers, {len(OPPORTUNITIES)} opportunities, "
-             f"{len(won) + len(DIRECT_CONTRACTS)} contracts, targets")
+    progress(f"CRM: {len(customers)} customers ({len(POOL_CUSTOMERS)} in the public pool), "
+             f"{len(OPPORTUNITIES)} opportunities, {len(won) + len(DIRECT_CONTRACTS)} contracts, targets")
     return len(customers)
 
 
@@ -214,7 +230,7 @@ def seed_sales(session: Session, progress: Callable[[str], None] = print, engine
     if session.scalar(select(Product.id).where(Product.code == PRODUCTS[0][0])) is not None:
         progress("sales demo data already present")
         return 0
-    today = utcnow().date()
+    today = company_date()
     products = {}
     for code, name, unit, category, price in PRODUCTS:
         products[code] = Product(code=code, name=name, unit=unit, category=category, list_price=Decimal(price),

@@ -13,7 +13,9 @@ from crm.access import Viewer, customer_of_row_visible, get_customer, get_opport
 from crm.common import iso
 from crm.models import Customer, FollowUp, VisitPlan
 from store.base import utcnow
+from store.clock import company_date
 from store.errors import InvalidData
+from store.messages import Message
 
 TYPES = ("call", "visit", "email", "meeting")
 
@@ -100,7 +102,7 @@ def fire_due_follow_up_reminders(session: Session, now: datetime) -> int:
     """Send a reminder for every follow-up whose next date has come; each one is claimed once (conditional
     UPDATE), so several schedulers never remind twice. Returns how many reminders were sent. Does not commit."""
     due = session.execute(select(FollowUp.id, FollowUp.user, FollowUp.customer_id, FollowUp.next_follow_up_date)
-                          .where(FollowUp.next_follow_up_date <= now.date(), FollowUp.reminder_sent_at.is_(None))
+                          .where(FollowUp.next_follow_up_date <= company_date(now), FollowUp.reminder_sent_at.is_(None))
                           .order_by(FollowUp.id).limit(500)).all()
     sent = 0
     for row in due:
@@ -111,7 +113,8 @@ def fire_due_follow_up_reminders(session: Session, now: datetime) -> int:
         customer = session.get(Customer, row.customer_id)
         who = customer.owner if customer is not None and customer.owner else row.user
         name = customer.name if customer is not None else f"customer {row.customer_id}"
-        _notify(session, who, f"Follow up with {name}", f"Planned for {row.next_follow_up_date.isoformat()}",
+        _notify(session, who, Message("Follow up with {name}", name=name),
+                Message("Planned for {day}", day=row.next_follow_up_date.isoformat()),
                 f"/customers/{row.customer_id}")
         sent += 1
     session.flush()

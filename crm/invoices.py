@@ -3,7 +3,7 @@ customer's sales summary: orders, invoices, payments and the outstanding balance
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -15,9 +15,12 @@ from crm.access import Viewer, get_customer, reads_all_sales
 from crm.common import CENT, iso, money, num
 from crm.models import Invoice, Payment, SalesOrder
 from crm.numbering import next_number
-from crm.orders import event, order_dict, order_visible_clause, outstanding_of
+from crm.orders import PROCESS_KEY, event, order_dict, order_visible_clause, outstanding_of
 from store.base import utcnow
+from store.clock import company_date
 from store.errors import Conflict, InvalidData, NotFound
+
+ISSUE_AHEAD_DAYS = 31  # how far ahead of today an invoice may be dated
 
 
 def invoice_dict(i: Invoice) -> dict[str, Any]:
@@ -30,6 +33,16 @@ def invoiced_of(session: Session, order_id: int) -> Decimal:
     """The sum of the order's invoices."""
     return Decimal(str(session.scalar(select(func.coalesce(func.sum(Invoice.amount), 0))
                                       .where(Invoice.order_id == order_id)))).quantize(CENT)
+
+
+def left_to_invoice(session: Session, order: SalesOrder) -> Decimal:
+    """What of the order's total no invoice covers yet."""
+    return Decimal(str(order.total)).quantize(CENT) - invoiced_of(session, order.id)
+
+
+def invoices_of(session: Session, order_id: int) -> list[Invoice]:
+    """The order's invoices, oldest first."""
+    return list(session.scalars(select(Invoice).where(Invoice.order_id == order_id).order_by(Invoice.id)))
 
 
 def issue_invoice(session: Session, order_id: int, user: str | None, issued_on: date | None = None,
@@ -49,7 +62,8 @@ def issue_invoice(session: Session, order_id: int, user: str | None, issued_on: 
         raise InvalidData("the invoice exceeds what is left to invoice",
                           errors=[{"field": "amount", "message": f"at most {num(left)} left to invoice"}])
     tax = (Decimal(str(order.tax)) * value / total).quantize(CENT, ROUND_HALF_UP) if total else Decimal(0)
-    today = utcnow().date()
+    today = company_date()
+    check_issued_on(order, issued_on, today)
     invoice = Invoice(number=next_number(session, "invoice", today), order_id=order.id,
                       customer_id=order.customer_id, amount=value, tax=tax, issued_on=issued_on or today,
                       issued_by=user, created_at=utcnow())
@@ -61,6 +75,38 @@ def issue_invoice(session: Session, order_id: int, user: str | None, issued_on: 
     event(session, "invoice.issued", order, invoice_id=invoice.id, invoice_number=invoice.number,
           amount=num(value), tax=num(tax))
     return invoice
+
+
+def check_issued_on(order: SalesOrder, issued_on: date | None, today: date) -> None:
+    """An invoice is dated from the order's confirmation (or creation) day to 31 days ahead of today in the
+    company time zone (store.clock); 422 naming `issued_on` otherwise."""
+    if issued_on is None:
+        return
+    earliest = (order.confirmed_at or order.created_at).date()
+    latest = today + timedelta(days=ISSUE_AHEAD_DAYS)
+    if not earliest <= issued_on <= latest:
+        raise InvalidData(f"issued_on must be between {earliest} and {latest}",
+                          errors=[{"field": "issued_on", "message": f"between {earliest} and {latest}"}])
+
+
+def check_invoice_date(session: Session, username: str, variables: dict[str, Any], submitted: dict[str, Any]) -> None:
+    """Completion check of "Issue the invoice": the date lies between the order's confirmation and a month ahead
+    (422 naming `issued_on`), so a wrong date is refused on the task, not an incident in the next step."""
+    order = session.get(SalesOrder, variables.get("order_id"))
+    raw = submitted.get("issued_on")
+    if order is None or not isinstance(raw, str):
+        return  # the step itself reports a missing order; the form requires the date
+    try:
+        issued_on = date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidData("issued_on is not a date", errors=[{"field": "issued_on", "message": "not a date"}]) \
+            from None
+    check_issued_on(order, issued_on, company_date())
+
+
+def register_checks(checks: Any) -> None:
+    """Plug the invoice task's date check into the engine's completion checks."""
+    checks.register_completion(PROCESS_KEY, "invoice_request", check_invoice_date)
 
 
 def get_invoice(session: Session, viewer: Viewer, invoice_id: int) -> Invoice:

@@ -102,7 +102,9 @@ class Opportunity(Base):
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
     probability: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
     expected_close_date: Mapped[date | None] = mapped_column(Date)
-    owner: Mapped[str] = mapped_column(String(100), index=True, nullable=False)
+    source: Mapped[str | None] = mapped_column(String(100))  # where the lead came from (referral, web, ...)
+    # None: an open deal that went to the public pool with its customer (claiming the customer takes it over)
+    owner: Mapped[str | None] = mapped_column(String(100), index=True, nullable=True)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="open", index=True)
     close_reason: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -202,7 +204,12 @@ class ReceivablePlan(Base):
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
     paid_amount: Mapped[Decimal] = mapped_column(Money, nullable=False, default=0)
     note: Mapped[str | None] = mapped_column(String(500))
+    # an instalment of a confirmed order's payment terms: the pages word it from the order (number, terms) in
+    # the reader's language; `note` stays what a person typed
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("crm_order.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    order: Mapped[SalesOrder | None] = relationship(foreign_keys=[order_id], lazy="selectin")
 
     __table_args__ = (Index("ix_crm_receivable_plan_due_date_id", "due_date", "id"),)  # the list's order
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from crm.models import NumberSequence
 from crm.settings import get_setting
-from store.base import insert_on_conflict, utcnow
+from store.base import insert_on_conflict
+from store.clock import company_date
 
 SERIES = {"order": "SO", "quote": "QT", "invoice": "INV"}
 
@@ -19,7 +20,7 @@ SERIES = {"order": "SO", "quote": "QT", "invoice": "INV"}
 def next_number(session: Session, kind: str, today: date | None = None) -> str:
     """The next number of series `kind` (order, quote, invoice) for the year of `today`: PREFIX-YYYY-NNNN, the
     digits as the `number_digits` setting says."""
-    year = (today or utcnow().date()).year
+    year = (today or company_date()).year
     name = f"{SERIES[kind]}-{year}"
     session.execute(insert_on_conflict(session, NumberSequence.__table__, ["name"]), [{"name": name,
                                                                                        "last_value": 0}])

@@ -14,19 +14,21 @@ from crm.access import Viewer, get_customer, get_opportunity, opportunity_visibl
 from crm.common import iso, money, num
 from crm.models import Contract, Customer, Opportunity
 from store.base import utcnow
+from store.clock import company_date
 from store.errors import Conflict, InvalidData
+from store.messages import Message
 
 # stage -> default probability (%)
 STAGES: dict[str, int] = {"lead": 10, "qualified": 25, "proposal": 50, "negotiation": 75, "won": 100, "lost": 0}
 OPEN_STAGES = ("lead", "qualified", "proposal", "negotiation")
-FIELDS = ("name", "stage", "amount", "probability", "expected_close_date")
+FIELDS = ("name", "stage", "amount", "probability", "expected_close_date", "source")
 
 
 def opportunity_dict(o: Opportunity) -> dict[str, Any]:
     """The JSON shape of an opportunity (DESIGN.md, plus close details)."""
     return {"id": o.id, "customer_id": o.customer_id, "name": o.name, "stage": o.stage, "amount": num(o.amount),
-            "probability": o.probability, "expected_close_date": iso(o.expected_close_date), "owner": o.owner,
-            "status": o.status, "close_reason": o.close_reason, "closed_at": iso(o.closed_at),
+            "probability": o.probability, "expected_close_date": iso(o.expected_close_date), "source": o.source,
+            "owner": o.owner, "status": o.status, "close_reason": o.close_reason, "closed_at": iso(o.closed_at),
             "created_at": iso(o.created_at)}
 
 
@@ -45,7 +47,8 @@ def create_opportunity(session: Session, viewer: Viewer, data: dict[str, Any]) -
     opp = Opportunity(customer_id=customer.id, name=data["name"].strip(), stage=stage,
                       amount=money(data.get("amount", 0)),
                       probability=data["probability"] if data.get("probability") is not None else STAGES[stage],
-                      expected_close_date=data.get("expected_close_date"), owner=viewer.username, status="open",
+                      expected_close_date=data.get("expected_close_date"), source=data.get("source"),
+                      owner=viewer.username, status="open",
                       created_at=now, updated_at=now)
     session.add(opp)
     session.flush()
@@ -58,7 +61,7 @@ def update_opportunity(session: Session, viewer: Viewer, opp_id: int, data: dict
     """Move an open opportunity along the pipeline or change its figures (audited)."""
     opp = get_opportunity(session, viewer, opp_id, edit=True)
     if opp.status != "open":
-        raise Conflict(f"opportunity {opp_id} is already {opp.status}")
+        raise Conflict(Message("opportunity {id} is already {status}", id=opp_id, status=opp.status))
     data = {k: v for k, v in data.items() if k in FIELDS}
     _check_stage(data)
     if "amount" in data:
@@ -78,11 +81,16 @@ def mark_won(session: Session, opp: Opportunity, user: str | None, reason: str |
              contract_title: str | None = None, amount: Any = None, now: datetime | None = None) -> Contract:
     """Mark an opportunity won and create (or activate) its contract; repeating it returns the same contract."""
     if opp.status == "lost":
-        raise Conflict(f"opportunity {opp.id} is lost")
+        raise Conflict(Message("opportunity {id} is lost", id=opp.id))
     now = now or utcnow()
     if opp.status != "won":
-        changes = audit.apply_changes(opp, {"status": "won", "stage": "won", "probability": 100,
-                                            "close_reason": reason, "closed_at": now})
+        closing: dict[str, Any] = {"status": "won", "stage": "won", "probability": 100, "close_reason": reason,
+                                   "closed_at": now}
+        if opp.owner is None:  # a deal in the public pool: whoever wins it owns it and its contract from now on
+            if not user:
+                raise Conflict(f"opportunity {opp.id} is in the public pool; claim its customer first")
+            closing["owner"] = user
+        changes = audit.apply_changes(opp, closing)
         if amount is not None:
             changes |= audit.apply_changes(opp, {"amount": money(amount)})
         audit.record(session, "opportunity", opp.id, user, "won", changes)
@@ -94,13 +102,13 @@ def mark_won(session: Session, opp: Opportunity, user: str | None, reason: str |
         contract = Contract(customer_id=opp.customer_id, opportunity_id=opp.id,
                             title=(contract_title or f"Contract for {opp.name}")[:200], amount=value,
                             paid_amount=Decimal("0"), status="active", owner=opp.owner or (customer and customer.owner),
-                            signed_date=now.date(), created_at=now)
+                            signed_date=company_date(now), created_at=now)
         session.add(contract)
         session.flush()
         audit.record(session, "contract", contract.id, user, "create",
                      {"title": (None, contract.title), "amount": (None, value), "status": (None, "active")})
     elif contract.status == "draft":
-        changes = audit.apply_changes(contract, {"status": "active", "signed_date": now.date()})
+        changes = audit.apply_changes(contract, {"status": "active", "signed_date": company_date(now)})
         audit.record(session, "contract", contract.id, user, "activate", changes)
     session.flush()
     return contract
@@ -111,17 +119,21 @@ def win_opportunity(session: Session, viewer: Viewer, opp_id: int, reason: str |
     """The viewer marks an open opportunity won (409 if already closed)."""
     opp = get_opportunity(session, viewer, opp_id, edit=True)
     if opp.status != "open":
-        raise Conflict(f"opportunity {opp_id} is already {opp.status}")
+        raise Conflict(Message("opportunity {id} is already {status}", id=opp_id, status=opp.status))
     return opp, mark_won(session, opp, viewer.username, reason, contract_title, amount)
 
 
 def lose_opportunity(session: Session, viewer: Viewer, opp_id: int, reason: str) -> Opportunity:
-    """The viewer marks an open opportunity lost, with a reason."""
+    """The viewer marks an open opportunity lost, with a reason (a pooled one becomes the viewer's: closed deals
+    always have an owner)."""
     opp = get_opportunity(session, viewer, opp_id, edit=True)
     if opp.status != "open":
-        raise Conflict(f"opportunity {opp_id} is already {opp.status}")
-    changes = audit.apply_changes(opp, {"status": "lost", "stage": "lost", "probability": 0,
-                                        "close_reason": reason, "closed_at": utcnow()})
+        raise Conflict(Message("opportunity {id} is already {status}", id=opp_id, status=opp.status))
+    closing: dict[str, Any] = {"status": "lost", "stage": "lost", "probability": 0, "close_reason": reason,
+                               "closed_at": utcnow()}
+    if opp.owner is None:  # a deal in the public pool: whoever closes it answers for it in the sales history
+        closing["owner"] = viewer.username
+    changes = audit.apply_changes(opp, closing)
     audit.record(session, "opportunity", opp.id, viewer.username, "lost", changes)
     session.flush()
     return opp

@@ -14,13 +14,15 @@ from sqlalchemy.orm import Session
 
 from crm import audit
 from crm.access import Viewer, get_customer, reads_all_sales
-from crm.common import CENT, iso, num
+from crm.common import CENT, iso, num, visible_text
 from crm.models import Contract, Customer, Opportunity, OrderLine, OrderRound, Quote, ReceivablePlan, SalesOrder
 from crm.numbering import next_number
 from crm.pricing import line_dict, price_lines, tax_rate, totals
 from crm.quotes import check_access, get_quote, lines_of, live, opportunity_of, require_open, visible_clause
 from store.base import utcnow
+from store.clock import company_date
 from store.errors import Conflict, Forbidden, InvalidData, NotFound
+from store.messages import Message
 
 STATUSES = ("draft", "pending", "confirmed", "rejected", "cancelled")
 EDITABLE = ("draft", "rejected")
@@ -29,6 +31,8 @@ TERMS: dict[str, tuple[tuple[int, int], ...]] = {
     "prepaid": ((100, 0),), "net30": ((100, 30),), "net60": ((100, 60),), "30_70": ((30, 0), (70, 60)),
 }
 PROCESS_KEY = "sales_order_approval"
+# flows started from their record's page (the order page's "submit"), never from a blank or copied form
+STARTED_FROM_RECORD = frozenset({PROCESS_KEY})
 
 
 def order_dict(o: SalesOrder, lines: list[OrderLine] | None = None) -> dict[str, Any]:
@@ -104,7 +108,7 @@ def _set_lines(session: Session, order: SalesOrder, priced: list) -> None:
 def _new_order(session: Session, viewer: Viewer, customer: Customer, opp: Opportunity | None, priced: list,
                terms: str, note: str | None, quote_id: int | None = None) -> SalesOrder:
     now = utcnow()
-    order = SalesOrder(number=next_number(session, "order", now.date()), customer_id=customer.id,
+    order = SalesOrder(number=next_number(session, "order", company_date(now)), customer_id=customer.id,
                        opportunity_id=opp.id if opp else None, quote_id=quote_id,
                        owner=viewer.username if not viewer.is_admin else (customer.owner or viewer.username),
                        status="draft", payment_terms=terms, tax_rate=0, note=note, round=0, created_at=now,
@@ -149,7 +153,8 @@ def update_order(session: Session, viewer: Viewer, order_id: int, data: dict[str
     order = get_order(session, viewer, order_id, edit=True)
     order = session.get(SalesOrder, order.id, with_for_update=True, populate_existing=True)
     if order.status not in EDITABLE:
-        raise Conflict(f"order {order.number} is {order.status}; only draft or rejected orders change",
+        raise Conflict(Message("order {number} is {status}; only draft or rejected orders change",
+                               number=order.number, status=order.status),
                        errors=[{"field": "status", "message": order.status}])
     before = order.total
     if "lines" in data:
@@ -176,14 +181,16 @@ def list_query(viewer: Viewer, filters: dict[str, Any]) -> Select:
 
 
 def check_submittable(session: Session, viewer: Viewer, order_id: int) -> SalesOrder:
-    """The order, if the viewer may submit it now: they own it (or manage its owner; an edit share is not enough,
-    403) and it is a draft (409 otherwise)."""
-    order = get_order(session, viewer, order_id, edit=True)
-    if not viewer.owns_scope(order.owner):  # an edit share is no title: the owner (or their manager) submits
-        raise Forbidden(f"only the owner of order {order.number} or their manager submits it")
+    """The order, if the viewer may submit it now: they may edit its customer now (403 otherwise) and own the order
+    or the customer (or manage either owner; an edit share is not enough, 403), and it is a draft (409 otherwise).
+    Whoever owns the customer after a transfer submits the orders left behind; their old owner no longer does."""
+    order = _locked(session, get_order(session, viewer, order_id, edit=True).id)  # submissions take turns
+    customer = session.get(Customer, order.customer_id)
+    if not (viewer.owns_scope(order.owner) or viewer.owns_scope(customer.owner)):  # a share is no title
+        raise Forbidden(f"only the owner of order {order.number} or of its customer (or their manager) submits it")
     if order.status != "draft":
-        raise Conflict(f"order {order.number} is {order.status}; only a draft is submitted "
-                       "(a rejected order is resubmitted from its revision task)")
+        raise Conflict(Message("order {number} is {status}; only a draft is submitted (a rejected order is "
+                               "resubmitted from its revision task)", number=order.number, status=order.status))
     if order.opportunity_id is not None:
         require_open(session.get(Opportunity, order.opportunity_id))
     return order
@@ -203,6 +210,28 @@ def check_start(session: Session, username: str, variables: dict[str, Any]) -> d
 def register_checks(checks: Any) -> None:
     """Plug the start check into the engine's start checks."""
     checks.register(PROCESS_KEY, check_start)
+
+
+def flow_ended(session: Session, instance: Any, how: str, user: str | None) -> None:
+    """The order's approval instance was withdrawn, cancelled, terminated or cancelled at an incident: the order it
+    holds (pending, or rejected awaiting revision) goes back to draft, so its rep may edit and submit it again.
+    Only the order this very instance submitted (`instance_id`) moves; an order in any other state stays.
+    Audited as `withdraw` and sent as `order.withdrawn` (with `ending`, how the instance ended)."""
+    order = session.scalars(select(SalesOrder).where(SalesOrder.instance_id == instance.id).with_for_update()
+                            .execution_options(populate_existing=True)).one_or_none()
+    if order is None or order.status not in ("pending", "rejected"):
+        return
+    old, order.status = order.status, "draft"
+    if old == "pending":
+        _close_round(session, order, "withdrawn", how)
+    audit.record(session, "order", order.id, user, "withdraw", {"status": (old, "draft"), "ending": (None, how)})
+    session.flush()
+    event(session, "order.withdrawn", order, round=order.round, ending=how)
+
+
+def register_end_hooks(hooks: Any) -> None:
+    """Plug `flow_ended` into the engine's instance-ended hooks of `sales_order_approval`."""
+    hooks.register(PROCESS_KEY, flow_ended)
 
 
 # --- what the approval flow does (called by crm.operations inside the engine's step) ---
@@ -242,7 +271,7 @@ def mark_submitted(session: Session, order_id: int, user: str | None, instance_i
     """Start an approval round: draft/rejected -> pending (409 otherwise); returns what the flow routes on."""
     order = _locked(session, order_id)
     if order.status not in EDITABLE:
-        raise Conflict(f"order {order.number} is {order.status}")
+        raise Conflict(Message("order {number} is {status}", number=order.number, status=order.status))
     now = utcnow()
     old = order.status
     order.status, order.submitted_at, order.round = "pending", now, order.round + 1
@@ -253,10 +282,51 @@ def mark_submitted(session: Session, order_id: int, user: str | None, instance_i
     session.flush()
     audit.record(session, "order", order.id, user, "submit", {"status": (old, "pending"), "round": (None, order.round)})
     event(session, "order.submitted", order, round=order.round)
-    customer = session.get(Customer, order.customer_id)
+    # routing figures only: the customer's name and credit are CRM data that instance variables must not copy
+    # (a CC or a later reader of the instance may not read the customer); task_credit computes credit on read
     return {"order_id": order.id, "number": order.number, "customer_id": order.customer_id,
-            "customer_name": customer.name, "total": num(order.total), "max_discount": float(order.max_discount),
-            "round": order.round, "credit": credit_of(session, order)}
+            "total": num(order.total), "max_discount": float(order.max_discount), "round": order.round,
+            "sales_head": sales_head_for(session, user)}
+
+
+SALES_DEPARTMENT = "sales"  # the department whose head approves every order (its name, any case)
+
+
+def sales_head_for(session: Session, applicant: str | None) -> str | None:
+    """Who approves an order as "the sales head": the head of the Sales department of the org chart (by name), or,
+    when that head is the applicant, the head above them; without a Sales department (or head), the head of the
+    applicant's own department, else their manager. None if nobody is found (the engine then escalates)."""
+    from oa.models import Department
+    from oa.org import OrgDirectory
+    directory = OrgDirectory(session)
+    dept = session.scalar(select(Department).where(func.lower(Department.name) == SALES_DEPARTMENT,
+                                                   Department.active.is_(True)))
+    head = dept.head if dept is not None else None
+    if head is not None and head.active and head.username != applicant:
+        return head.username
+    return directory.dept_head_of(applicant) or directory.manager_of(applicant)
+
+
+def business_key_for(process_key: str, variables: dict[str, Any], given: str | None) -> str | None:
+    """The business key a start of `process_key` must carry: `order:<order_id>` for an order's approval (the
+    given key if it matches, else 422 naming `business_key`); other flows keep the caller's."""
+    order_id = variables.get("order_id") if process_key == PROCESS_KEY else None
+    if not isinstance(order_id, int) or isinstance(order_id, bool):
+        return given  # not an order flow, or no usable order_id: the start check names order_id
+    expected = f"order:{order_id}"
+    if given not in (None, expected):
+        raise InvalidData(f"an order's approval carries the business key {expected}",
+                          errors=[{"field": "business_key", "message": f"must be {expected} (or left out)"}])
+    return expected
+
+
+def task_credit(session: Session, process_key: str, variables: dict[str, Any]) -> dict[str, Any] | None:
+    """The customer's credit as it stands now, for a task of an order's approval (None for other flows or
+    when the order is gone): read when the task is read, so finance always decides on current figures."""
+    order_id = variables.get("order_id") if process_key == PROCESS_KEY else None
+    order = session.get(SalesOrder, order_id) if isinstance(order_id, int) and not isinstance(order_id, bool) \
+        else None
+    return credit_of(session, order) if order is not None else None
 
 
 def _close_round(session: Session, order: SalesOrder, outcome: str, reason: str | None) -> None:
@@ -269,9 +339,10 @@ def mark_rejected(session: Session, order_id: int, user: str | None, reason: str
     """pending -> rejected with the approver's reason; the rep may revise and resubmit."""
     order = _locked(session, order_id)
     if order.status != "pending":
-        raise Conflict(f"order {order.number} is {order.status}")
+        raise Conflict(Message("order {number} is {status}", number=order.number, status=order.status))
     order.status = "rejected"
-    _close_round(session, order, "rejected", (reason or "")[:4000] or None)
+    reason = visible_text(reason)[:4000] or None
+    _close_round(session, order, "rejected", reason)
     audit.record(session, "order", order.id, user, "reject", {"status": ("pending", "rejected"),
                                                               "reason": (None, reason)})
     session.flush()
@@ -283,7 +354,7 @@ def mark_cancelled(session: Session, order_id: int, user: str | None) -> SalesOr
     """The rep gave up a rejected order: -> cancelled."""
     order = _locked(session, order_id)
     if order.status not in EDITABLE:
-        raise Conflict(f"order {order.number} is {order.status}")
+        raise Conflict(Message("order {number} is {status}", number=order.number, status=order.status))
     old, order.status = order.status, "cancelled"
     audit.record(session, "order", order.id, user, "cancel", {"status": (old, "cancelled")})
     session.flush()
@@ -307,7 +378,7 @@ def confirm(session: Session, order_id: int, user: str | None, now: datetime | N
     opportunity (if any and open) won. Events order.approved and order.confirmed."""
     order = _locked(session, order_id)
     if order.status != "pending":
-        raise Conflict(f"order {order.number} is {order.status}")
+        raise Conflict(Message("order {number} is {status}", number=order.number, status=order.status))
     opp = session.scalars(select(Opportunity).where(Opportunity.id == order.opportunity_id).with_for_update()
                           .execution_options(populate_existing=True)).one_or_none()
     if opp is not None and opp.status != "open":  # won by another order meanwhile: no second contract on it
@@ -317,15 +388,15 @@ def confirm(session: Session, order_id: int, user: str | None, now: datetime | N
     _close_round(session, order, "approved", None)
     contract = Contract(customer_id=order.customer_id, opportunity_id=order.opportunity_id,
                         title=f"Order {order.number}", amount=order.total, paid_amount=Decimal(0), status="active",
-                        owner=order.owner, signed_date=now.date(), created_at=now)
+                        owner=order.owner, signed_date=company_date(now), created_at=now)
     session.add(contract)
     session.flush()
     order.contract_id = contract.id
     audit.record(session, "contract", contract.id, user, "create",
                  {"title": (None, contract.title), "amount": (None, contract.amount), "status": (None, "active")})
-    for due, amount in plan_amounts(Decimal(str(order.total)), order.payment_terms, now.date()):
+    for due, amount in plan_amounts(Decimal(str(order.total)), order.payment_terms, company_date(now)):
         session.add(ReceivablePlan(contract_id=contract.id, due_date=due, amount=amount, paid_amount=Decimal(0),
-                                   note=f"{order.number} ({order.payment_terms})", created_at=now))
+                                   order_id=order.id, created_at=now))
     if opp is not None:  # won for what was ordered: the reports' won revenue is the order total
         changes = audit.apply_changes(opp, {"status": "won", "stage": "won", "probability": 100,
                                             "amount": Decimal(str(order.total)),

@@ -1,4 +1,8 @@
-"""The public pool (公海): customers nobody followed up for N days return to it; reps claim from it up to a cap."""
+"""The public pool (公海): customers nobody followed up for N days return to it; reps claim from it up to a cap.
+
+A customer goes to the pool with its open opportunities (their owner is cleared, each change in the operation log),
+as Chinese CRMs do, so the rep who let it go no longer sees those deals as theirs; won and lost ones keep their
+owner (the sales history stays true). Whoever claims the customer takes its pooled open opportunities over."""
 
 from __future__ import annotations
 
@@ -8,18 +12,19 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, scoped_session
 
 from crm import audit
-from crm.access import Viewer
+from crm.access import Viewer, can_read_customer
 from crm.customers import count_owned
-from crm.models import Customer
+from crm.models import Customer, Opportunity
 from crm.settings import get_setting
 from oa.models import User
 from store.base import utcnow
 from store.errors import Conflict, NotFound
+from store.messages import Message
 
 
 def release_stale_customers(session: Session, now: datetime) -> int:
-    """Return to the pool every owned customer whose latest activity (last follow-up or assignment to its
-    owner, whichever is later) is older than the `pool_release_days` setting.
+    """Return to the pool (with the open opportunities its owner held) every owned customer whose latest activity
+    (last follow-up or assignment to its owner, whichever is later) is older than the `pool_release_days` setting.
     Each release is a conditional UPDATE on the old owner, so concurrent schedulers release a customer once.
     Returns how many were released. Does not commit."""
     cutoff = now - timedelta(days=get_setting(session, "pool_release_days"))
@@ -35,10 +40,37 @@ def release_stale_customers(session: Session, now: datetime) -> int:
                                .execution_options(synchronize_session=False))
         if done.rowcount == 1:
             audit.record(session, "customer", row.id, None, "release", {"owner": (row.owner, None)})
+            release_opportunities(session, row.id, row.owner, None)
             released += 1
     session.flush()
     session.expire_all()
     return released
+
+
+def release_opportunities(session: Session, customer_id: int, owner: str, user: str | None) -> int:
+    """The customer's open opportunities `owner` held go to the pool with it (owner cleared), each audited as a
+    release by `user` (None: the scheduler); how many. Won and lost ones keep their owner. No commit."""
+    opps = session.scalars(select(Opportunity).where(Opportunity.customer_id == customer_id,
+                                                     Opportunity.status == "open", Opportunity.owner == owner)
+                           .order_by(Opportunity.id)).all()
+    for opp in opps:
+        opp.owner = None
+        audit.record(session, "opportunity", opp.id, user, "release", {"owner": (owner, None)})
+    session.flush()
+    return len(opps)
+
+
+def claim_opportunities(session: Session, customer_id: int, username: str) -> int:
+    """The claimer of a customer takes over its open opportunities that sit in the pool (no owner), each audited
+    as a claim; how many. No commit."""
+    opps = session.scalars(select(Opportunity).where(Opportunity.customer_id == customer_id,
+                                                     Opportunity.status == "open", Opportunity.owner.is_(None))
+                           .order_by(Opportunity.id)).all()
+    for opp in opps:
+        opp.owner = username
+        audit.record(session, "opportunity", opp.id, username, "claim", {"owner": (None, username)})
+    session.flush()
+    return len(opps)
 
 
 def _lock_claimant(session: Session, username: str) -> None:
@@ -56,28 +88,30 @@ def _lock_claimant(session: Session, username: str) -> None:
 
 
 def claim_customer(session: Session, viewer: Viewer, customer_id: int, now: datetime | None = None) -> Customer:
-    """Take a customer from the pool: 404 if unknown, 409 if already owned or the rep is at the claim cap.
+    """Take a customer from the pool, with its pooled open opportunities: 404 if unknown, 409 if already owned or
+    the rep is at the claim cap.
 
     The rep's claims are serialised (see `_lock_claimant`), so concurrent claims never exceed the cap.
     On SQLite this first commits what the session holds (the caller's transaction must have no pending work)."""
     _lock_claimant(session, viewer.username)
     customer = session.get(Customer, customer_id, populate_existing=True)
-    if customer is None:
-        raise NotFound(f"no customer {customer_id}")
+    if customer is None or (customer.owner is not None and not can_read_customer(session, viewer, customer)):
+        raise NotFound(f"no customer {customer_id}")  # someone else's customer the caller cannot see: as if missing
     if customer.owner is not None:
-        raise Conflict(f"customer {customer_id} is already owned" if viewer.owns_scope(customer.owner)
-                       else f"customer {customer_id} is not in the public pool")
+        raise Conflict(Message("customer {id} is already owned", id=customer_id) if viewer.owns_scope(customer.owner)
+                       else Message("customer {id} is not in the public pool", id=customer_id))
     cap = get_setting(session, "claim_cap")
     if count_owned(session, viewer.username) >= cap:
-        raise Conflict(f"you already own {cap} customers, the most one rep may hold",
-                       errors=[{"field": "claim_cap", "message": f"limit {cap} reached"}])
+        raise Conflict(Message("you already own {cap} customers, the most one rep may hold", cap=cap),
+                       errors=[{"field": "claim_cap", "message": Message("limit {cap} reached", cap=cap)}])
     now = now or utcnow()
     done = session.execute(update(Customer).where(Customer.id == customer_id, Customer.owner.is_(None))
                            .values(owner=viewer.username, assigned_at=now)
                            .execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        raise Conflict(f"customer {customer_id} was just claimed by someone else")
+        raise Conflict(Message("customer {id} was just claimed by someone else", id=customer_id))
     audit.record(session, "customer", customer_id, viewer.username, "claim", {"owner": (None, viewer.username)})
+    claim_opportunities(session, customer_id, viewer.username)
     session.flush()
     session.refresh(customer)
     return customer

@@ -31,6 +31,7 @@ class Line:
     gross: Decimal
     discount_amount: Decimal
     amount: Decimal
+    effective_discount: Decimal = Decimal(0)  # percent below the product's list price, all reductions counted
 
 
 @dataclass
@@ -56,14 +57,19 @@ def _decimal(value: Any, field: str, low: Decimal, high: Decimal, *, places: str
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise _bad(field, "not a number") from None
-    if not number.is_finite() or number > high or number < low or (number == low and not low_inclusive):
+    if not number.is_finite() or number > high:
         raise _bad(field, f"must be {'at least' if low_inclusive else 'above'} {low} and at most {high}")
-    return number.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+    number = number.quantize(Decimal(places), rounding=ROUND_HALF_UP)  # checked as stored: 0.0004 is 0.000
+    if number < low or (number == low and not low_inclusive):
+        raise _bad(field, f"must be {'at least' if low_inclusive else 'above'} {low} after rounding to {places}"
+                          f" and at most {high}")
+    return number
 
 
 def price_lines(session: Session, lines: list[dict[str, Any]], *, field: str = "lines") -> list[Line]:
     """Check and price the lines (unit price defaults to the product's list price); 422 naming `lines[i].x`.
-    Inactive products are refused."""
+    Inactive products are refused; a quantity or unit price that rounds to zero (or below) is refused, and the
+    line amounts are computed from the rounded values (what is stored)."""
     if not lines:
         raise _bad(field, "at least one line")
     if len(lines) > MAX_LINES:
@@ -80,12 +86,25 @@ def price_lines(session: Session, lines: list[dict[str, Any]], *, field: str = "
                             low_inclusive=False)
         unit = raw.get("unit_price")
         unit_price = _decimal(product.list_price if unit is None else unit, f"{at}.unit_price", Decimal(0),
-                              MAX_UNIT_PRICE)
+                              MAX_UNIT_PRICE, low_inclusive=False)
         discount = _decimal(raw.get("discount") or 0, f"{at}.discount", Decimal(0), Decimal(100))
         gross = (quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
         off = (gross * discount / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-        priced.append(Line(product.id, quantity, unit_price, discount, gross, off, gross - off))
+        if gross - off <= 0:  # nothing to sell: a free line would confirm into a contract for nothing
+            raise _bad(f"{at}.discount" if discount > 0 else f"{at}.quantity", "the line amount rounds to 0.00")
+        effective = effective_discount(unit_price, discount, Decimal(str(product.list_price)))
+        priced.append(Line(product.id, quantity, unit_price, discount, gross, off, gross - off, effective))
     return priced
+
+
+def effective_discount(unit_price: Decimal, discount: Decimal, list_price: Decimal) -> Decimal:
+    """How far below the list price a line sells, in percent: 1 - unit_price x (1 - discount%) / list_price, at
+    least the stated discount (a price above list does not hide a discount) and within 0..100. A lowered unit
+    price counts like a discount, so it cannot skip the approvals a discount needs."""
+    if list_price <= 0:
+        return discount
+    cut = (1 - unit_price * (1 - discount / 100) / list_price) * 100
+    return min(Decimal(100), max(discount, cut)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def tax_rate(session: Session) -> Decimal:
@@ -101,7 +120,8 @@ def totals(lines: list[Line], rate: Decimal, *, field: str = "lines") -> Totals:
     tax = (net * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
     if net + tax >= MAX_TOTAL or subtotal >= MAX_TOTAL:
         raise _bad(field, "the total must stay below 10^12")
-    return Totals(subtotal, discount_total, tax, net + tax, max((ln.discount for ln in lines), default=Decimal(0)))
+    return Totals(subtotal, discount_total, tax, net + tax,
+                  max((ln.effective_discount for ln in lines), default=Decimal(0)))
 
 
 def line_dict(row: Any) -> dict[str, Any]:

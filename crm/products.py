@@ -1,5 +1,6 @@
 """The product catalogue: code, name, unit, category, list price, active; CRUD (audited) and all-or-nothing
-import of CSV/XLSX rows (read through crm.table_reader, with its caps)."""
+import of CSV/XLSX rows (read through crm.table_reader, with its caps). One validator (`field_errors`) checks
+the fields of the API, the web form and every imported row alike."""
 
 from __future__ import annotations
 
@@ -36,6 +37,50 @@ def get_product(session: Session, product_id: int, *, field: str | None = None) 
     return product
 
 
+MAX_LIST_PRICE = Decimal(10**9)
+
+
+def _price_error(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "not an amount"
+    try:
+        price = money(value, "list_price")
+    except InvalidData:
+        return f"not an amount from 0 to {MAX_LIST_PRICE}"
+    return f"not an amount from 0 to {MAX_LIST_PRICE}" if price > MAX_LIST_PRICE else None
+
+
+def field_errors(data: dict[str, Any], *, partial: bool = False) -> list[dict[str, str]]:
+    """What is wrong with product fields (code, name, unit, category, list_price, active): required ones (unless
+    `partial`), lengths, the list price (0 to 10^9, cents) and `active` (a boolean, or true/false text)."""
+    errors = []
+    for f in ("code", "name", "list_price"):
+        if not partial and (data.get(f) is None or str(data.get(f)).strip() == ""):
+            errors.append({"field": f, "message": "required"})
+    for f, cap in LIMITS.items():
+        value = data.get(f)
+        if value is not None and not isinstance(value, str):
+            errors.append({"field": f, "message": "not text"})
+        elif value is not None and len(value.strip()) > cap:
+            errors.append({"field": f, "message": f"longer than {cap} characters"})
+        elif partial and f in ("code", "name") and value is not None and not value.strip():
+            errors.append({"field": f, "message": "required"})
+    if data.get("list_price") not in (None, ""):
+        message = _price_error(data["list_price"])
+        if message:
+            errors.append({"field": "list_price", "message": message})
+    active = data.get("active")
+    if active is not None and not isinstance(active, bool) and str(active).strip().lower() not in TRUE + FALSE:
+        errors.append({"field": "active", "message": "true or false"})
+    return errors
+
+
+def _check(data: dict[str, Any], *, partial: bool = False) -> None:
+    errors = field_errors(data, partial=partial)
+    if errors:
+        raise InvalidData(f"{errors[0]['field']}: {errors[0]['message']}", errors=errors)
+
+
 def _code_taken(session: Session, code: str, exclude: int | None = None) -> bool:
     query = select(Product.id).where(func.lower(Product.code) == code.lower())
     if exclude is not None:
@@ -44,7 +89,9 @@ def _code_taken(session: Session, code: str, exclude: int | None = None) -> bool
 
 
 def create_product(session: Session, user: str, data: dict[str, Any]) -> Product:
-    """Add a product (409 naming `code` if another product has it, case-insensitively)."""
+    """Add a product (422 naming the field at fault, 409 naming `code` if another product has it,
+    case-insensitively)."""
+    _check(data)
     code = data["code"].strip()
     if _code_taken(session, code):
         raise Conflict(f"product code {code} exists", errors=[{"field": "code", "message": "already exists"}])
@@ -61,6 +108,7 @@ def create_product(session: Session, user: str, data: dict[str, Any]) -> Product
 def update_product(session: Session, user: str, product_id: int, data: dict[str, Any]) -> Product:
     """Change a product (audited); the code stays unique."""
     product = get_product(session, product_id)
+    _check(data, partial=True)
     if "code" in data:
         data["code"] = data["code"].strip()
         if _code_taken(session, data["code"], product.id):
@@ -89,20 +137,8 @@ def list_query(filters: dict[str, Any]) -> Select:
 
 
 def _row_errors(row: dict[str, str], n: int, seen: dict[str, int]) -> list[dict]:
-    errors = []
-    for f in ("code", "name", "list_price"):
-        if not row.get(f):
-            errors.append({"row": n, "field": f, "message": "required"})
-    for f, cap in LIMITS.items():
-        if len(row.get(f, "")) > cap:
-            errors.append({"row": n, "field": f, "message": f"longer than {cap} characters"})
-    if row.get("list_price"):
-        try:
-            money(row["list_price"], "list_price")
-        except InvalidData:
-            errors.append({"row": n, "field": "list_price", "message": "not an amount below 10^12"})
-    if row.get("active") and row["active"].strip().lower() not in TRUE + FALSE:
-        errors.append({"row": n, "field": "active", "message": "true or false"})
+    values = {k: v for k, v in row.items() if k in FIELDS and v not in (None, "")}
+    errors = [{"row": n, **e} for e in field_errors(values)]
     key = row.get("code", "").strip().lower()
     if key and key in seen:
         errors.append({"row": n, "field": "code", "message": f"repeats row {seen[key]}"})

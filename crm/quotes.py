@@ -38,15 +38,17 @@ def visible_clause(viewer: Viewer, model: Any) -> Any:
 
 
 def check_access(session: Session, viewer: Viewer, row: Any, label: str, *, edit: bool) -> None:
-    """NotFound if the viewer may not read the quote/order `row`, Forbidden if they may read but not edit."""
+    """NotFound if the viewer may not read the quote/order `row`, Forbidden if they may read but not edit (a
+    write needs edit access to its customer at the time of the write, whoever owns the row)."""
     customer = session.get(Customer, row.customer_id)
     readable = viewer.owns_scope(row.owner) or (customer is not None and customer.owner is not None
                                                 and can_read_customer(session, viewer, customer))
     if not readable:
         raise NotFound(f"no {label} {row.id}")
-    if edit and not (viewer.owns_scope(row.owner) or (customer is not None and customer.owner is not None
-                                                      and can_edit_customer(session, viewer, customer))):
-        raise Forbidden(f"you may read {label} {row.id} but not change it")
+    # a write needs edit access to the customer as it is now: owning the quote/order is no licence once the
+    # customer was transferred, handed over or released (an administrator may always)
+    if edit and (customer is None or not can_edit_customer(session, viewer, customer)):
+        raise Forbidden(f"you may read {label} {row.id} but not change it (no edit access to its customer)")
 
 
 def get_quote(session: Session, viewer: Viewer, quote_id: int, *, edit: bool = False) -> Quote:

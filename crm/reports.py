@@ -31,15 +31,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, select, text
+from sqlalchemy import and_, case, func, select, text
 from sqlalchemy.orm import Session
 
 from crm.access import Viewer
-from crm.common import month_of, num, parse_period
+from crm.common import num, parse_period
+from crm.forecast_summary import ForecastMonth
 from crm.models import Contract, Customer, CustomerRfm, FollowUp, Opportunity, Payment
 from crm.opportunities import STAGES
 from crm.rfm import any_transaction, as_of, refresh_all
 from crm.targets import rep_targets
+from store.clock import company_date
 
 SEGMENTS = ("high_value", "potential", "at_risk", "lost", "prospect")
 SEGMENT_PAGE = 1000  # customers listed per page of the segments report (the counts cover all)
@@ -55,34 +57,22 @@ def pipeline(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
 
 
 def forecast(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
-    """Open opportunities by expected close month, with the probability-weighted amount. The database groups by
-    close date (in the order of a covering index); the few hundred day groups are rolled up into months. The
-    weighted sum is exact: on SQLite in whole cent-percents, on PostgreSQL in numeric."""
-    if session.get_bind().dialect.name == "postgresql":
-        weighted, scale = func.sum(Opportunity.amount * Opportunity.probability), Decimal(100)
-    else:
-        weighted = func.sum(cast(func.round(Opportunity.amount * 100), Integer) * Opportunity.probability)
-        scale = Decimal(10000)
-    day = Opportunity.expected_close_date
-    rows = session.execute(select(day, func.count(), func.coalesce(func.sum(Opportunity.amount), 0),
-                                  func.coalesce(weighted, 0))
-                           .where(viewer.owner_clause(Opportunity.owner), Opportunity.status == "open",
-                                  day.is_not(None)).group_by(day)).all()
-    months: dict[str, list] = {}
-    for close, n, amount, w in rows:
-        m = months.setdefault(month_of(close), [0, Decimal(0), Decimal(0)])
-        m[0] += n
-        m[1] += Decimal(str(amount))
-        m[2] += Decimal(str(w))
-    return [{"month": k, "count": v[0], "amount": num(v[1]), "weighted_amount": num(v[2] / scale)}
-            for k, v in sorted(months.items())]
+    """Open opportunities by expected close month, with the probability-weighted amount: read from the forecast
+    summary (crm.forecast_summary, kept in the writes' transaction), a few rows per rep in scope. Sums are
+    exact: whole cents and cent-percents."""
+    fm = ForecastMonth
+    rows = session.execute(select(fm.month, func.sum(fm.count), func.sum(fm.amount_cents),
+                                  func.sum(fm.weighted_cent_percents))
+                           .where(viewer.owner_clause(fm.owner)).group_by(fm.month).order_by(fm.month)).all()
+    return [{"month": month, "count": int(n), "amount": num(Decimal(int(cents)) / 100),
+             "weighted_amount": num(Decimal(int(weighted)) / 10000)} for month, n, cents, weighted in rows]
 
 
 def _reps(session: Session, viewer: Viewer) -> list[str]:
     if not viewer.is_admin:
         return sorted(viewer.owners)
     if session.get_bind().dialect.name != "postgresql":  # SQLite reads DISTINCT off the owner index itself
-        owners = set(session.scalars(select(Opportunity.owner).distinct()))
+        owners = {o for o in session.scalars(select(Opportunity.owner).distinct()) if o}  # pooled deals: none
         owners |= {o for o in session.scalars(select(Customer.owner).distinct()) if o}
         return sorted(owners)
     owners = set(session.scalars(text(_DISTINCT_OWNERS.format(table="crm_opportunity"))))
@@ -98,11 +88,13 @@ _DISTINCT_OWNERS = """WITH RECURSIVE walk(owner) AS (
 ) SELECT owner FROM walk WHERE owner IS NOT NULL"""
 
 
-def sales_by_rep(session: Session, viewer: Viewer, period: str) -> list[dict[str, Any]]:
-    """Won amount and payments received per rep in the period, against the rep's target."""
+def sales_by_rep(session: Session, viewer: Viewer, period: str,
+                 reps: list[str] | None = None) -> list[dict[str, Any]]:
+    """Won amount and payments received per rep in the period, against the rep's target (`reps`: the viewer's
+    reps if the caller has them already - for an admin, two walks of the owner indexes)."""
     start, end = parse_period(period)
     start_dt, end_dt = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
-    reps = _reps(session, viewer)
+    reps = _reps(session, viewer) if reps is None else reps
     won = {r[0]: (r[1], r[2]) for r in session.execute(
         select(Opportunity.owner, func.count(), func.coalesce(func.sum(Opportunity.amount), 0))
         .where(Opportunity.status == "won", Opportunity.closed_at >= start_dt, Opportunity.closed_at < end_dt,
@@ -172,7 +164,7 @@ def segments(session: Session, viewer: Viewer, now: datetime, *, page: int = 1,
     was computed."""
     from crm.settings import all_settings
     rules = all_settings(session)
-    today = now.date()
+    today = company_date(now)
     if as_of(session) is None and any_transaction(session):
         refresh_all(session, now)  # first use after the migration (the scheduler keeps it current later)
     segment = _segment_case(today, rules)
@@ -208,21 +200,21 @@ def segments(session: Session, viewer: Viewer, now: datetime, *, page: int = 1,
 def attendance_vs_sales(session: Session, viewer: Viewer, month: str, now: datetime) -> list[dict[str, Any]]:
     """Per rep in scope: the month's attendance beside follow-ups, wins and payments."""
     from oa.attendance import has_shift, summarise_month
+    from oa.attendance_people import members
     from oa.models import User
     start, end = parse_period(month, "month")
     if len(month) != 7 or "Q" in month:
         from store.errors import InvalidData
         raise InvalidData("month must be YYYY-MM", errors=[{"field": "month", "message": "must be YYYY-MM"}])
     reps = _reps(session, viewer)
-    users = [u for u in session.scalars(select(User).where(User.username.in_(reps), User.active.is_(True))
-                                        .order_by(User.username)) if has_shift(u)]
+    users = [u for u in members(session, User.username.in_(reps)) if has_shift(u)]
     attendance = {m.user: m.as_dict() for m in summarise_month(session, list(users), start,
                                                                end - timedelta(days=1), now)}
     start_dt, end_dt = datetime.combine(start, datetime.min.time()), datetime.combine(end, datetime.min.time())
     fus = dict(session.execute(select(FollowUp.user, func.count()).where(
         FollowUp.created_at >= start_dt, FollowUp.created_at < end_dt, FollowUp.user.in_(reps))
         .group_by(FollowUp.user)).all())
-    sales = {r["rep"]: r for r in sales_by_rep(session, viewer, month)}
+    sales = {r["rep"]: r for r in sales_by_rep(session, viewer, month, reps)}
     out = []
     for u in users:
         a = attendance.get(u.username, {})

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from crm.models import Contract, Customer, CustomerRfm, Opportunity, Payment
 from store.base import utcnow
+from store.clock import company_date
 
 _PENDING = "crm.rfm.pending"
 _CHUNK = 500
@@ -75,7 +76,7 @@ def refresh_customers(session: Session, ids: set[int], now: datetime | None = No
     """Recompute the summary of these customers (in the caller's transaction)."""
     if not ids:
         return
-    today = (now or utcnow()).date()
+    today = company_date(now)
     window = _window_days(session)
     ordered = sorted(ids)
     for i in range(0, len(ordered), _CHUNK):
@@ -85,7 +86,7 @@ def refresh_customers(session: Session, ids: set[int], now: datetime | None = No
 def refresh_all(session: Session, now: datetime | None = None, *, commit: bool = True) -> int:
     """Recompute every customer's summary as of `now` (the scheduler's daily job, after a bulk load, or when
     the window setting changes); commits unless told not to. Returns the number of summary rows."""
-    _write(session, (now or utcnow()).date(), _window_days(session), None)
+    _write(session, company_date(now), _window_days(session), None)
     if commit:
         session.commit()
     return session.scalar(select(func.count()).select_from(CustomerRfm)) or 0
@@ -95,7 +96,7 @@ def refresh_if_stale(session: Session, now: datetime | None = None) -> int:
     """The scheduler's job: refresh everything once the summary is older than today (0 if it was current)."""
     now = now or utcnow()
     oldest = session.scalar(select(func.min(CustomerRfm.as_of)))
-    if oldest is not None and oldest >= now.date():
+    if oldest is not None and oldest >= company_date(now):
         return 0
     return refresh_all(session, now)
 

@@ -83,7 +83,7 @@ def _reached(session: Session, condition: ColumnElement, *, by_owner: bool) -> l
 
 def _stage_conversion(session: Session, closed: ColumnElement) -> list[dict[str, Any]]:
     order = {s: i for i, s in enumerate(OPEN_STAGES)}
-    rows = sorted(_reached(session, closed, by_owner=True), key=lambda r: (r[0], order[r[1]]))
+    rows = sorted(_reached(session, closed, by_owner=True), key=lambda r: (r[0] or "", order[r[1]]))
     return [{"owner": r[0], "stage": r[1], "reached": int(r[2]), "won": int(r[3]),
              "conversion": _rate(int(r[3]), int(r[2]))} for r in rows]
 

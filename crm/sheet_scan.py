@@ -40,6 +40,14 @@ class SheetOverLimit(Exception):  # noqa: N818 - a refusal, not a programming er
         self.limit, self.message = limit, message
 
 
+class SheetFormula(Exception):  # noqa: N818 - a refusal, not a programming error
+    """A cell of the sheet holds a formula (imports take typed values only); `cell` is its reference (B3)."""
+
+    def __init__(self, cell: str) -> None:
+        super().__init__(cell)
+        self.cell = cell
+
+
 class SheetDamaged(Exception):
     """The worksheet is not well-formed XML, or declares a DOCTYPE or entities."""
 
@@ -47,14 +55,17 @@ class SheetDamaged(Exception):
 class _Counter:
     """expat handlers counting rows, cells and text, raising SheetOverLimit at the first cap crossed."""
 
-    def __init__(self, caps: SheetCaps, budget: SheetBudget) -> None:
+    def __init__(self, caps: SheetCaps, budget: SheetBudget, *, formulas: bool = True) -> None:
         self.caps, self.budget = caps, budget
         self.depth = self.rows = self.cells = self.row_cells = 0
         self.in_cell = False
         self.cell_chars = 0
+        self.formulas, self.cell_ref = formulas, ""
 
-    def start(self, name: str, _attrs: object) -> None:
+    def start(self, name: str, attrs: object) -> None:
         local = name.rpartition(" ")[2]
+        if local == "f" and self.in_cell and not self.formulas:
+            raise SheetFormula(self.cell_ref)
         self.depth += 1
         self.budget.left -= 1
         caps = self.caps
@@ -71,6 +82,7 @@ class _Counter:
             self.cells += 1
             self.row_cells += 1
             self.in_cell, self.cell_chars = True, 0
+            self.cell_ref = str(attrs.get("r", "")) if isinstance(attrs, dict) else ""
             if self.row_cells > caps.row_cells:
                 raise SheetOverLimit("columns", f"more than {caps.row_cells} cells in row {self.rows} "
                                                 "(empty ones included)")
@@ -94,11 +106,11 @@ def _no_dtd(*_args: object) -> None:
     raise SheetDamaged("the sheet declares a DOCTYPE or entities")
 
 
-def scan_sheet(stream: IO[bytes], caps: SheetCaps, budget: SheetBudget) -> None:
+def scan_sheet(stream: IO[bytes], caps: SheetCaps, budget: SheetBudget, *, formulas: bool = True) -> None:
     """Read a worksheet part to its end in constant memory: SheetOverLimit at the first cap crossed
     (`budget` counts elements across parts), SheetDamaged if it is not well-formed or declares a DOCTYPE
-    or entities."""
-    counter = _Counter(caps, budget)
+    or entities, SheetFormula at the first formula cell unless `formulas`."""
+    counter = _Counter(caps, budget, formulas=formulas)
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
     parser.StartElementHandler = counter.start

@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from crm.sheet_scan import SheetBudget, SheetCaps, SheetDamaged, SheetOverLimit, scan_sheet
+from crm.sheet_scan import SheetBudget, SheetCaps, SheetDamaged, SheetFormula, SheetOverLimit, scan_sheet
 from store.errors import InvalidData, TooLarge
 
 MAX_IMPORT_ROWS = 5000  # data rows (the header not counted)
@@ -60,7 +60,11 @@ def read_table(filename: str, data: bytes) -> list[dict[str, str]]:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise InvalidData("the CSV is not UTF-8", errors=[{"field": "file", "message": "not UTF-8"}]) from None
+            try:  # Excel's "CSV" on Chinese Windows writes the ANSI code page: GBK (a subset of GB 18030)
+                text = data.decode("gb18030")
+            except UnicodeDecodeError:
+                raise InvalidData("the CSV is neither UTF-8 nor GB 18030 (GBK) text", errors=[
+                    {"field": "file", "message": "save it as CSV UTF-8 or as XLSX"}]) from None
         return _to_dicts(_csv_rows(text))
     raise InvalidData("upload a .csv or .xlsx file", errors=[{"field": "file", "message": "not .csv or .xlsx"}])
 
@@ -234,11 +238,15 @@ def _scan_sheets(archive: zipfile.ZipFile, parts: list[str]) -> None:
     sheet of millions of empty cells is refused before openpyxl parses it."""
     budget = SheetBudget(MAX_SHEET_ELEMENTS)
     try:
-        for name in parts:
+        for i, name in enumerate(parts):
             with archive.open(name) as part:
-                scan_sheet(part, _SHEET_CAPS, budget)
+                scan_sheet(part, _SHEET_CAPS, budget, formulas=i > 0)  # the first sheet is the one imported
     except SheetOverLimit as err:
         raise refuse(err.limit, err.message) from None
+    except SheetFormula as err:
+        message = f"cell {err.cell[:20] or '?'}: formulas are not accepted (paste the values)"
+        raise InvalidData(f"the file is refused: {message}",
+                          errors=[{"field": "file", "cell": err.cell[:20], "message": message}]) from None
     except (SheetDamaged, zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
         raise InvalidData("the XLSX cannot be read",
                           errors=[{"field": "file", "message": "a damaged sheet"}]) from None

@@ -1,7 +1,8 @@
 """Attendance: clock-in/out on server time, shift rules, approved leave days, and the monthly report.
 
 Times are stored as naive UTC; a shift rule's `timezone` decides the local work date and whether a clock-in
-was late. A day counts as (in this order): leave (approved leave recorded for it), present (clocked in; on a
+was late (`company`, the default, means the company time zone of store.clock, OAFLOW_TIMEZONE). A day counts
+as (in this order): leave (approved leave recorded for it), present (clocked in; on a
 work day also late if the first clock-in is after start + grace, early leave if the last clock-out is before
 the end), or absent (a past work day with neither). Today and future days are never absent.
 Only people with a shift (see `has_shift`: employees, not bare admin or integrator accounts) have work days, and
@@ -19,12 +20,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from oa import attendance_marks, attendance_month, attendance_summary
+from oa.attendance_month import MonthCounts, count_month
+from oa.attendance_people import Someone, members
 from oa.holidays import exceptions_between
 from oa.models import Department, User
 from oa.org import OrgDirectory, Person
@@ -36,6 +40,7 @@ from store.readcache import ReadCache
 
 MAX_LEAVE_SPAN_DAYS = 366
 LEAVE_TYPE_MAX = 40
+COMPANY = attendance_month.COMPANY  # a shift rule's timezone: the company's (store.clock)
 
 
 # --------------------------------------------------------------------------- rules and time
@@ -57,7 +62,7 @@ class Shift:
     def of(cls, rule: ShiftRule) -> Shift:
         """The snapshot of a rule row."""
         return cls(rule.id, rule.name, rule.start_time, rule.end_time, rule.grace_minutes or 0,
-                   tuple(rule.work_days or ()), rule.timezone or "UTC", rule.department_id, bool(rule.is_default))
+                   tuple(rule.work_days or ()), rule.timezone or COMPANY, rule.department_id, bool(rule.is_default))
 
 
 # the shift rules as each worker last read them (a handful of rows every leave and clock-in asks for; see
@@ -65,16 +70,14 @@ class Shift:
 SHIFT_RULES: ReadCache[tuple[Shift, ...]] = ReadCache("shift rules", 2.0, (ShiftRule,))
 
 
-def _tz(rule: Shift) -> ZoneInfo:
-    try:
-        return ZoneInfo(rule.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+def rule_zone(rule: Shift) -> ZoneInfo:
+    """The time zone of a shift rule: its own, or the company's for `company` (an unknown name reads as UTC)."""
+    return attendance_month.rule_zone(rule)
 
 
 def to_local(rule: Shift, moment: datetime) -> datetime:
     """A naive-UTC moment as local time of the rule's timezone."""
-    return moment.replace(tzinfo=UTC).astimezone(_tz(rule))
+    return moment.replace(tzinfo=UTC).astimezone(rule_zone(rule))
 
 
 def default_rule(session: Session) -> Shift:
@@ -82,13 +85,13 @@ def default_rule(session: Session) -> Shift:
     rule = session.scalar(select(ShiftRule).where(ShiftRule.is_default.is_(True)).order_by(ShiftRule.id))
     if rule is None:
         rule = ShiftRule(name="Standard office hours", start_time=time(9), end_time=time(18), grace_minutes=10,
-                         work_days=[0, 1, 2, 3, 4], timezone="UTC", is_default=True)
+                         work_days=[0, 1, 2, 3, 4], timezone=COMPANY, is_default=True)
         session.add(rule)
         session.flush()
     return Shift.of(rule)
 
 
-def rule_for(session: Session, user: User | Person | None) -> Shift:
+def rule_for(session: Session, user: Someone | Person | None) -> Shift:
     """The shift rule of the user's department (or the nearest ancestor with one), else the default."""
     rules = SHIFT_RULES.get(session, "all", lambda: tuple(
         Shift.of(rule) for rule in session.scalars(select(ShiftRule).order_by(ShiftRule.id))))
@@ -174,6 +177,7 @@ def record_leave(session: Session, username: str, start_date: Any, end_date: Any
                                            ["leave_type", "instance_id", "half"]),
                         [{"user": user.username, "date": day.date, "leave_type": leave_type,
                           "instance_id": instance_id, "half": day.half} for day in days])
+        attendance_marks.mark(session, {(user.username, attendance_marks.month_of(day.date)) for day in days})
     return [day.date for day in days]
 
 
@@ -306,77 +310,90 @@ def parse_month(value: str) -> tuple[date, date]:
     return first, date(year, month, _calendar.monthrange(year, month)[1])
 
 
-def has_shift(user: User) -> bool:
+def has_shift(user: Someone) -> bool:
     """True if the user works shifts and so can be late or absent: an active employee. A bare admin account or
     an integrator service account has no shift."""
     return bool(user.active) and user.has_role("employee") and not user.has_role("integrator")
 
 
-def summarise_month(session: Session, users: list[User], first: date, last: date,
+def summarise_month(session: Session, users: list[Someone], first: date, last: date,
                     now: datetime | None = None) -> list[UserMonth]:
     """Count present/late/early/absent/leave days per user between first and last (inclusive).
 
     A work day is a working day of the company calendar for the user's shift rule (oa.workdays.is_workday:
     the rule's week, minus holidays, plus make-up days), on or after their start date; a user without a shift
-    has none. The calendar is read here, once for the period, so no caller can forget it."""
+    has none. The calendar is read here, once for the period, so no caller can forget it; the counting is done
+    in the database, a few statements per shift rule (oa.attendance_month)."""
     now = now or utcnow()
-    names = [u.username for u in users]
-    exceptions = exceptions_between(session, first, last)
-    records: dict[str, dict[date, list[AttendanceRecord]]] = defaultdict(lambda: defaultdict(list))
-    for rec in session.scalars(select(AttendanceRecord).where(
-            AttendanceRecord.user.in_(names), AttendanceRecord.work_date >= first,
-            AttendanceRecord.work_date <= last).order_by(AttendanceRecord.clock_in)):
-        records[rec.user][rec.work_date].append(rec)
-    leave: dict[str, dict[date, LeaveRecord]] = defaultdict(dict)
-    for row in session.scalars(select(LeaveRecord).where(LeaveRecord.user.in_(names), LeaveRecord.date >= first,
-                                                         LeaveRecord.date <= last)):
-        leave[row.user][row.date] = row
+    counts = summarise_counts(session, users, first, last, now)
+    dept_ids = {u.department_id for u in users if u.department_id is not None}
+    dept_names = dict(session.execute(select(Department.id, Department.name).where(
+        Department.id.in_(dept_ids))).all()) if dept_ids else {}
     out = []
     for user in users:
-        rule = rule_for(session, user)
-        today = to_local(rule, now).date()
-        month = UserMonth(user.username, user.display_name, user.department.name if user.department else None)
-        works, hired = has_shift(user), user.start_date
-        day = first
-        while day <= last:
-            is_work_day = (works and (hired is None or day >= hired)
-                           and is_workday(day, rule.work_days or (), exceptions))
-            month.work_days += is_work_day
-            _count_day(session, month, rule, is_work_day, day < today, leave[user.username].get(day),
-                       records[user.username].get(day, []))
-            day += timedelta(days=1)
-        out.append(month)
+        c = counts[user.username]
+        out.append(UserMonth(user.username, user.display_name, dept_names.get(user.department_id),
+                             c.work_days, c.present, c.late, c.early_leave, c.absent, c.leave))
     return out
 
 
-def _count_day(session: Session, month: UserMonth, rule: Shift, is_work_day: bool, past: bool,
-               leave: LeaveRecord | None, shifts: list[AttendanceRecord]) -> None:
-    """Add one day to the month: whole-day leave, else (half leave and) present/late/early or absent."""
-    if leave is not None:
-        month.leave[leave.leave_type] += 0.5 if leave.half else 1
-        if not leave.half:
-            return
-    if shifts:
-        month.present += 1
-        if is_work_day:
-            if leave is None or leave.half == "pm":  # a morning is worked: it can start late
-                month.late += record_flags(session, shifts[0], rule, True)["late"]
-            closed = [s for s in shifts if s.clock_out is not None]
-            if (leave is None or leave.half == "am") and closed and len(closed) == len(shifts):
-                month.early_leave += record_flags(session, closed[-1], rule, True)["early_leave"]
-    elif is_work_day and past:
-        month.absent += 0.5 if leave is not None else 1
+def summarise_counts(session: Session, users: list[Someone], first: date, last: date,
+                     now: datetime) -> dict[str, MonthCounts]:
+    """Each user's counts for [first, last]: within a month, the valid rows of the summary
+    (oa.attendance_summary) for the days they cover, plus the days after them counted live; the others live."""
+    works = [(u, has_shift(u)) for u in users]
+    stored = attendance_summary.read(session, works, first, last, now) if attendance_summary.summarised(
+        first, last) else {}
+    counts: dict[str, MonthCounts] = {}
+    tails: dict[date, list[tuple[Someone, bool]]] = defaultdict(list)  # first day counted live -> people
+    for user, shifts in works:
+        through, _stored = stored.get(user.username, (None, None))
+        if through is None:
+            tails[first].append((user, shifts))
+        elif through >= last:
+            counts[user.username] = _stored
+        else:
+            tails[through + timedelta(days=1)].append((user, shifts))
+    if not tails:
+        return counts
+    exceptions = exceptions_between(session, first, last)
+    for start, group in tails.items():
+        for name, live in _count_live(session, group, start, last, exceptions, now).items():
+            counts[name] = attendance_summary.add(stored[name][1], live) if name in stored else live
+    return counts
 
 
-def monthly_report(session: Session, viewer: User, month: str, department_id: int | None = None,
-                   now: datetime | None = None) -> dict[str, Any]:
+def _count_live(session: Session, users: list[tuple[Someone, bool]], first: date, last: date,
+                exceptions: dict[date, str], now: datetime) -> dict[str, MonthCounts]:
+    """Count [first, last] in the database for `users` (each with whether they work shifts), a few statements
+    per shift rule (oa.attendance_month)."""
+    counts: dict[str, MonthCounts] = {}
+    rules: dict[int | None, Shift] = {}
+    groups: dict[tuple[Shift, bool], list[Someone]] = defaultdict(list)
+    for user, works in users:
+        if user.department_id not in rules:
+            rules[user.department_id] = rule_for(session, user)
+        groups[rules[user.department_id], works].append(user)
+    for (rule, works), group in groups.items():
+        counts.update(count_month(session, rule, works, group, first, last, exceptions, now))
+    return counts
+
+
+def refresh_summary(session: Session, now: datetime | None = None) -> int:
+    """The scheduler's job: bring the closed-month summary up to date (oa.attendance_summary.refresh)."""
+    return attendance_summary.refresh(session, summarise_counts, has_shift, now)
+
+
+def monthly_report(session: Session, viewer: User, month: str, department_id: int | None = None,  # noqa: PLR0913
+                   now: datetime | None = None, users_upto: int | None = None) -> dict[str, Any]:
     """The month per user with a shift and per department, limited to what `viewer` may see.
 
     Admins see everyone; others see themselves, their reports and the departments they head.
     With `department_id`, only that department and its sub-departments (403 unless the viewer may see it).
-    """
+    With `users_upto`, `user_count` is the number of users and `users` lists them only if there are no more than
+    that (a chart past that many draws departments: ~1,000 rows it would not use cost a tenth of the report)."""
     first, last = parse_month(month)
-    query = select(User).where(User.active.is_(True)).order_by(User.username)
+    where = []
     if department_id is not None:
         dept = session.get(Department, department_id)
         if dept is None:
@@ -388,8 +405,8 @@ def monthly_report(session: Session, viewer: User, month: str, department_id: in
                 _ancestors(session, dept))))}
             if viewer.id not in heads:
                 raise Forbidden("only an admin or the head of this department may read its report")
-        query = query.where(User.department_id.in_(subtree))
-    users = list(session.scalars(query))
+        where.append(User.department_id.in_(subtree))
+    users = members(session, *where)
     if not viewer.has_role("admin"):
         allowed = visible_users(session, viewer)
         users = [u for u in users if u.username in allowed]
@@ -398,12 +415,17 @@ def monthly_report(session: Session, viewer: User, month: str, department_id: in
     departments: dict[str, dict[str, Any]] = {}
     for m in months:
         key = m.department or "(none)"
-        d = departments.setdefault(key, {"department": key, "users": 0, "present": 0, "late": 0,
-                                         "early_leave": 0, "absent": 0, "leave": Counter()})
+        d = departments.get(key)
+        if d is None:
+            d = departments[key] = {"department": key, "users": 0, "present": 0, "late": 0, "early_leave": 0,
+                                    "absent": 0, "leave": Counter()}
         d["users"] += 1
-        for name in ("present", "late", "early_leave", "absent"):
-            d[name] += getattr(m, name)
-        d["leave"].update(m.leave)
+        d["present"] += m.present
+        d["late"] += m.late
+        d["early_leave"] += m.early_leave
+        d["absent"] += m.absent
+        if m.leave:
+            d["leave"].update(m.leave)
     dept_rows = []
     for key in sorted(departments):
         row = departments[key]
@@ -411,8 +433,12 @@ def monthly_report(session: Session, viewer: User, month: str, department_id: in
         row["leave"] = {k: days_number(v) for k, v in sorted(row["leave"].items())}
         row["absent"] = days_number(row["absent"])
         dept_rows.append(row)
-    return {"month": f"{first:%Y-%m}", "from": first.isoformat(), "to": last.isoformat(),
-            "users": [m.as_dict() for m in months], "departments": dept_rows}
+    listed = users_upto is None or len(months) <= users_upto
+    out = {"month": f"{first:%Y-%m}", "from": first.isoformat(), "to": last.isoformat(),
+           "users": [m.as_dict() for m in months] if listed else [], "departments": dept_rows}
+    if users_upto is not None:
+        out["user_count"] = len(months)
+    return out
 
 
 def _ancestors(session: Session, dept: Department) -> set[int]:

@@ -7,7 +7,7 @@ conditional UPDATE ... WHERE sent_at IS NULL, so two schedulers never send the s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, or_, select, update
@@ -17,8 +17,10 @@ from oa.models import User
 from oa.notifications import notify
 from oa.org import OrgDirectory
 from oa.record_models import CalendarEvent, EventAttendee, EventReminder
+from store.clock import company_timezone, day_start_utc, to_company
 from store.direct import insert_now
 from store.errors import Forbidden, InvalidData, NotFound
+from store.messages import Message
 
 MAX_EVENT_DAYS = 366
 MAX_REMINDER_MINUTES = 60 * 24 * 14
@@ -31,7 +33,7 @@ def parse_moment(value: Any, field_name: str, *, end: bool = False) -> datetime:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
-        moment = datetime.combine(value + timedelta(days=1 if end else 0), time())
+        moment = day_start_utc(value + timedelta(days=1 if end else 0))  # the company's midnight, as stored
     elif isinstance(value, str) and value.strip():
         text = value.strip()
         try:
@@ -46,6 +48,21 @@ def parse_moment(value: Any, field_name: str, *, end: bool = False) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
+
+
+def wall_clock(value: Any) -> Any:
+    """A flow's date-time without a zone (`visit_date + "T09:00:00"`) as the company's wall-clock time (aware), as
+    the people who wrote the flow meant it; dates, times with a zone and anything else are returned as they are
+    (`parse_moment` reads and checks them)."""
+    moment = value
+    if isinstance(value, str) and len(value.strip()) > 10:
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if isinstance(moment, datetime) and moment.tzinfo is None:
+        return moment.replace(tzinfo=company_timezone())
+    return value
 
 
 def _known_users(session: Session, names: Iterable[str], field_name: str) -> list[str]:
@@ -176,8 +193,9 @@ def fire_due_reminders(session: Session, now: datetime) -> int:
         reminder = session.get(EventReminder, reminder_id)
         event = session.get(CalendarEvent, reminder.event_id)
         if event is not None and event.end_at > now:
-            when = event.start_at.strftime("%Y-%m-%d %H:%M UTC")
-            notify(session, reminder.user, "reminder", f"Reminder: {event.title}", body=f"Starts {when}",
+            when = to_company(event.start_at).strftime("%Y-%m-%d %H:%M %Z")
+            notify(session, reminder.user, "reminder", Message("Reminder: {title}", title=event.title),
+                   body=Message("Starts {when}", when=when),
                    link=f"/calendar/events/{event.id}", instance_id=event.source_instance_id)
             sent += 1
         session.commit()

@@ -12,6 +12,7 @@ from oa.notifications import notify
 from oa.record_models import ForumBoard, ForumPost, ForumThread
 from store.base import utcnow
 from store.errors import Conflict, Forbidden, InvalidData, NotFound
+from store.messages import Message
 
 MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_][A-Za-z0-9_.-]{0,99})")
 MAX_MENTIONS = 20
@@ -79,7 +80,8 @@ def _mention(session: Session, author: User, thread: ForumThread, post: ForumPos
     notified = []
     for name in found:
         if name != author.username:
-            notify(session, name, "mention", f"{author.username} mentioned you in “{thread.title}”",
+            notify(session, name, "mention",
+                   Message("{user} mentioned you in “{title}”", user=author.username, title=thread.title),
                    body=post.body[:500], link=f"/forum/threads/{thread.id}#post-{post.id}")
             notified.append(name)
     return sorted(notified)

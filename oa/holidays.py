@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from oa import attendance_marks
 from oa.record_models import Holiday
 from store.base import insert_on_conflict
 from store.errors import Conflict, InvalidData, NotFound
@@ -109,5 +110,8 @@ def load_shipped(session: Session) -> int:
     """Insert the shipped calendar's dates that are not in the table yet; how many rows it sent. No commit."""
     from oa.holiday_data import CHINA
     rows = [{"date": date.fromisoformat(day), "kind": kind, "name": name} for day, kind, name in CHINA]
-    session.execute(insert_on_conflict(session, Holiday.__table__, ["date"], []), rows)
+    written = session.scalars(insert_on_conflict(session, Holiday.__table__, ["date"], []).returning(
+        Holiday.date), rows).all()
+    attendance_marks.mark(session, {(attendance_marks.EVERYONE, attendance_marks.month_of(d))
+                                      for d in written})
     return len(rows)

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from oa import admin_audit
 from oa.models import LoginFailure, User
 from store.base import utcnow
 
@@ -112,9 +113,13 @@ def locked_clients(session: Session, username: str, now: datetime | None = None)
 
 
 def unlock(session: Session, username: str, by: str | None = None) -> int:
-    """Clear every lock and failure count of `username` (`by`: who asked, for the log); returns how many
-    client entries were removed. The caller commits."""
+    """Clear every lock and failure count of `username` (`by`: who asked, for the log and the administration
+    audit trail; None = the command line); returns how many client entries were removed. The caller commits."""
     done = session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    account = session.scalar(select(User).where(User.username == username))
+    if account is not None:
+        admin_audit.record(session, by or admin_audit.CLI, "user", account.id, admin_audit.user_name(account),
+                           "unlocked", {"lockouts_cleared": (None, done.rowcount or 0)})
     log.warning("account_unlocked user=%s entries=%s by=%s", username, done.rowcount, by or "cli",
                 extra={"event": "account_unlocked", "user": username, "entries": done.rowcount, "by": by})
     return done.rowcount or 0

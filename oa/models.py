@@ -104,9 +104,27 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     # what the key may do (api.key_scopes): [] = everything its user may do
     scopes: Mapped[list] = mapped_column(JSONType, nullable=False, default=list, server_default="[]")
+    # the API key that created this one (None: a password or web session did): a key revokes only its own
+    created_by_key_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     user: Mapped[User] = relationship()
 
+
+class AdminAuditEntry(Base):
+    """One administration change (oa.admin_audit): who changed which user, department, group, API key or
+    webhook, and how (field: [old, new]); never a secret — those read "set" or "changed"."""
+
+    __tablename__ = "admin_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
+    object_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    object_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    object_name: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    changes: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
+    summary: Mapped[str] = mapped_column(String(2000), nullable=False, default="")
 
 
 class NotificationChannel(Base):

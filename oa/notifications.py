@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from oa.record_models import Notification
 from store.base import utcnow
 from store.errors import InvalidData, NotFound
+from store.messages import stored
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class Notice:
     body: str = ""
     link: str | None = None
     instance_id: int | None = None
+    # the title and body as message keys + parameters (store.messages), rendered in the reader's language
+    message: dict | None = None
 
 
 # called with (session, notification) after each notification is added; the app factory plugs webhooks in here
@@ -40,8 +43,10 @@ def _clean(username: Any, kind: str | None, title: Any, body: Any, link: Any, in
         errors.append({"field": "title", "message": "a title is required"})
     if errors:
         raise InvalidData("the notification is incomplete", errors=errors)
+    keyed = {part: found for part, found in (("title", stored(title)), ("body", stored(body))) if found}
     return Notice(user=username.strip()[:100], kind=(kind or "info")[:40], title=title.strip()[:MAX_TITLE],
-                  body=str(body or "")[:MAX_BODY], link=(link or None) and str(link)[:500], instance_id=instance_id)
+                  body=str(body or "")[:MAX_BODY], link=(link or None) and str(link)[:500], instance_id=instance_id,
+                  message=keyed or None)
 
 
 def notify(session: Session, username: str, kind: str, title: str, body: str = "", link: str | None = None,
@@ -49,7 +54,7 @@ def notify(session: Session, username: str, kind: str, title: str, body: str = "
     """Add a notification for `username` to the session (the caller's transaction commits it)."""
     notice = _clean(username, kind, title, body, link, instance_id)
     row = Notification(user=notice.user, kind=notice.kind, title=notice.title, body=notice.body, link=notice.link,
-                       instance_id=notice.instance_id, created_at=utcnow())
+                       instance_id=notice.instance_id, message=notice.message, created_at=utcnow())
     session.add(row)
     for hook in list(ON_NOTIFY):
         hook(session, row)
@@ -63,7 +68,8 @@ def notify_many(session: Session, notices: Iterable[Notice]) -> list[Notice]:
         now = utcnow()
         session.execute(insert(Notification.__table__), [
             {"user": n.user, "kind": n.kind, "title": n.title, "body": n.body, "link": n.link,
-             "instance_id": n.instance_id, "created_at": now, "read_at": None} for n in clean])
+             "instance_id": n.instance_id, "message": n.message, "created_at": now, "read_at": None}
+            for n in clean])
         for notice in clean:
             for hook in list(ON_NOTIFY):
                 hook(session, notice)

@@ -29,12 +29,23 @@ class Person(NamedTuple):
     active: bool
     department_id: int | None
     manager: str | None  # the manager's username
+    roles: tuple[str, ...] = ()
+
+
+# Roles of service accounts (API integrations): they cannot log in and never work, receive or own anyone's work.
+SERVICE_ROLES = frozenset({"integrator"})
+
+
+def is_service_account(roles: object) -> bool:
+    """True if these roles mark a service account (an integration such as `erp`), not an employee."""
+    return isinstance(roles, list | tuple | set | frozenset) and bool(SERVICE_ROLES.intersection(roles)) \
+        and "employee" not in roles and "admin" not in roles
 
 
 _users, _managers = User.__table__, aliased(User.__table__)
 _PERSON_BY_NAME = (
     select(_users.c.id, _users.c.username, _users.c.active, _users.c.department_id,
-           _managers.c.username.label("manager"))
+           _managers.c.username.label("manager"), _users.c.roles)
     .select_from(_users.outerjoin(_managers, _managers.c.id == _users.c.manager_id))
     .where(_users.c.username == bindparam("username")))
 
@@ -62,7 +73,7 @@ class OrgDirectory:
 
         def read() -> Person | None:
             row = self.session.execute(_PERSON_BY_NAME, {"username": username}).first()
-            return Person(*row) if row is not None else None
+            return Person(*row[:5], tuple(row[5] or ())) if row is not None else None
         return PEOPLE.get(self.session, username, read)
 
     def user(self, username: str | None) -> User | None:
@@ -74,6 +85,12 @@ class OrgDirectory:
         """True if an active user of that name exists."""
         person = self.person(username)
         return person is not None and person.active
+
+    def is_employee(self, username: str) -> bool:
+        """True if an active person (not a service account such as an integration) of that name exists:
+        someone who can be handed work, CC'd or named as a signer or owner."""
+        person = self.person(username)
+        return person is not None and person.active and not is_service_account(person.roles)
 
     def manager_of(self, username: str | None) -> str | None:
         """The user's direct manager, or None."""

@@ -2,20 +2,29 @@
 
 Everything here refuses cycles (a department under itself, a user managing themselves through a chain) with
 InvalidData naming the field. Passwords are hashed with werkzeug (salted scrypt), as the login code expects.
+Every change writes its administration audit row (oa.admin_audit) naming `actor`, in the same transaction;
+a refused change writes none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from oa import admin_audit
 from oa.models import ROLES, Department, Group, User
 from store.errors import Conflict, InvalidData, NotFound
 
 MIN_PASSWORD = 8
+# hook(session, username, actor) after a user is deactivated, in the same transaction (the app factory plugs the
+# hand-over of their open tasks in; oa knows no engine)
+ON_USER_DEACTIVATED: list[Callable[[Session, str, str], None]] = []
+HIRE_DATES = (date(1900, 1, 1), date(2999, 12, 31))  # a hire date users may have (date arithmetic stays in range)
 
 
 def _invalid(field_name: str, message: str) -> InvalidData:
@@ -72,7 +81,7 @@ def _name_free(session: Session, name: str, dept_id: int | None = None) -> None:
 
 
 def create_department(session: Session, name: str, parent_id: int | None = None,
-                      head: str | None = None) -> Department:
+                      head: str | None = None, *, actor: str) -> Department:
     """Create a department under `parent_id`, optionally with a head (a username)."""
     name = name.strip()
     if not name:
@@ -82,12 +91,15 @@ def create_department(session: Session, name: str, parent_id: int | None = None,
                       head=_user_ref(session, head, "head"), active=True)
     session.add(dept)
     session.flush()
+    admin_audit.record(session, actor, "department", dept.id, dept.name, "created",
+                       admin_audit.diff({}, admin_audit.department_fields(dept)))
     return dept
 
 
-def update_department(session: Session, dept_id: int, changes: dict[str, Any]) -> Department:
+def update_department(session: Session, dept_id: int, changes: dict[str, Any], *, actor: str) -> Department:
     """Change name, parent_id, head or active; moving a department under its own subtree is refused."""
     dept = get_department(session, dept_id)
+    before = admin_audit.department_fields(dept)
     if "name" in changes:
         name = changes["name"].strip()
         if not name:
@@ -104,14 +116,35 @@ def update_department(session: Session, dept_id: int, changes: dict[str, Any]) -
         if changes["active"]:
             dept.active = True
         else:
-            deactivate_department(session, dept.id)
+            _deactivate_department(session, dept)
     session.flush()
+    _record_changes(session, actor, "department", dept.id, dept.name, before, admin_audit.department_fields(dept))
     return dept
 
 
-def deactivate_department(session: Session, dept_id: int) -> Department:
+def _record_changes(session: Session, actor: str, object_type: str, object_id: int, name: str,
+                    before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Record what changed between two snapshots (nothing if nothing did): deactivated or reactivated when
+    `active` flipped, updated otherwise."""
+    changed = admin_audit.diff(before, after)
+    if not changed:
+        return
+    action = "updated"
+    if "active" in changed:
+        action = "reactivated" if after["active"] else "deactivated"
+    admin_audit.record(session, actor, object_type, object_id, name, action, changed)
+
+
+def deactivate_department(session: Session, dept_id: int, *, actor: str) -> Department:
     """Deactivate a department; refused (409) while active users or active sub-departments remain in it."""
     dept = get_department(session, dept_id)
+    before = admin_audit.department_fields(dept)
+    _deactivate_department(session, dept)
+    _record_changes(session, actor, "department", dept.id, dept.name, before, admin_audit.department_fields(dept))
+    return dept
+
+
+def _deactivate_department(session: Session, dept: Department) -> None:
     members = session.scalar(select(func.count()).select_from(User).where(User.department_id == dept.id,
                                                                          User.active.is_(True)))
     children = session.scalar(select(func.count()).select_from(Department).where(
@@ -121,7 +154,6 @@ def deactivate_department(session: Session, dept_id: int) -> Department:
                        "sub-department(s); move them first")
     dept.active = False
     session.flush()
-    return dept
 
 
 # --------------------------------------------------------------------------- groups
@@ -130,7 +162,7 @@ def groups_query() -> Select:
     return select(Group).order_by(Group.name)
 
 
-def create_group(session: Session, name: str) -> Group:
+def create_group(session: Session, name: str, *, actor: str) -> Group:
     """Create a group (409 if the name is taken)."""
     name = name.strip()
     if not name:
@@ -140,6 +172,7 @@ def create_group(session: Session, name: str) -> Group:
     group = Group(name=name)
     session.add(group)
     session.flush()
+    admin_audit.record(session, actor, "group", group.id, group.name, "created", {"name": (None, group.name)})
     return group
 
 
@@ -199,14 +232,21 @@ def _check_password(password: str) -> str:
     return generate_password_hash(password)
 
 
-def create_user(session: Session, data: dict[str, Any]) -> User:
-    """Create a user: username, password?, display_name?, email?, roles, department_id?, manager?, groups."""
+def _check_start_date(value: date | None) -> date | None:
+    if value is not None and not HIRE_DATES[0] <= value <= HIRE_DATES[1]:
+        raise _invalid("start_date", f"must be between {HIRE_DATES[0].isoformat()} and {HIRE_DATES[1].isoformat()}")
+    return value
+
+
+def create_user(session: Session, data: dict[str, Any], *, actor: str) -> User:
+    """Create a user: username, password?, display_name?, email?, roles, department_id?, manager?, groups,
+    start_date? (hire date, within HIRE_DATES)."""
     username = data["username"].strip()
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None:
         raise Conflict(f"the username {username!r} is taken")
     user = User(username=username, display_name=data.get("display_name"), email=data.get("email"),
                 roles=_check_roles(data.get("roles") or ["employee"]), active=True, token_version=1,
-                start_date=data.get("start_date"))
+                start_date=_check_start_date(data.get("start_date")))
     if data.get("password"):
         user.password_hash = _check_password(data["password"])
     user.department = _department_ref(session, data.get("department_id"), "department_id")
@@ -214,15 +254,25 @@ def create_user(session: Session, data: dict[str, Any]) -> User:
     user.groups = _groups(session, data.get("groups") or [])
     session.add(user)
     session.flush()
+    fields = admin_audit.diff({}, {k: v for k, v in admin_audit.user_fields(user).items() if v not in (None, [])})
+    if user.password_hash:
+        fields["password"] = (None, admin_audit.SET)
+    admin_audit.record(session, actor, "user", user.id, admin_audit.user_name(user), "created",
+                       {"username": (None, user.username), **fields})
     return user
 
 
-def update_user(session: Session, user_id: int, changes: dict[str, Any], *, acting: User | None = None) -> User:
-    """Change display_name, email, roles, department_id, manager, groups or active (cycles refused)."""
+def update_user(session: Session, user_id: int, changes: dict[str, Any], *, actor: str,
+                acting: User | None = None) -> User:
+    """Change display_name, email, start_date, roles, department_id, manager, groups or active (cycles
+    refused)."""
     user = get_user(session, user_id)
-    for key in ("display_name", "email", "start_date"):
+    before = admin_audit.user_fields(user)
+    for key in ("display_name", "email"):
         if key in changes:
             setattr(user, key, changes[key])
+    if "start_date" in changes:
+        user.start_date = _check_start_date(changes["start_date"])
     if "roles" in changes:
         roles = _check_roles(changes["roles"])
         if acting is not None and acting.id == user.id and "admin" not in roles:
@@ -242,27 +292,42 @@ def update_user(session: Session, user_id: int, changes: dict[str, Any], *, acti
         if changes["active"]:
             user.active = True
         else:
-            deactivate_user(session, user.id, acting=acting)
+            _deactivate_user(session, user, acting, actor)
     session.flush()
+    _record_changes(session, actor, "user", user.id, admin_audit.user_name(user), before,
+                    admin_audit.user_fields(user))
     return user
 
 
-def deactivate_user(session: Session, user_id: int, *, acting: User | None = None) -> User:
-    """Deactivate a user: they can no longer log in, and their tokens stop working at once."""
+def deactivate_user(session: Session, user_id: int, *, actor: str, acting: User | None = None) -> User:
+    """Deactivate a user: they can no longer log in, their tokens stop working at once, and the work waiting on
+    them moves on (ON_USER_DEACTIVATED: the app hands their open tasks over)."""
     user = get_user(session, user_id)
+    before = admin_audit.user_fields(user)
+    _deactivate_user(session, user, acting, actor)
+    session.flush()
+    _record_changes(session, actor, "user", user.id, admin_audit.user_name(user), before,
+                    admin_audit.user_fields(user))
+    return user
+
+
+def _deactivate_user(session: Session, user: User, acting: User | None, actor: str) -> None:
     if acting is not None and acting.id == user.id:
         raise Conflict("you cannot deactivate yourself")
     if user.active:
         user.active = False
         user.token_version += 1
-    session.flush()
-    return user
+        session.flush()
+        for hook in list(ON_USER_DEACTIVATED):
+            hook(session, user.username, actor)
 
 
-def reset_password(session: Session, user_id: int, password: str) -> User:
+def reset_password(session: Session, user_id: int, password: str, *, actor: str) -> User:
     """Set a new password and invalidate the user's existing tokens."""
     user = get_user(session, user_id)
     user.password_hash = _check_password(password)
     user.token_version += 1
     session.flush()
+    admin_audit.record(session, actor, "user", user.id, admin_audit.user_name(user), "password_reset",
+                       {"password": (None, admin_audit.CHANGED)})
     return user

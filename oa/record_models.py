@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from store.base import Base, JSONType, utcnow
+from store.base import Base, JSONType, OptionalJSONType, utcnow
 
 
 # --------------------------------------------------------------------------- notifications
@@ -41,6 +41,9 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text, nullable=False, default="")
     link: Mapped[str | None] = mapped_column(String(500))
     instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # {"title": {"key", "params"}, "body": {...}}: rendered in the reader's language (store.messages); rows
+    # written before it (None) show their English title and body
+    message: Mapped[dict | None] = mapped_column(OptionalJSONType)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
 
@@ -57,7 +60,8 @@ class ShiftRule(Base):
     end_time: Mapped[time] = mapped_column(Time, nullable=False)
     grace_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     work_days: Mapped[list] = mapped_column(JSONType, nullable=False, default=lambda: [0, 1, 2, 3, 4])
-    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC")
+    # an IANA zone, or "company": the company time zone (OAFLOW_TIMEZONE, store.clock)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="company")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
@@ -67,7 +71,7 @@ class AttendanceRecord(Base):
 
     __tablename__ = "attendance_record"
     __table_args__ = (
-        Index("ix_attendance_record_user_work_date", "user", "work_date"),
+        Index("ix_attendance_record_user_day_times", "user", "work_date", "clock_in", "clock_out"),
         # at most one open shift per user, enforced by the database even under concurrent clock-ins
         Index("uq_attendance_record_open_shift", "user", unique=True,
               sqlite_where=text("clock_out IS NULL"), postgresql_where=text("clock_out IS NULL")),
