@@ -15,14 +15,18 @@ from api.config import ROOT, Settings
 from api.errors import register_error_handlers
 from api.extensions import db, migrate
 from api.logging_setup import configure_logging
+from api.sqlite_write_gate import install as install_sqlite_write_gate
+from api.sqlite_write_gate import writing_request
 from api.throttle import init_throttle
 from api.web import init_web
 from api.web.security import init_security_headers
+from engine.instance_ends import InstanceEndHooks
 from engine.runtime import Engine
 from engine.scripting import ScriptLimits
 from engine.services import ServiceRegistry
 from engine.start_checks import StartChecks
 from oa.org import OrgDirectory
+from store.clock import set_company_timezone
 
 log = logging.getLogger("oaflow.api")
 API_PREFIX = "/api/v1"
@@ -43,7 +47,10 @@ def _sqlite_setup(engine) -> None:  # noqa: ANN001
 
     @event.listens_for(engine, "begin")
     def on_begin(conn) -> None:  # noqa: ANN001
-        immediate = conn.get_execution_options().get("oaflow_write")
+        # A request that changes something writes in its transaction: starting it IMMEDIATE takes the write
+        # lock up front (waiting up to the busy timeout); a deferred read transaction that later writes fails
+        # at once with "database is locked" when another writer committed meanwhile.
+        immediate = conn.get_execution_options().get("oaflow_write") or writing_request()
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -89,6 +96,19 @@ def _plug_crm_events(app: Flask) -> None:
     from crm.events import ON_RECORD_EVENT
     ON_RECORD_EVENT.clear()  # CRM record events (customer.created, opportunity.won…) go to the webhooks
     ON_RECORD_EVENT.append(webhooks.enqueue)
+    from oa.org_admin import ON_USER_DEACTIVATED
+
+    def hand_over(session, username: str, actor: str) -> None:  # noqa: ANN001
+        from engine.handover import hand_over_tasks
+        from oa.notifications import notify
+        from store.messages import Message
+        for row, to in hand_over_tasks(session, username, actor, engine.directory(session), engine.rules):
+            notify(session, to, "task_assigned", Message("Task handed over to you: {task}", task=row.name,
+                                                        process_key=row.process_key),
+                   Message("{user} was deactivated", user=username), f"/tasks/{row.id}", row.instance_id)
+
+    ON_USER_DEACTIVATED.clear()  # one app per process; tests build many
+    ON_USER_DEACTIVATED.append(hand_over)
     if escalate not in ON_TICKET_CREATED:
         ON_TICKET_CREATED.clear()  # one app per process; tests build many
         ON_TICKET_CREATED.append(escalate)
@@ -138,16 +158,29 @@ def build_services() -> ServiceRegistry:
 
 
 def build_start_checks() -> StartChecks:
-    """The start checks of the shipped flows (leave: computed working days, dates, overlaps; expense: receipts;
-    sales orders: drafts only)."""
+    """The start checks of the shipped flows (leave: computed working days, dates, overlaps; expense: receipts,
+    line amounts of at least a cent; sales orders: drafts only)."""
     checks = StartChecks()
     from oa.leave_rules import register as register_leave_rules
     from oa.receipts import register_checks as register_receipt_checks
     register_leave_rules(checks)
     register_receipt_checks(checks)
+    from oa.expense_rules import register_checks as register_expense_checks
+    register_expense_checks(checks)
     from crm.orders import register_checks as register_order_checks
     register_order_checks(checks)
+    from crm.invoices import register_checks as register_invoice_checks
+    register_invoice_checks(checks)
     return checks
+
+
+def build_end_hooks() -> InstanceEndHooks:
+    """The instance-ended hooks of the shipped flows (sales orders: a withdrawn or cancelled approval puts the order
+    back to draft)."""
+    hooks = InstanceEndHooks()
+    from crm.orders import register_end_hooks
+    register_end_hooks(hooks)
+    return hooks
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -163,8 +196,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     if url.startswith("sqlite"):
         engine_options["connect_args"] = {"check_same_thread": False, "timeout": 15}
     else:
-        engine_options.update(pool_size=10, max_overflow=20, pool_timeout=10)
+        engine_options.update(pool_size=10, max_overflow=20, pool_timeout=settings.db_pool_wait)
+    set_company_timezone(settings.timezone)  # an unknown zone stops the start with its name
     app.config.update(
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,  # every time the pages format is the company's
         SECRET_KEY=secret,
         SQLALCHEMY_DATABASE_URI=url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options,
@@ -181,12 +216,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     with app.app_context():
         if url.startswith("sqlite"):
             _sqlite_setup(db.engine)
+    if url.startswith("sqlite"):
+        # first of the before_request hooks
+        install_sqlite_write_gate(app, settings.sqlite_write_wait, settings.sqlite_max_waiting)
     limits = ScriptLimits(script_timeout=settings.script_timeout)
     services = build_services()
     from api.connectors.http import register as register_http_connector
     register_http_connector(services, settings)
     app.extensions["oaflow_engine"] = Engine(services, OrgDirectory, limits=limits, notifier=_notifier,
-                                             rules=settings.approval_rules(), start_checks=build_start_checks())
+                                             rules=settings.approval_rules(), start_checks=build_start_checks(),
+                                             end_hooks=build_end_hooks())
     Path(settings.upload_dir).mkdir(parents=True, exist_ok=True)
     _plug_crm_events(app)
     _plug_references(app)
@@ -196,8 +235,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in _route_modules():
         app.register_blueprint(module.bp, url_prefix=getattr(module, "URL_PREFIX", API_PREFIX))
     from api.camunda import external as camunda_external
+    from api.camunda import openapi as camunda_openapi
     from api.camunda import routes as camunda_routes  # the Camunda 7 REST subset under /engine-rest
-    for camunda in (camunda_routes, camunda_external):
+    for camunda in (camunda_routes, camunda_external, camunda_openapi):
         app.register_blueprint(camunda.bp, url_prefix=camunda.URL_PREFIX)
     register_error_handlers(app)
     _request_logging(app)
@@ -236,7 +276,7 @@ def _request_logging(app: Flask) -> None:
 
     @app.before_request
     def start_timer() -> None:
-        g.started = time.perf_counter()
+        g.started = g.get("started") or time.perf_counter()  # the SQLite write gate starts it before queueing
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
 
     @app.after_request

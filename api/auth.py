@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import wraps
 from typing import Any
 
 from flask import abort, current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from api.errors import ApiError, problem
 from api.extensions import db
 from api.key_scopes import allows, explain
+from api.principals import (  # noqa: F401  (Principal, PRINCIPALS, API_KEY_PREFIX: re-exported)
+    API_KEY_PREFIX,
+    PRINCIPALS,
+    Principal,
+    principal_from_api_key,
+    read_principal,
+)
 from api.throttle import TooManyAttempts, check_failed_credential, check_password_attempt, client_ip, record_failure
 from engine.runtime import Actor
 from oa.lockout import register_attempt
-from oa.models import ApiKey, Group, User, user_group
-from store.base import utcnow
-from store.readcache import ReadCache
+from oa.models import ApiKey, User
 
-API_KEY_PREFIX = "oak_"
 log = logging.getLogger("oaflow.auth")
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -93,81 +95,17 @@ def create_api_key(user: User, name: str, act_as: bool = False, scopes: list[str
 
 
 def issue_api_key(user: User, name: str, act_as: bool = False, scopes: list[str] | None = None,
-                  expires_at: datetime | None = None) -> tuple[ApiKey, str]:
-    """Like create_api_key, also returning the (unflushed) row."""
+                  expires_at: datetime | None = None, created_by_key_id: int | None = None) -> tuple[ApiKey, str]:
+    """Like create_api_key, also returning the (unflushed) row; `created_by_key_id` names the API key that
+    asked for it (None for a password or session)."""
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = f"{API_KEY_PREFIX}{prefix}_{secret}"
     row = ApiKey(name=name, prefix=prefix, key_hash=hashlib.sha256(key.encode()).hexdigest(),
-                 user_id=user.id, act_as=act_as, scopes=list(dict.fromkeys(scopes or [])), expires_at=expires_at)
+                 user_id=user.id, act_as=act_as, scopes=list(dict.fromkeys(scopes or [])), expires_at=expires_at,
+                 created_by_key_id=created_by_key_id)
     db.session.add(row)
     return row, key
-
-
-def _read_api_key(raw: str, digest: str) -> tuple[Principal, datetime | None] | None:
-    """The principal of a valid, unrevoked key of an active user, with the key's expiry; None otherwise."""
-    parts = raw[len(API_KEY_PREFIX):].split("_", 1)
-    if len(parts) != 2:
-        return None
-    row = db.session.scalar(select(ApiKey).where(ApiKey.prefix == parts[0]))
-    if row is None or row.revoked or not hmac.compare_digest(row.key_hash, digest):
-        return None
-    if not row.user.active:
-        return None
-    return replace(_principal_of(row.user), act_as=row.act_as, scopes=frozenset(row.scopes or [])), row.expires_at
-
-
-def _principal_from_api_key(raw: str) -> Principal | None:
-    digest = hashlib.sha256(raw.encode()).hexdigest()
-    found = PRINCIPALS.get(db.session, ("api key", digest), lambda: _read_api_key(raw, digest))
-    if found is None or (found[1] is not None and found[1] < utcnow()):
-        return None
-    return found[0]
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is asking: what every request needs of its user, read without building the ORM object."""
-
-    id: int
-    username: str
-    roles: frozenset[str]
-    groups: frozenset[str]
-    act_as: bool = False  # an API key that may start flows on behalf of employees
-    scopes: frozenset[str] = frozenset()  # an API key's scopes (api.key_scopes); empty = unrestricted
-
-    def has_role(self, *roles: str) -> bool:
-        """True if the user holds any of `roles`."""
-        return any(r in self.roles for r in roles)
-
-
-_users, _groups = User.__table__, Group.__table__
-# the user's row and group names in one statement (a row per group; one row with no group name if none)
-_PRINCIPAL_BY_ID = (
-    select(_users.c.username, _users.c.roles, _users.c.active, _users.c.token_version, _users.c.session_epoch,
-           _groups.c.name)
-    .select_from(_users.outerjoin(user_group, user_group.c.user_id == _users.c.id)
-                 .outerjoin(_groups, _groups.c.id == user_group.c.group_id))
-    .where(_users.c.id == bindparam("uid")))
-
-
-# The user a token or API key names, as each worker last read it (see store.readcache): deactivating a
-# user, revoking their tokens (token_version) or keys, or changing their roles and groups applies at once
-# on the worker that made the change and within 2 s on every other worker (or host). Expiry is checked
-# on every request.
-PRINCIPALS: ReadCache[Any] = ReadCache("principals", 2.0, (User, Group, ApiKey))
-
-
-def _read_principal(uid: int, token_version: Any, session_epoch: Any = None) -> Principal | None:
-    """The principal a token names, or None if the user is inactive, the token revoked, or (for a web
-    page's token, which carries `session_epoch`) the session it was minted for has ended."""
-    rows = db.session.connection().execute(_PRINCIPAL_BY_ID, {"uid": uid}).all()
-    if not rows or not rows[0].active or rows[0].token_version != token_version:
-        return None
-    if session_epoch is not None and rows[0].session_epoch != session_epoch:
-        return None
-    return Principal(uid, rows[0].username, frozenset(rows[0].roles or []),
-                     frozenset(r.name for r in rows if r.name is not None))
 
 
 def _principal_from_token(raw: str) -> Principal | None:
@@ -187,12 +125,8 @@ def _principal_from_token(raw: str) -> Principal | None:
             return None
         if time.time() - signed_at.timestamp() > min(ttl, PAGE_TOKEN_TTL):
             raise ApiError(401, "Unauthorized", "the page's access token has expired; reload the page")
-        return PRINCIPALS.get(db.session, (uid, version, epoch), lambda: _read_principal(uid, version, epoch))
-    return PRINCIPALS.get(db.session, (uid, version), lambda: _read_principal(uid, version))
-
-
-def _principal_of(user: User) -> Principal:
-    return Principal(user.id, user.username, frozenset(user.roles or []), frozenset(gr.name for gr in user.groups))
+        return PRINCIPALS.get(db.session, (uid, version, epoch), lambda: read_principal(uid, version, epoch))
+    return PRINCIPALS.get(db.session, (uid, version), lambda: read_principal(uid, version))
 
 
 def _count_failed_credential() -> None:
@@ -215,7 +149,7 @@ def current_principal() -> Principal:
     raw = raw.strip()
     principal = None
     if raw.startswith(API_KEY_PREFIX):
-        principal = _principal_from_api_key(raw)
+        principal = principal_from_api_key(raw)
     else:
         principal = _principal_from_token(raw)
     if principal is None:

@@ -1,6 +1,6 @@
 """Sending queued channel deliveries (oa.channels): e-mail over SMTP (OAFLOW_SMTP_*) and group robots over
-HTTPS with the webhooks' target checks. Claimed with a conditional UPDATE so two senders never send one
-twice; failures back off and give up after MAX_ATTEMPTS, as webhook deliveries do."""
+HTTPS with the webhooks' target checks. Claimed under a lease (store.leases) so two senders never send one
+twice and none stays stuck in `sending`; failures back off and give up after MAX_ATTEMPTS, as webhook deliveries do."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import urljoin
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.webhook_targets import safe_post
 from oa.channels import dingtalk_url, feishu_sign, robot_message
 from oa.models import ChannelDelivery, NotificationChannel
 from store.base import utcnow
+from store.leases import claim, due_ids, sweep_abandoned
 
 log = logging.getLogger("oaflow.channels")
 MAX_ATTEMPTS = 8
@@ -71,14 +71,9 @@ def _send_robot(channel: NotificationChannel, delivery: ChannelDelivery, allow_p
 def deliver_channels(session: Session, allow_private: bool, limit: int = 50) -> int:
     """Send due channel deliveries; returns how many were sent."""
     sent = 0
-    due = session.scalars(select(ChannelDelivery.id).where(
-        ChannelDelivery.status == "pending", ChannelDelivery.next_attempt_at <= utcnow())
-        .order_by(ChannelDelivery.id).limit(limit)).all()
-    for delivery_id in due:
-        claimed = session.execute(update(ChannelDelivery).where(
-            ChannelDelivery.id == delivery_id, ChannelDelivery.status == "pending").values(status="sending"))
-        session.commit()
-        if claimed.rowcount != 1:
+    sweep_abandoned(session, ChannelDelivery, MAX_ATTEMPTS)
+    for delivery_id in due_ids(session, ChannelDelivery, MAX_ATTEMPTS, limit):
+        if not claim(session, ChannelDelivery, delivery_id, MAX_ATTEMPTS):
             continue
         delivery = session.get(ChannelDelivery, delivery_id)
         channel = session.get(NotificationChannel, delivery.channel_id)
@@ -86,7 +81,6 @@ def deliver_channels(session: Session, allow_private: bool, limit: int = 50) -> 
             delivery.status, delivery.last_error = "refused", "the channel was removed"
             session.commit()
             continue
-        delivery.attempts += 1
         try:
             if channel.kind == "email":
                 send_email(channel.target, delivery.title, delivery.body, _absolute(delivery.link))

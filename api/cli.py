@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -155,6 +156,7 @@ def user_add(name: str, roles: tuple[str, ...], password_stdin: bool, manager: s
     """Create a user (or update its roles, password, manager and groups)."""
     from api.auth import hash_password
     from api.extensions import db
+    from oa import admin_audit
     from oa.models import Group, User
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     if password_stdin and not password:
@@ -162,7 +164,9 @@ def user_add(name: str, roles: tuple[str, ...], password_stdin: bool, manager: s
     app = _app()
     _check_database(app)
     with app.app_context():
-        account = db.session.scalar(select(User).where(User.username == name)) or User(username=name)
+        existing = db.session.scalar(select(User).where(User.username == name))
+        account = existing or User(username=name)
+        before = {"username": existing.username, **admin_audit.user_fields(existing)} if existing else {}
         account.roles = sorted(set(roles))
         if password:
             account.password_hash = hash_password(password)
@@ -173,10 +177,23 @@ def user_add(name: str, roles: tuple[str, ...], password_stdin: bool, manager: s
                 raise click.ClickException(f"no user '{manager}'")
             account.manager = boss
         for gname in groups:
-            group = db.session.scalar(select(Group).where(Group.name == gname)) or Group(name=gname)
+            group = db.session.scalar(select(Group).where(Group.name == gname))
+            if group is None:
+                group = Group(name=gname)
+                db.session.add(group)
+                db.session.flush()
+                admin_audit.record(db.session, admin_audit.CLI, "group", group.id, gname, "created",
+                                   {"name": (None, gname)})
             if group not in account.groups:
                 account.groups.append(group)
         db.session.add(account)
+        db.session.flush()
+        changes = admin_audit.diff(before, {"username": account.username, **admin_audit.user_fields(account)})
+        if password:
+            changes["password"] = (None, admin_audit.CHANGED if existing else admin_audit.SET)
+        if changes:
+            admin_audit.record(db.session, admin_audit.CLI, "user", account.id, admin_audit.user_name(account),
+                               "updated" if existing else "created", changes)
         db.session.commit()
     click.echo(f"user {name} ({', '.join(sorted(set(roles)))})")
 
@@ -215,8 +232,9 @@ def api_key_create(name: str, act_as: bool, expires: str | None, scopes: tuple[s
     The key is printed once, alone on the last line; only its hash is stored.
     """
     from api.api_keys import check_scopes, parse_expiry
-    from api.auth import create_api_key
+    from api.auth import issue_api_key
     from api.extensions import db
+    from oa import admin_audit
     from oa.models import User
     try:
         expires_at = parse_expiry(expires) if expires else None
@@ -231,7 +249,10 @@ def api_key_create(name: str, act_as: bool, expires: str | None, scopes: tuple[s
             account = User(username=name, display_name=name, roles=["integrator"])
             db.session.add(account)
             db.session.flush()
-        key = create_api_key(account, name, act_as=act_as, scopes=checked, expires_at=expires_at)
+            admin_audit.record(db.session, admin_audit.CLI, "user", account.id, admin_audit.user_name(account),
+                               "created", {"username": (None, name), "roles": (None, ["integrator"])})
+        row, key = issue_api_key(account, name, act_as, checked, expires_at)
+        admin_audit.api_key_created(db.session, admin_audit.CLI, row)
         db.session.commit()
     click.echo(f"API key for {name} (store it now: it is not shown again):", err=True)
     click.echo(key)
@@ -263,6 +284,7 @@ def api_key_list(username: str | None) -> None:
 def api_key_revoke(key_id: int) -> None:
     """Revoke API key KEY_ID (see `oaflow api-key list`): it stops working at once."""
     from api.extensions import db
+    from oa import admin_audit
     from oa.models import ApiKey
     app = _app()
     _check_database(app)
@@ -270,7 +292,9 @@ def api_key_revoke(key_id: int) -> None:
         row = db.session.get(ApiKey, key_id)
         if row is None:
             raise click.ClickException(f"no API key {key_id}")
-        row.revoked = True
+        if not row.revoked:
+            row.revoked = True
+            admin_audit.api_key_revoked(db.session, admin_audit.CLI, row)
         db.session.commit()
     click.echo(f"API key {key_id} revoked")
 
@@ -294,6 +318,8 @@ def serve(host: str, port: int, workers: int, threads: int, no_scheduler: bool) 
     line = f"oaflow is ready at {public_url(host, port)}"
     if logins:
         line += f" - log in as {', '.join(logins)} (password: demo)"
+    # SQLite: writers queue in each worker; beside the one writing, two threads stay free for reads and /healthz
+    os.environ.setdefault("OAFLOW_SQLITE_MAX_WAITING", str(max(1, threads - 3)))
     run_gunicorn(host, port, workers, threads, scheduler=not no_scheduler, ready_line=line)
 
 

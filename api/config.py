@@ -24,6 +24,14 @@ class Settings:
     scheduler: bool = field(default_factory=lambda: os.environ.get("OAFLOW_SCHEDULER", "1") != "0")
     timer_poll_seconds: float = field(default_factory=lambda: float(os.environ.get("OAFLOW_TIMER_POLL", "5")))
     script_timeout: float = field(default_factory=lambda: float(os.environ.get("OAFLOW_SCRIPT_TIMEOUT", "2")))
+    # SQLite only: how long a writing request may queue behind others in this process before a 503
+    sqlite_write_wait: float = field(default_factory=lambda: float(os.environ.get("OAFLOW_SQLITE_WRITE_WAIT", "60")))
+    # SQLite only: how many writing requests may queue at once per process (0: no cap; `oaflow serve` sets
+    # threads - 3, so reads and /healthz always find two threads); one more answers 503 at once
+    sqlite_max_waiting: int = field(default_factory=lambda: int(os.environ.get("OAFLOW_SQLITE_MAX_WAITING", "0")))
+    # PostgreSQL: how long a request waits for one of the process's pooled connections (10 kept, 20 more
+    # opened under load) before it answers 503; a burst larger than the pool queues instead of failing
+    db_pool_wait: float = field(default_factory=lambda: float(os.environ.get("OAFLOW_DB_POOL_WAIT", "60")))
     testing: bool = False
     log_json: bool = field(default_factory=lambda: os.environ.get("OAFLOW_LOG_FORMAT", "json") == "json")
 
@@ -38,6 +46,9 @@ class Settings:
     http_connector_allow: str = field(default_factory=lambda: os.environ.get("OAFLOW_HTTP_CONNECTOR_ALLOW", ""))
     http_connector_allow_private: bool = field(default_factory=lambda: os.environ.get(
         "OAFLOW_HTTP_CONNECTOR_ALLOW_PRIVATE", "0") == "1")
+
+    # the company time zone (store.clock): attendance days and lateness, calendars, report months, displayed times
+    timezone: str = field(default_factory=lambda: os.environ.get("OAFLOW_TIMEZONE", "Asia/Shanghai"))
 
     def approval_rules(self):  # noqa: ANN201
         """The engine's approver rules from these settings."""

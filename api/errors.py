@@ -24,6 +24,29 @@ class ApiError(EngineError):
         self.title = title
 
 
+class ServiceBusy(ApiError):
+    """503 with `Retry-After`: the database is busy (SQLite's write queue) or away; the client retries shortly.
+    Raised rather than returned, so each part of the site answers it in its own shape (problem+json, an HTML
+    page, Camunda's `{type, message}`)."""
+
+    retry_after = "2"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(503, "Service unavailable", detail)
+
+
+def database_error_seen(err: Exception) -> ServiceBusy:
+    """Log a lost database or a full pool, roll the request's session back (so the after-request hooks can
+    reconnect or fail cleanly) and return the 503 to answer."""
+    log.error("database error on %s %s: %s", request.method, request.path, str(err).splitlines()[0][:500])
+    try:
+        from api.extensions import db
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  the database is away; nothing more to do here
+        pass
+    return ServiceBusy("the database is not reachable; retry shortly")
+
+
 def problem(status: int, title: str, detail: str | None = None, errors: list | None = None,
             headers: dict | None = None) -> Response:
     """A problem+json response."""
@@ -63,6 +86,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def engine_error(err: EngineError) -> Response:
         headers = {"WWW-Authenticate": 'Bearer realm="oaflow"'} if err.status == 401 else None
+        if isinstance(err, ServiceBusy):
+            headers = {"Retry-After": err.retry_after}
         return problem(err.status, err.title, err.detail, err.errors, headers=headers)
 
     @app.errorhandler(ValidationError)
@@ -95,14 +120,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
     def database_unavailable(err: Exception) -> Response:
-        log.error("database error on %s %s: %s", request.method, request.path, str(err).splitlines()[0][:500])
-        try:  # leave the session usable for the after-request hooks (they reconnect or fail cleanly)
-            from api.extensions import db
-            db.session.rollback()
-        except Exception:  # noqa: BLE001  the database is away; nothing more to do here
-            pass
-        return problem(503, "Service unavailable", "the database is not reachable; retry shortly",
-                       headers={"Retry-After": "2"})
+        busy = database_error_seen(err)
+        return problem(busy.status, busy.title, busy.detail, headers={"Retry-After": busy.retry_after})
 
     @app.teardown_appcontext
     def release_session(_exc: BaseException | None) -> None:

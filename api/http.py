@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -15,6 +15,8 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from api.errors import ApiError, marshmallow_errors
 from api.extensions import db
+from forms.text import MESSAGE as TEXT_RULE
+from forms.text import unstorable
 
 
 @cache
@@ -38,70 +40,56 @@ def json_body(cls: type[Schema]) -> dict:
             raise ApiError(400, "Malformed request", f"the body is not valid JSON: {str(err)[:200]}") from err
     if not isinstance(data, dict):
         raise ApiError(400, "Malformed request", "the body must be a JSON object")
-    found = _unstorable_text(data)
+    found = unstorable(data)
     if found is not None:
         field, message = found
-        raise ApiError(422, "Validation failed", "text may not contain NUL characters or lone UTF-16 surrogates",
+        raise ApiError(422, "Validation failed", TEXT_RULE,
                        [{"field": field, "message": message}])
-    return schema(cls).load(data)
-
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _problem_in(text: str) -> str | None:
-    """Why `text` cannot be stored (a NUL, or a lone surrogate that no UTF-8 column can hold), or None.
-    json.loads joins a valid escaped pair into one character, so any surrogate left is a lone one."""
-    found = _UNSTORABLE.search(text)
-    if found is None:
-        return None
-    if found.group() == "\x00":
-        return "contains a NUL (\\u0000) character"
-    return f"contains a lone UTF-16 surrogate (\\u{ord(found.group()):04x}), which is not valid Unicode text"
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _printable(path: str) -> str:
-    """The path with lone surrogates shown as U+FFFD, so the problem document itself can be encoded."""
-    return _SURROGATE.sub("\ufffd", path)
-
-
-def _unstorable_text(value: Any, path: str = "") -> tuple[str, str] | None:
-    """(path, why) of the first key or string no database can store (NUL, lone surrogate), or None."""
-    if isinstance(value, str):
-        why = _problem_in(value)
-        return (_printable(path or "body"), why) if why else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}/{key}" if path else str(key)
-            why = _problem_in(key)
-            if why:
-                return _printable(here), why
-            found = _unstorable_text(item, here)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found = _unstorable_text(item, f"{path}/{i}" if path else str(i))
-            if found is not None:
-                return found
-    return None
+    loader = schema(cls)
+    loaded = loader.load(data)
+    wild = out_of_range(loader, loaded)  # a date the calendar queries cannot name, an id no column holds
+    if wild:
+        raise ApiError(422, "Validation failed", "some fields are out of range", wild)
+    return loaded
 
 
 def query_args(cls: type[Schema]) -> dict:
     """Query-string arguments loaded through schema `cls` (422 naming bad arguments)."""
     args = request.args.to_dict()
-    found = _unstorable_text(args)
+    found = unstorable(args)
     if found is not None:
         raise ApiError(422, "Invalid query", "query arguments may not contain NUL characters",
                        [{"field": found[0], "message": found[1]}])
+    loader = schema(cls)
     try:
-        return schema(cls).load(args)
+        loaded = loader.load(args)
     except ValidationError as err:
         raise ApiError(422, "Invalid query", "some query arguments are invalid",
                        marshmallow_errors(err.messages)) from err
+    wild = out_of_range(loader, loaded)
+    if wild:
+        raise ApiError(422, "Invalid query", "some query arguments are out of range", wild)
+    return loaded
+
+
+# a date a query or a body may name (date arithmetic stays in range; the same range as forms' "date" fields)
+QUERY_DATES = (date(1900, 1, 1), date(2999, 12, 31))
+_MAX_INT = 2**63 - 1  # the database's BIGINT
+
+
+def out_of_range(loader: Schema, loaded: dict) -> list[dict]:
+    """Errors naming each loaded top-level value the database or date arithmetic cannot hold: a date outside
+    QUERY_DATES, an integer beyond a 64-bit column (query arguments and JSON bodies alike)."""
+    errors = []
+    for name, value in loaded.items():
+        field = loader.fields.get(name)
+        key = (field.data_key if field is not None else None) or name
+        day = value.date() if isinstance(value, datetime) else value
+        if isinstance(day, date) and not QUERY_DATES[0] <= day <= QUERY_DATES[1]:
+            errors.append({"field": key, "message": f"must be between {QUERY_DATES[0]} and {QUERY_DATES[1]}"})
+        elif isinstance(value, int) and not isinstance(value, bool) and not -_MAX_INT <= value <= _MAX_INT:
+            errors.append({"field": key, "message": "out of range"})
+    return errors
 
 
 EXACT_TOTAL_UP_TO = 10_000  # totals past this are the planner's estimate (PostgreSQL) or this bound (SQLite)

@@ -37,6 +37,17 @@ def allows(scopes: Iterable[str], method: str, blueprint: str | None, endpoint: 
     return False
 
 
+def within(requested: Iterable[str], own: Iterable[str]) -> bool:
+    """True if a key with scopes `requested` may do no more than one with `own` (empty = everything)."""
+    own = frozenset(own)
+    if not own:
+        return True
+    requested = frozenset(requested)
+    if not requested:  # unrestricted
+        return False
+    return all(s in own or (s.startswith("start:") and "start:*" in own) for s in requested)
+
+
 def explain(scopes: Iterable[str]) -> str:
     """A short list of a key's scopes for a 403 message."""
     return ", ".join(sorted(scopes)) or "(none)"

@@ -26,8 +26,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# libraries whose own lines go out in the same format: the scheduler's (a missed or failed job) and Python's
+# warnings; at WARNING, as their INFO lines are about every run
+LIBRARY_LOGGERS = ("apscheduler", "py.warnings")
+
+
 def configure_logging(json_lines: bool = True, level: int = logging.INFO) -> None:
-    """Send oaflow's logs to stderr, once per process."""
+    """Send oaflow's logs, and the warnings of the libraries it runs, to stderr in one format, once per process."""
     root = logging.getLogger("oaflow")
     if getattr(root, "_oaflow_configured", False):
         return
@@ -37,4 +42,10 @@ def configure_logging(json_lines: bool = True, level: int = logging.INFO) -> Non
     root.addHandler(handler)
     root.setLevel(level)
     root.propagate = False
+    for name in LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        library.addHandler(handler)
+        library.setLevel(logging.WARNING)
+        library.propagate = False
+    logging.captureWarnings(True)
     root._oaflow_configured = True  # type: ignore[attr-defined]

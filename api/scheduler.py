@@ -8,9 +8,12 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.extensions import db
+from api.sqlite_write_gate import held
+from engine.transactions import is_lock_error
 from store.base import utcnow
 
 log = logging.getLogger("oaflow.scheduler")
@@ -58,13 +61,28 @@ class Leadership:
             self.conn = None
 
 
-def _run(app: Flask, name: str, job: Callable[[Session], int | None]) -> int:
-    """Run one job in its own app context; a failure is logged and retried on the next poll."""
+def _run(app: Flask, name: str, job: Callable[[Session], int | None], *, in_turn: bool = True) -> int:
+    """Run one job in its own app context; a failure is logged and retried on the next poll. A job that writes
+    (`in_turn`) takes its turn with the requests' writes on SQLite (api.sqlite_write_gate), so a steady stream
+    of requests cannot keep it out; deliveries, which wait on other servers, do not hold that turn."""
+    if in_turn:
+        with held(app) as turn:
+            if not turn:
+                log.warning("scheduled job %s skipped this round: writes kept the database busy", name)
+                return 0
+            return _run(app, name, job, in_turn=False)
     with app.app_context():
         try:
             done = job(db.session) or 0
             db.session.commit()
             return done
+        except OperationalError as err:
+            if not is_lock_error(err):
+                log.exception("scheduled job %s failed", name)
+            else:  # SQLite busy with requests' writes: not a failure, the next poll tries again
+                log.warning("scheduled job %s skipped this round: the database was busy", name)
+            db.session.rollback()
+            return 0
         except Exception:  # a poll must never kill the scheduler
             log.exception("scheduled job %s failed", name)
             db.session.rollback()
@@ -83,26 +101,27 @@ def deliver_webhooks_once(app: Flask) -> int:
     from api.webhook_policy import delivery_policy
     from engine.webhooks import deliver_pending
     policy = delivery_policy(app)
-    return _run(app, "webhooks", lambda session: deliver_pending(session, policy))
+    return _run(app, "webhooks", lambda session: deliver_pending(session, policy), in_turn=False)
 
 
 def deliver_channels_once(app: Flask) -> int:
     """Send due notification-channel deliveries (e-mail, group robots)."""
     from api.channel_delivery import deliver_channels
     allow_private = app.config["OAFLOW_SETTINGS"].webhook_allow_private
-    return _run(app, "channels", lambda session: deliver_channels(session, allow_private))
+    return _run(app, "channels", lambda session: deliver_channels(session, allow_private), in_turn=False)
 
 
 def run_reminders_once(app: Flask) -> int:
-    """Calendar reminders, follow-up reminders, the public-pool sweep and the daily RFM summary refresh (each on
-    its own)."""
+    """Calendar reminders, follow-up reminders, the public-pool sweep, the daily RFM summary refresh and the
+    closed-month attendance summary (each on its own)."""
     from crm.follow_ups import fire_due_follow_up_reminders
     from crm.pool import release_stale_customers
     from crm.rfm import refresh_if_stale
+    from oa.attendance import refresh_summary
     from oa.calendar import fire_due_reminders
     return sum(_run(app, job.__name__, lambda session, job=job: job(session, utcnow()))
                for job in (fire_due_reminders, fire_due_follow_up_reminders, release_stale_customers,
-                           refresh_if_stale))
+                           refresh_if_stale, refresh_summary))
 
 
 def start_scheduler(app: Flask, interval: float | None = None) -> BackgroundScheduler:

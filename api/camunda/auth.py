@@ -11,18 +11,10 @@ import time
 
 from flask import current_app, g, request
 
-from api.auth import (
-    API_KEY_PREFIX,
-    PRINCIPALS,
-    Principal,
-    _principal_from_api_key,
-    _principal_of,
-    _read_principal,
-    current_principal,
-    password_login,
-)
+from api.auth import current_principal, password_login
 from api.errors import ApiError
 from api.extensions import db
+from api.principals import API_KEY_PREFIX, PRINCIPALS, Principal, principal_from_api_key, principal_of, read_principal
 from api.throttle import TooManyAttempts
 
 MAX_CREDENTIAL = 1024
@@ -46,7 +38,7 @@ def _remembered(fingerprint: str) -> Principal | None:
     if found is None or found[2] < time.monotonic():
         return None
     uid, version, _ = found
-    return PRINCIPALS.get(db.session, (uid, version), lambda: _read_principal(uid, version))
+    return PRINCIPALS.get(db.session, (uid, version), lambda: read_principal(uid, version))
 
 
 def _remember(fingerprint: str, uid: int, version: int) -> None:
@@ -67,7 +59,7 @@ def _basic(raw: str) -> Principal | None:
     if not sep or not username or not secret or len(username) > 100:
         return None
     if secret.startswith(API_KEY_PREFIX):
-        principal = _principal_from_api_key(secret)
+        principal = principal_from_api_key(secret)
         return principal if principal is not None and principal.username == username else None
     fingerprint = _fingerprint(username, secret)
     principal = _remembered(fingerprint)
@@ -80,7 +72,7 @@ def _basic(raw: str) -> Principal | None:
     if user is None:
         return None
     _remember(fingerprint, user.id, user.token_version)
-    return _principal_of(user)
+    return principal_of(user)
 
 
 def authenticate() -> Principal:

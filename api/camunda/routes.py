@@ -3,50 +3,58 @@
 from __future__ import annotations
 
 from flask import Response, current_app, request
-from sqlalchemy import or_, select
+from sqlalchemy import false, func, or_, select
 
 from api.auth import current_actor, require_roles
-from api.camunda import shapes
+from api.camunda import query, shapes
 from api.camunda.common import body as _body
-from api.camunda.common import camunda_blueprint
+from api.camunda.common import camunda_blueprint, refuse_unstorable
 from api.camunda.common import text as _text
-from api.camunda.variables import variables_in, variables_out
+from api.camunda.variables import remember_types, types_of, variables_in, variables_out
 from api.errors import ApiError
 from api.extensions import db
 from api.routes.tasks import _candidate_filter
 from api.state import get_engine
 from engine import definitions
+from engine.access import readable_instances
 from engine.errors import EngineError, NotFound, TooLarge
 from engine.models import ProcessDefinition, ProcessInstance, Task
 
 bp = camunda_blueprint("camunda")
 URL_PREFIX = "/engine-rest"
 MAX_RESULTS = 1000
+_ENDED = ("completed", "cancelled")
 
 
 def _arg(name: str, cap: int = 255) -> str | None:
     value = request.args.get(name)
     if value is not None and len(value) > cap:
         raise ApiError(400, "InvalidRequestException", f"{name} is longer than {cap} characters")
+    if value is not None:
+        refuse_unstorable(value, name)
     return value
 
 
-def _int_arg(name: str) -> int | None:
-    value = _arg(name, 20)
-    if value is None:
-        return None
-    if not value.isdigit():
-        raise ApiError(400, "InvalidRequestException", f"{name} must be a number")
-    return int(value)
+def _page() -> tuple[int, int]:
+    """(firstResult, maxResults): 400 for a value that is not an integer Camunda could take."""
+    first, most = query.integer("firstResult"), query.integer("maxResults")
+    return first or 0, min(most if most is not None else MAX_RESULTS, MAX_RESULTS)
 
 
 # ------------------------------------------------------------------ process definitions
 @bp.get("/process-definition")
 def list_definitions() -> list:
     """Latest version of each key (?latestVersion is implied); ?key= filters."""
+    query.only({"key", "latestVersion"})
     key = _arg("key")
     items = [d for d in definitions.latest_definitions(db.session) if key is None or d.key == key]
     return [shapes.definition(d) for d in items]
+
+
+@bp.get("/process-definition/count")
+def count_definitions() -> dict:
+    """How many definitions the same ?key= filter lists."""
+    return {"count": len(list_definitions())}
 
 
 @bp.get("/process-definition/key/<key>")
@@ -62,9 +70,10 @@ def start_by_key(key: str) -> dict:
     variables = variables_in(body.get("variables"))
     business_key = _text(body, "businessKey")
     inst, _ = get_engine().start(db.session, key, current_actor(), variables, business_key)
+    remember_types(inst.id, body.get("variables"))
     out = shapes.instance(inst)
     if body.get("withVariablesInReturn") is True:
-        out["variables"] = variables_out(inst.variables or {})
+        out["variables"] = variables_out(inst.variables or {}, types_of(inst.id))
     return out
 
 
@@ -77,10 +86,31 @@ def _readable_instance(instance_id: str) -> ProcessInstance:
     return inst
 
 
-def _readable_instances(query):  # noqa: ANN001, ANN202
+def _visible(rows):  # noqa: ANN001, ANN202
     actor = current_actor()
-    rows = db.session.scalars(query.order_by(ProcessInstance.id).limit(MAX_RESULTS)).all()
-    return [r for r in rows if actor.is_admin or get_engine().can_read_instance(db.session, r, actor)]
+    return rows if actor.is_admin else rows.where(readable_instances(actor))
+
+
+_INSTANCE_SORTS = {"instanceId": ProcessInstance.id, "definitionKey": ProcessInstance.process_key,
+                   "definitionId": ProcessInstance.definition_id, "businessKey": ProcessInstance.business_key}
+_HISTORY_SORTS = {**_INSTANCE_SORTS, "startTime": ProcessInstance.started_at, "endTime": ProcessInstance.ended_at}
+
+
+def _readable_instances(rows, sorts: dict) -> list:  # noqa: ANN001
+    first, most = _page()
+    order = query.ordering(sorts, [ProcessInstance.id], ProcessInstance.id)
+    return db.session.scalars(_visible(rows).order_by(*order).offset(first).limit(most)).all()
+
+
+def _count(rows) -> int:  # noqa: ANN001
+    """How many rows of `rows` the caller may read (the same access condition as the lists)."""
+    return db.session.scalar(select(func.count()).select_from(_visible(rows).subquery()))
+
+
+@bp.get("/process-instance/count")
+def count_instances() -> dict:
+    """How many running instances match businessKey and processDefinitionKey."""
+    return {"count": _count(_running_query())}
 
 
 @bp.get("/process-instance/<instance_id>")
@@ -92,12 +122,17 @@ def get_instance(instance_id: str) -> dict:
 @bp.get("/process-instance")
 def list_instances() -> list:
     """Running instances, by businessKey and processDefinitionKey."""
-    query = select(ProcessInstance).where(ProcessInstance.status.in_(("running", "error")))
+    return [shapes.instance(i) for i in _readable_instances(_running_query(), _INSTANCE_SORTS)]
+
+
+def _running_query():  # noqa: ANN202
+    query.only({"businessKey", "processDefinitionKey"} | query.PAGING | query.SORTING)
+    rows = select(ProcessInstance).where(ProcessInstance.status.not_in(_ENDED))
     if _arg("businessKey") is not None:
-        query = query.where(ProcessInstance.business_key == _arg("businessKey"))
+        rows = rows.where(ProcessInstance.business_key == _arg("businessKey"))
     if _arg("processDefinitionKey") is not None:
-        query = query.where(ProcessInstance.process_key == _arg("processDefinitionKey"))
-    return [shapes.instance(i) for i in _readable_instances(query)]
+        rows = rows.where(ProcessInstance.process_key == _arg("processDefinitionKey"))
+    return rows
 
 
 @bp.delete("/process-instance/<instance_id>")
@@ -111,21 +146,57 @@ def delete_instance(instance_id: str) -> tuple[str, int]:
 @bp.get("/process-instance/<instance_id>/variables")
 def instance_variables(instance_id: str) -> dict:
     """The instance's variables, typed."""
-    return variables_out(_readable_instance(instance_id).variables or {})
+    inst = _readable_instance(instance_id)
+    return variables_out(inst.variables or {}, types_of(inst.id))
+
+
+def _history_query():  # noqa: ANN202
+    """Historic instances (any status) filtered as Camunda's GET /history/process-instance documents."""
+    keys = ("processInstanceBusinessKey", "businessKey", "processDefinitionKey", "startedBy")
+    times = ("startedAfter", "startedBefore", "finishedAfter", "finishedBefore")
+    query.only({"processInstanceId", *keys, "finished", "unfinished", "superProcessInstanceId", *times}
+               | query.PAGING | query.SORTING)
+    rows = select(ProcessInstance)
+    pid = _arg("processInstanceId")
+    if pid is not None:
+        rows = rows.where(ProcessInstance.id == (int(pid) if pid.isdigit() and len(pid) < 19 else -1))
+    for name, column in zip(keys, (ProcessInstance.business_key, ProcessInstance.business_key,
+                                   ProcessInstance.process_key, ProcessInstance.started_by), strict=True):
+        if _arg(name) is not None:
+            rows = rows.where(column == _arg(name))
+    for name, column, after in (("startedAfter", ProcessInstance.started_at, True),
+                                ("startedBefore", ProcessInstance.started_at, False),
+                                ("finishedAfter", ProcessInstance.ended_at, True),
+                                ("finishedBefore", ProcessInstance.ended_at, False)):
+        when = query.moment(name)
+        if when is not None:
+            rows = rows.where(column >= when if after else column <= when)
+    if query.boolean("finished"):
+        rows = rows.where(ProcessInstance.status.in_(_ENDED))
+    if query.boolean("unfinished"):
+        rows = rows.where(ProcessInstance.status.not_in(_ENDED))
+    if _arg("superProcessInstanceId") is not None:  # call activities run inside their caller: no sub-instances
+        rows = rows.where(false())
+    return rows
 
 
 @bp.get("/history/process-instance")
 def history_instances() -> list:
-    """Historic instances (any status) by processInstanceId, businessKey or processDefinitionKey."""
-    query = select(ProcessInstance)
-    pid = _arg("processInstanceId")
-    if pid is not None:
-        query = query.where(ProcessInstance.id == (int(pid) if pid.isdigit() and len(pid) < 19 else -1))
-    for name, column in (("processInstanceBusinessKey", ProcessInstance.business_key),
-                         ("processDefinitionKey", ProcessInstance.process_key)):
-        if _arg(name) is not None:
-            query = query.where(column == _arg(name))
-    return [shapes.history(i) for i in _readable_instances(query)]
+    """Historic instances by processInstanceId, (processInstance)businessKey, processDefinitionKey, startedBy,
+    finished, unfinished and superProcessInstanceId."""
+    return [shapes.history(i) for i in _readable_instances(_history_query(), _HISTORY_SORTS)]
+
+
+@bp.get("/history/process-instance/count")
+def history_count() -> dict:
+    """How many historic instances the same filters match."""
+    return {"count": _count(_history_query())}
+
+
+@bp.get("/history/process-instance/<instance_id>")
+def history_instance(instance_id: str) -> dict:
+    """One historic instance (any status)."""
+    return shapes.history(_readable_instance(instance_id))
 
 
 # ------------------------------------------------------------------ messages
@@ -138,11 +209,16 @@ def correlate() -> Response | tuple[list, int] | list:
     name = _text(body, "messageName", required=True)
     variables = variables_in(body.get("processVariables"), "processVariables")
     inst, started = get_engine().correlate(db.session, current_actor(), name, _text(body, "businessKey"), variables)
-    if body.get("resultEnabled") is True:
+    remember_types(inst.id, body.get("processVariables"))
+    if body.get("resultEnabled") is True or body.get("variablesInResultEnabled") is True:
         if started:
-            return [{"resultType": "ProcessDefinition", "processInstance": shapes.instance(inst)}]
-        return [{"resultType": "Execution", "execution": {"id": str(inst.id), "processInstanceId": str(inst.id),
-                                                          "ended": inst.status != "running", "tenantId": None}}]
+            result = {"resultType": "ProcessDefinition", "processInstance": shapes.instance(inst)}
+        else:
+            result = {"resultType": "Execution", "execution": {"id": str(inst.id), "processInstanceId": str(inst.id),
+                                                              "ended": inst.status != "running", "tenantId": None}}
+        if body.get("variablesInResultEnabled") is True:
+            result["variables"] = variables_out(inst.variables or {}, types_of(inst.id))
+        return [result]
     return Response(status=204)
 
 
@@ -165,27 +241,44 @@ def _task_out(rows: list[Task]) -> list[dict]:
 @bp.get("/task")
 def list_tasks() -> list:
     """Open tasks the caller may see, by assignee, candidateUser, candidateGroup, instance and definition key."""
+    first, most = _page()
+    return _task_out(list(db.session.scalars(_task_query().offset(first).limit(most)).all()))
+
+
+@bp.get("/task/count")
+def count_tasks() -> dict:
+    """How many open tasks the same filters match."""
+    return {"count": db.session.scalar(select(func.count()).select_from(_task_query().subquery()))}
+
+
+_TASK_SORTS = {"id": Task.id, "name": Task.name, "assignee": Task.assignee, "created": Task.created_at,
+               "dueDate": Task.due_at, "instanceId": Task.instance_id, "processInstanceId": Task.instance_id}
+
+
+def _task_query():  # noqa: ANN202
+    query.only({"assignee", "candidateUser", "candidateGroup", "processInstanceId", "processDefinitionKey"}
+               | query.PAGING | query.SORTING)
+    order = query.ordering(_TASK_SORTS, [Task.created_at, Task.id], Task.id)
     actor = current_actor()
-    query = select(Task).where(Task.status == "open").order_by(Task.created_at, Task.id)
+    rows = select(Task).where(Task.status == "open").order_by(*order)
     if _arg("assignee") is not None:
-        query = query.where(Task.assignee == _arg("assignee"))
+        rows = rows.where(Task.assignee == _arg("assignee"))
     if _arg("candidateUser") is not None:  # offered to the user directly or through one of their groups
         from oa.org import OrgDirectory
         candidate = _arg("candidateUser")
         groups = sorted(OrgDirectory(db.session).groups_of(candidate))
-        query = query.where(Task.assignee.is_(None), _candidate_filter(candidate, groups))
+        rows = rows.where(Task.assignee.is_(None), _candidate_filter(candidate, groups))
     if _arg("candidateGroup") is not None:
-        query = query.where(Task.assignee.is_(None), _candidate_filter("", [_arg("candidateGroup")]))
+        rows = rows.where(Task.assignee.is_(None), _candidate_filter("", [_arg("candidateGroup")]))
     if _arg("processInstanceId") is not None:
         pid = _arg("processInstanceId")
-        query = query.where(Task.instance_id == (int(pid) if pid.isdigit() and len(pid) < 19 else -1))
+        rows = rows.where(Task.instance_id == (int(pid) if pid.isdigit() and len(pid) < 19 else -1))
     if _arg("processDefinitionKey") is not None:
-        query = query.where(Task.process_key == _arg("processDefinitionKey"))
+        rows = rows.where(Task.process_key == _arg("processDefinitionKey"))
     if not actor.is_admin:  # the same rule as /api/v1/tasks: mine, or offered to me
-        query = query.where(or_(Task.assignee == actor.username,
-                                Task.assignee.is_(None) & _candidate_filter(actor.username, sorted(actor.groups))))
-    first, most = _int_arg("firstResult") or 0, min(_int_arg("maxResults") or MAX_RESULTS, MAX_RESULTS)
-    return _task_out(list(db.session.scalars(query.offset(first).limit(most)).all()))
+        rows = rows.where(or_(Task.assignee == actor.username,
+                              Task.assignee.is_(None) & _candidate_filter(actor.username, sorted(actor.groups))))
+    return rows
 
 
 def _readable_task(task_id: str) -> Task:
@@ -209,7 +302,7 @@ def get_task(task_id: str) -> dict:
 def task_variables(task_id: str) -> dict:
     """The variables the task sees (its instance's), typed."""
     row = _readable_task(task_id)
-    return variables_out(db.session.get(ProcessInstance, row.instance_id).variables or {})
+    return variables_out(db.session.get(ProcessInstance, row.instance_id).variables or {}, types_of(row.instance_id))
 
 
 @bp.post("/task/<task_id>/claim")
@@ -226,9 +319,11 @@ def claim(task_id: str) -> Response:
 
 @bp.post("/task/<task_id>/unclaim")
 def unclaim(task_id: str) -> Response:
-    """Give a claimed task back to its candidates."""
+    """Reset the task's assignee (Camunda: 204, also when it has none); a task assigned directly keeps its
+    former assignee as its candidate."""
     row = _readable_task(task_id)
-    get_engine().unclaim(db.session, task_id, current_actor(), row=row)
+    if row.assignee is not None:
+        get_engine().unclaim(db.session, task_id, current_actor(), row=row)
     return Response(status=204)
 
 
@@ -237,11 +332,11 @@ def complete(task_id: str) -> Response | dict:
     """Complete a task with typed variables; 204, or the instance's variables with withVariablesInReturn."""
     body = _body()
     variables = variables_in(body.get("variables"))
-    _readable_task(task_id)
+    instance_id = _readable_task(task_id).instance_id
     get_engine().complete(db.session, task_id, current_actor(), variables, None)
+    remember_types(instance_id, body.get("variables"))
     if body.get("withVariablesInReturn") is True:
-        row = db.session.get(Task, task_id)
-        return variables_out(db.session.get(ProcessInstance, row.instance_id).variables or {})
+        return variables_out(db.session.get(ProcessInstance, instance_id).variables or {}, types_of(instance_id))
     return Response(status=204)
 
 
@@ -266,9 +361,11 @@ def create_deployment() -> dict:
     if not files:
         raise ApiError(400, "InvalidRequestException", "no resources to deploy")
     name = request.form.get("deployment-name")
+    refuse_unstorable({k: request.form.get(k) for k in ("deployment-name", "deployment-source")})
     try:
         result = definitions.deploy(db.session, files, get_engine().services.signatures(),
-                                    name=name[:255] if name else None, user=current_user().username)
+                                    name=name[:255] if name else None, user=current_user().username,
+                                    user_exists=get_engine().directory(db.session).user_exists)
         db.session.commit()
         get_engine().start_timer_processes(db.session, [d for d, c in zip(result.definitions, result.created,
                                                                            strict=True) if c])

@@ -1,18 +1,26 @@
 """API keys over HTTP: list, create (the secret is shown once) and revoke. Admins manage every key (and may
-create one for another user or with act-as); a user manages their own."""
+create one for another user or with act-as); a user manages their own.
+
+A request made with an API key (an admin's too) is held to that key: the keys it creates expire no later
+than it does, have no wider scopes and act as employees only if it does; it revokes only itself and the
+keys it created. A password or web session is not restricted this way."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from flask import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
 from api.api_keys import MAX_KEYS_PER_USER, check_scopes, key_out, parse_expiry
-from api.auth import current_principal, current_user, issue_api_key, login_required
+from api.auth import Principal, current_principal, current_user, issue_api_key, login_required
 from api.errors import ApiError
 from api.extensions import db
 from api.http import json_body, paginate, query_args
+from api.key_scopes import explain, within
 from api.schemas import PageArgs
+from oa import admin_audit
 from oa.models import ApiKey, User
 from store.errors import NotFound
 
@@ -83,18 +91,42 @@ def create() -> tuple[dict, int]:
         raise ApiError(422, "Validation failed", f"a user may hold at most {MAX_KEYS_PER_USER} active keys",
                        [{"field": "user", "message": "too many keys; revoke some"}])
     expires_at = parse_expiry(body["expires"]) if body["expires"] else None
-    row, secret = issue_api_key(owner, body["name"], body["act_as"], check_scopes(body["scopes"]), expires_at)
+    scopes = check_scopes(body["scopes"])
+    principal = current_principal()
+    if principal.key_id is not None:
+        _held_to_the_key(principal, scopes, expires_at, body["act_as"])
+    row, secret = issue_api_key(owner, body["name"], body["act_as"], scopes, expires_at, principal.key_id)
+    admin_audit.api_key_created(db.session, principal.username, row)
     db.session.commit()
     return {**key_out(row), "key": secret}, 201
+
+
+def _held_to_the_key(principal: Principal, scopes: list[str], expires_at: datetime | None, act_as: bool) -> None:
+    """422/403 unless a key created with `principal`'s API key is no stronger than that key."""
+    limit = principal.key_expires_at
+    if limit is not None and (expires_at is None or expires_at > limit):
+        raise ApiError(422, "Validation failed", "a key may not outlive the API key that creates it",
+                       [{"field": "expires", "message": f"must end by {limit.isoformat()}Z (this key's expiry)"}])
+    if not within(scopes, principal.scopes):
+        raise ApiError(422, "Validation failed", "a key may not have wider scopes than the API key that creates it",
+                       [{"field": "scopes", "message": f"must be within {explain(principal.scopes)}"}])
+    if act_as and not principal.act_as:
+        raise ApiError(403, "Forbidden", "only a key that acts on behalf of employees may create one that does")
 
 
 @bp.delete("/api-keys/<int:key_id>")
 @login_required
 def revoke(key_id: int) -> tuple[str, int]:
-    """Revoke an API key (yours, or any for an admin): it stops working at once."""
+    """Revoke an API key (yours, or any for an admin; with an API key: itself or one it created): it stops
+    working at once."""
     row = db.session.get(ApiKey, key_id)
-    if row is None or (row.user_id != current_principal().id and not _is_admin()):
+    principal = current_principal()
+    if row is None or (row.user_id != principal.id and not _is_admin()):
         raise NotFound(f"no API key {key_id}")
-    row.revoked = True
+    if principal.key_id is not None and principal.key_id not in (row.id, row.created_by_key_id):
+        raise ApiError(403, "Forbidden", "an API key may revoke only itself and the keys it created")
+    if not row.revoked:
+        row.revoked = True
+        admin_audit.api_key_revoked(db.session, principal.username, row)
     db.session.commit()
     return "", 204

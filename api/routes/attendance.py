@@ -87,9 +87,22 @@ def report() -> Response | dict:
     data = attendance.monthly_report(db.session, current_user(), args["month"], args.get("department"))
     if args["format"] == "json":
         return data
+    return report_download(data, args["format"])
+
+
+def _safe_cell(value: object) -> object:
+    """Defuse spreadsheet formula injection in text cells (names come from users)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def report_download(data: dict, fmt: str) -> Response:
+    """The monthly report `data` as a CSV (per user) or XLSX (users and departments sheets) download; the web
+    report page exports through this too."""
     header, rows = attendance.report_table(data)
     name = f"attendance-{data['month']}"
-    if args["format"] == "csv":
+    if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(header)
@@ -112,10 +125,3 @@ def report() -> Response | dict:
     book.save(out)
     return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-
-
-def _safe_cell(value: object) -> object:
-    """Defuse spreadsheet formula injection in text cells (names come from users)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

@@ -12,7 +12,9 @@ from api.schemas import PageArgs
 from engine.runtime import begin_write
 from oa import calendar
 from oa.notifications import notify
+from store.clock import to_company
 from store.errors import InvalidData
+from store.messages import Message
 
 bp = Blueprint("calendar", __name__)
 
@@ -80,8 +82,10 @@ def create_event() -> tuple[dict, int]:
                                         description=body["description"], location=body["location"],
                                         reminders=body["reminders"])
     for attendee in event.attendees:
-        notify(db.session, attendee.user, "invitation", f"Invitation: {event.title}",
-               body=f"{me} invited you ({event.start_at:%Y-%m-%d %H:%M} UTC)", link=f"/calendar/events/{event.id}")
+        notify(db.session, attendee.user, "invitation", Message("Invitation: {title}", title=event.title),
+               body=Message("{user} invited you ({when})", user=me,
+                            when=to_company(event.start_at).strftime("%Y-%m-%d %H:%M %Z")),
+               link=f"/calendar/events/{event.id}")
     db.session.commit()
     return dump_event(event), 201
 

@@ -3,7 +3,7 @@ satisfaction, CSV/XLSX import and export; plus the CRM audit trail and CRM setti
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 from marshmallow import fields, validate
 
 from api.auth import login_required, require_roles
@@ -22,6 +22,38 @@ from crm.trail import ENTITIES, audit_trail
 from store.errors import InvalidData
 
 bp = Blueprint("customers", __name__)
+MERGE_GUARDED = frozenset({"customers", "orders", "ownership"})  # blueprints with /customers/<customer_id>/… routes
+
+
+@bp.before_app_request
+def merged_customer():  # noqa: ANN201
+    """Every /customers/<id>/… route on a customer merged into another: GET answers 308 to the same route of the
+    one kept, a write 409 (nothing lands on a record that no longer exists on its own). Only for callers who may
+    read the merged customer; everyone else gets what the route gives them (401, 404)."""
+    cid = (request.view_args or {}).get("customer_id")
+    if request.blueprint not in MERGE_GUARDED or not isinstance(cid, int) \
+            or not request.path.startswith(f"/api/v1/customers/{cid}"):
+        return None
+    from crm.models import Customer
+    customer = db.session.get(Customer, cid)
+    if customer is None or customer.merged_into_id is None:
+        return None
+    from api.errors import ApiError
+    from crm.access import can_read_customer, reads_all_sales
+    from engine.errors import EngineError
+    try:
+        who = viewer()
+    except EngineError:
+        return None  # the route's own authentication answers
+    if not (reads_all_sales(who) or can_read_customer(db.session, who, customer)):
+        return None
+    if request.method in ("GET", "HEAD"):
+        from flask import redirect
+        survivor = request.path.replace(f"/api/v1/customers/{cid}", f"/api/v1/customers/{customer.merged_into_id}", 1)
+        query = request.query_string.decode()
+        return redirect(request.script_root + survivor + (f"?{query}" if query else ""), 308)
+    raise ApiError(409, "Conflict", f"customer {cid} was merged into customer {customer.merged_into_id}",
+                   errors=[{"field": "customer_id", "message": f"merged into {customer.merged_into_id}"}])
 
 COLUMNS = ("id", "name", "industry", "region", "level", "source", "phone", "owner", "points", "last_follow_up_at",
            "created_at")
@@ -189,7 +221,10 @@ def import_file():  # noqa: ANN201
     if args["kind"] == "contacts":
         created = import_contacts(db.session, v, rows)
     else:
-        created = import_customers(db.session, v, rows)
+        aliases = current_app.extensions.get("crm.import_aliases")  # option labels, from the web app's choices
+        headers = current_app.extensions.get("crm.import_headers")  # column labels (名称 for name), from there too
+        created = import_customers(db.session, v, rows, aliases() if aliases else None,
+                                   headers() if headers else None)
     return done({"kind": args["kind"], "imported": len(created), "ids": [c.id for c in created]}, 201)
 
 

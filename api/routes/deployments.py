@@ -54,7 +54,8 @@ def deploy() -> tuple[dict, int]:
     user = current_user().username
     name = request.form.get("name")
     try:
-        result = definitions.deploy(db.session, files, get_engine().services.signatures(), name=name, user=user)
+        result = definitions.deploy(db.session, files, get_engine().services.signatures(), name=name, user=user,
+                                    user_exists=get_engine().directory(db.session).user_exists)
         db.session.commit()
         get_engine().start_timer_processes(db.session, [d for d, c in zip(result.definitions, result.created,
                                                                            strict=True) if c])

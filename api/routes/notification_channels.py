@@ -13,6 +13,7 @@ from api.extensions import db
 from api.http import json_body, paginate, query_args
 from api.schemas import PageArgs
 from engine.webhook_targets import TargetRefused, check_target
+from oa import admin_audit
 from oa.channels import EMAIL, KINDS, MAX_CHANNELS_PER_OWNER, ROBOTS
 from oa.models import Group, NotificationChannel
 from store.errors import NotFound
@@ -96,6 +97,8 @@ def create() -> tuple[dict, int]:
                               secret=body["secret"] if body["kind"] in ROBOTS else None,
                               created_by=principal.username)
     db.session.add(row)
+    if admin_audit.channel_audited(row, principal.username):
+        admin_audit.channel_created(db.session, principal.username, row)
     db.session.commit()
     return _out(row), 201
 
@@ -109,5 +112,7 @@ def delete(channel_id: int) -> tuple[str, int]:
     if row is None or not row.active or (row.owner_user != principal.username and not principal.has_role("admin")):
         raise NotFound(f"no notification channel {channel_id}")
     row.active = False
+    if admin_audit.channel_audited(row, principal.username):
+        admin_audit.channel_deleted(db.session, principal.username, row)
     db.session.commit()
     return "", 204

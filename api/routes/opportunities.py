@@ -15,8 +15,8 @@ from crm.access import get_opportunity
 from crm.contracts import contract_dict
 
 bp = Blueprint("opportunities", __name__)
-COLUMNS = ("id", "customer_id", "name", "stage", "amount", "probability", "expected_close_date", "owner", "status",
-           "close_reason", "closed_at", "created_at")
+COLUMNS = ("id", "customer_id", "name", "stage", "amount", "probability", "expected_close_date", "source", "owner",
+           "status", "close_reason", "closed_at", "created_at")
 
 
 class OpportunityIn(Strict):
@@ -26,6 +26,7 @@ class OpportunityIn(Strict):
     amount = fields.Decimal(load_default=0, validate=validate.Range(min=0, max=10**12 - 1))
     probability = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=100))
     expected_close_date = fields.Date(allow_none=True)
+    source = fields.String(allow_none=True, validate=validate.Length(max=100))
 
 
 class OpportunityPatch(Strict):
@@ -34,6 +35,7 @@ class OpportunityPatch(Strict):
     amount = fields.Decimal(validate=validate.Range(min=0, max=10**12 - 1))
     probability = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=100))
     expected_close_date = fields.Date(allow_none=True)
+    source = fields.String(allow_none=True, validate=validate.Length(max=100))
 
 
 class WinIn(Strict):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint
 from marshmallow import fields, validate
 
-from api.auth import current_actor, login_required
+from api.auth import current_actor, current_user, login_required
 from api.extensions import db
 from api.http import json_body, query_args
 from api.routes._crm_common import ListArgs, done, list_response, viewer
@@ -15,12 +15,12 @@ from api.schemas import Strict
 from api.state import get_engine
 from crm import audit
 from crm import orders as svc
-from crm.access import get_customer
+from crm.access import get_customer, viewer_for
 from crm.common import num
 from crm.invoices import sales_summary
 from engine.runtime import begin_write
 from oa.org import OrgDirectory
-from store.errors import Forbidden
+from store.errors import Conflict, Forbidden, InvalidData, NotFound
 
 bp = Blueprint("orders", __name__)
 COLUMNS = ("id", "number", "customer_id", "opportunity_id", "quote_id", "owner", "status", "payment_terms",
@@ -96,7 +96,12 @@ def update(order_id: int):  # noqa: ANN201
     """Change a draft or rejected order (lines, payment terms, note); 409 while pending or once decided."""
     body = json_body(OrderPatch)
     begin_write(db.session)  # SQLite: take the write lock up front (a read cannot be upgraded)
-    return done(_full(svc.update_order(db.session, viewer(), order_id, body)))
+    try:
+        return done(_full(svc.update_order(db.session, viewer(), order_id, body)))
+    except NotFound:  # a write's viewer counts no task grants: who reads the order through a task gets 403
+        reader = viewer_for(db.session, current_user(), via_tasks=True)
+        svc.get_order(db.session, reader, order_id)  # 404 stays 404 for who cannot read it at all
+        raise Forbidden(f"you may read order {order_id} but not change it") from None
 
 
 update.openapi_body = OrderPatch
@@ -108,9 +113,15 @@ def submit(order_id: int):  # noqa: ANN201
     """Start `sales_order_approval` for a draft order the caller may edit (business key `order:<id>`); the
     order turns pending in the same step. 409 unless draft (or while another submission runs)."""
     json_body(SubmitIn)
+    begin_write(db.session)  # SQLite: submissions take turns; PostgreSQL: check_submittable locks the order row
     order = svc.check_submittable(db.session, viewer(), order_id)
-    get_engine().start(db.session, svc.PROCESS_KEY, current_actor(), {"order_id": order.id},
-                       business_key=f"order:{order.id}")
+    try:
+        get_engine().start(db.session, svc.PROCESS_KEY, current_actor(), {"order_id": order.id},
+                           business_key=f"order:{order.id}")
+    except InvalidData as err:  # another submission got there first: the start check saw it pending
+        if any(e.get("field") == "order_id" for e in err.errors or []):
+            raise Conflict(f"order {order.number} was submitted meanwhile") from err
+        raise
     db.session.expire_all()
     return _full(svc.get_order(db.session, viewer(), order_id))
 

@@ -118,7 +118,8 @@ def create_department() -> tuple[dict, int]:
     require_roles("admin")
     body = json_body(DepartmentCreate)
     _commit_write()
-    dept = org_admin.create_department(db.session, body["name"], body["parent_id"], body["head"])
+    dept = org_admin.create_department(db.session, body["name"], body["parent_id"], body["head"],
+                                       actor=current_user().username)
     db.session.commit()
     return dump_department(dept), 201
 
@@ -137,7 +138,7 @@ def update_department(dept_id: int) -> dict:
     require_roles("admin")
     body = json_body(DepartmentUpdate)
     _commit_write()
-    dept = org_admin.update_department(db.session, dept_id, body)
+    dept = org_admin.update_department(db.session, dept_id, body, actor=current_user().username)
     db.session.commit()
     return dump_department(dept)
 
@@ -148,7 +149,7 @@ def deactivate_department(dept_id: int) -> dict:
     """Deactivate an empty department (admin)."""
     require_roles("admin")
     _commit_write()
-    dept = org_admin.deactivate_department(db.session, dept_id)
+    dept = org_admin.deactivate_department(db.session, dept_id, actor=current_user().username)
     db.session.commit()
     return dump_department(dept)
 
@@ -171,7 +172,7 @@ def create_group() -> tuple[dict, int]:
     require_roles("admin")
     body = json_body(GroupCreate)
     _commit_write()
-    group = org_admin.create_group(db.session, body["name"])
+    group = org_admin.create_group(db.session, body["name"], actor=current_user().username)
     db.session.commit()
     return {"id": group.id, "name": group.name, "members": []}, 201
 
@@ -216,7 +217,7 @@ def create_user() -> tuple[dict, int]:
     require_roles("admin")
     body = json_body(UserCreate)
     _commit_write()
-    user = org_admin.create_user(db.session, body)
+    user = org_admin.create_user(db.session, body, actor=current_user().username)
     db.session.commit()
     return dump_full_user(user), 201
 
@@ -229,7 +230,8 @@ def update_user(user_id: int) -> dict:
     body = json_body(UserUpdate)
     acting = current_user()
     _commit_write()
-    user = org_admin.update_user(db.session, user_id, body, acting=db.session.get(User, acting.id))
+    user = org_admin.update_user(db.session, user_id, body, actor=acting.username,
+                                 acting=db.session.get(User, acting.id))
     db.session.commit()
     return dump_full_user(user)
 
@@ -241,7 +243,8 @@ def deactivate_user(user_id: int) -> dict:
     require_roles("admin")
     acting = current_user()
     _commit_write()
-    user = org_admin.deactivate_user(db.session, user_id, acting=db.session.get(User, acting.id))
+    user = org_admin.deactivate_user(db.session, user_id, actor=acting.username,
+                                     acting=db.session.get(User, acting.id))
     db.session.commit()
     return dump_full_user(user)
 
@@ -253,7 +256,7 @@ def reset_password(user_id: int) -> dict:
     require_roles("admin")
     body = json_body(PasswordReset)
     _commit_write()
-    user = org_admin.reset_password(db.session, user_id, body["password"])
+    user = org_admin.reset_password(db.session, user_id, body["password"], actor=current_user().username)
     db.session.commit()
     return dump_full_user(user)
 

@@ -18,7 +18,7 @@ from store.errors import InvalidData
 
 bp = Blueprint("products", __name__)
 COLUMNS = ("id", "code", "name", "unit", "category", "list_price", "active", "created_at")
-MAX_PRICE = 10**9
+MAX_PRICE = svc.MAX_LIST_PRICE  # the one cap of crm.products (API, web form and imports)
 
 
 class ProductIn(Strict):

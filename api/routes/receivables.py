@@ -11,7 +11,7 @@ from api.http import json_body, query_args
 from api.routes._crm_common import ListArgs, done, list_response, viewer
 from crm import contracts as svc
 from engine.runtime import begin_write
-from store.base import utcnow
+from store.clock import company_date
 
 bp = Blueprint("receivables", __name__)
 COLUMNS = ("id", "contract_id", "due_date", "amount", "paid_amount", "outstanding", "overdue", "note")
@@ -37,7 +37,7 @@ class PlanListArgs(ListArgs):
 def list_plans():  # noqa: ANN201
     """Receivable plans of contracts the caller sees (`?overdue=true` for unpaid ones past due)."""
     args = query_args(PlanListArgs)
-    today = utcnow().date()
+    today = company_date()
     return list_response("receivables", svc.plans_query(viewer(), args, today), args,
                          lambda p: svc.plan_dict(p, today), COLUMNS)
 

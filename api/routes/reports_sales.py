@@ -11,7 +11,7 @@ from api.extensions import db
 from api.http import query_args
 from api.routes._crm_common import table_response, viewer
 from crm import sales_reports as svc
-from store.base import utcnow
+from store.clock import company_date
 
 bp = Blueprint("reports_sales", __name__)
 PERIOD = validate.Regexp(r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$", error="must be YYYY, YYYY-MM or YYYY-Qn")
@@ -35,7 +35,7 @@ def win_rate():  # noqa: ANN201
     """Win rate per rep, stage conversion per rep and stage (`?period=`), and the forecast of open deals by
     nominal probability and by the historical win rate of their stage."""
     args = query_args(ReportArgs)
-    result = svc.win_rate(db.session, viewer(), args.get("period"), utcnow().date())
+    result = svc.win_rate(db.session, viewer(), args.get("period"), company_date())
     return _answer("win-rate", result, "by_rep", ("owner", "won", "lost", "closed", "win_rate", "won_amount"),
                    args["format"])
 
@@ -45,7 +45,7 @@ def win_rate():  # noqa: ANN201
 def sales_trend():  # noqa: ANN201
     """Per month: orders confirmed, deals won, payments received (`?period=`, default this year)."""
     args = query_args(ReportArgs)
-    result = svc.sales_trend(db.session, viewer(), args.get("period"), utcnow().date())
+    result = svc.sales_trend(db.session, viewer(), args.get("period"), company_date())
     return _answer("sales-trend", result, "months",
                    ("month", "orders", "order_total", "deals_won", "won_amount", "payments"), args["format"])
 
@@ -55,7 +55,7 @@ def sales_trend():  # noqa: ANN201
 def order_cycle():  # noqa: ANN201
     """Per team and month: order and contract approval cycle times beside won revenue and satisfaction."""
     args = query_args(ReportArgs)
-    result = svc.order_cycle(db.session, viewer(), args.get("period"), utcnow().date())
+    result = svc.order_cycle(db.session, viewer(), args.get("period"), company_date())
     return _answer("order-cycle", result, "rows",
                    ("team", "month", "orders_confirmed", "order_cycle_hours", "contracts_approved",
                     "contract_cycle_hours", "won_revenue", "satisfaction", "satisfaction_count"), args["format"])

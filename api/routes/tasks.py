@@ -11,6 +11,7 @@ from api.extensions import db
 from api.http import json_body, paginate, query_args, schema
 from api.schemas import CommentRequest, CompleteRequest, HistoryOut, TaskListArgs, TaskOut
 from api.state import get_engine
+from crm.orders import task_credit
 from engine.errors import NotFound
 from engine.models import HistoryEvent, ProcessInstance, Task, TaskCandidate
 
@@ -87,6 +88,9 @@ def get_task(task_id: str) -> dict:
     out = schema(TaskOut).dump(row)
     out["form"] = {"name": row.form, "schema": forms.get(row.form or ""), "ui_schema": forms.get(row.ui_form or "")}
     out["variables"] = inst.variables
+    credit = task_credit(db.session, inst.definition.key, inst.variables or {})
+    if credit is not None:  # an order's approval: the customer's credit now, never a copy from submit time
+        out["variables"] = {**(inst.variables or {}), "credit": credit}
     out["business_key"] = inst.business_key
     out["started_by"] = inst.started_by
     return out

@@ -1,7 +1,8 @@
 """Webhooks for integrators: register a URL for engine events; deliveries are signed with a shared secret.
 
 Events are the built-in ones or a flow's own (`webhook.post` with a name such as `expense.paid`). The URL
-must reach a public address unless the operator allows private ones (OAFLOW_WEBHOOK_ALLOW_PRIVATE=1).
+must reach a public address unless the operator allows private ones (OAFLOW_WEBHOOK_ALLOW_PRIVATE=1; a refusal
+says so). An owner's second active webhook with the same URL and events is refused (409 naming `url`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from crm.events import EVENTS as RECORD_EVENTS
 from engine.models import Webhook, WebhookDelivery
 from engine.webhook_targets import TargetRefused, check_target
 from engine.webhooks import EVENT_NAME, valid_event_name
+from oa import admin_audit
 from store.errors import NotFound
 
 EVENTS = ["task.created", "instance.completed", "instance.cancelled", "instance.error", "instance.withdrawn",
@@ -32,6 +34,23 @@ def _event_name(value: str) -> None:
         raise ValidationError(f"Must be one of {', '.join(EVENTS)} or a name matching {EVENT_NAME.pattern}.")
 
 bp = Blueprint("webhooks", __name__)
+# said with a refusal for a private, loopback or otherwise non-public address: the operator's switch
+PRIVATE_HINT = "private addresses are allowed only when the operator sets OAFLOW_WEBHOOK_ALLOW_PRIVATE=1"
+
+
+def refusal_reason(err: TargetRefused) -> str:
+    """Why a URL was refused, naming the operator's setting when only the address kind refused it."""
+    return f"{err}; {PRIVATE_HINT}" if err.private else str(err)
+
+
+def duplicate_of(owner: str, url: str, events: list[str]) -> Webhook | None:
+    """`owner`'s active webhook that already sends the same events (in any order) to the same URL, if any."""
+    wanted = sorted(set(events))
+    for hook in db.session.scalars(select(Webhook).where(Webhook.created_by == owner, Webhook.url == url,
+                                                         Webhook.active.is_(True))):
+        if sorted(set(hook.events or [])) == wanted:
+            return hook
+    return None
 
 
 class WebhookRequest(Schema):
@@ -44,7 +63,10 @@ class WebhookRequest(Schema):
 
 
 def _out(hook: Webhook) -> dict:
-    return {"id": hook.id, "url": hook.url, "events": hook.events, "active": hook.active,
+    """A webhook as listed: its URL without a password or query values (a token there opens the receiver; the
+    owner had it when registering), and a removed one with only scheme, host and first path segment."""
+    url = admin_audit.credentials_masked(hook.url) if hook.active else admin_audit.redacted_url(hook.url)
+    return {"id": hook.id, "url": url, "events": hook.events, "active": hook.active,
             "created_by": hook.created_by, "created_at": hook.created_at.isoformat()}
 
 
@@ -56,11 +78,17 @@ def create() -> tuple[dict, int]:
     try:
         check_target(body["url"], current_app.config["OAFLOW_SETTINGS"].webhook_allow_private)
     except TargetRefused as err:
-        raise ApiError(422, "Validation failed", f"the webhook URL is not allowed: {err}",
-                       [{"field": "url", "message": str(err)}]) from err
-    hook = Webhook(url=body["url"], events=list(dict.fromkeys(body["events"])), secret=secrets.token_hex(24),
-                   created_by=current_user().username)
+        reason = refusal_reason(err)
+        raise ApiError(422, "Validation failed", f"the webhook URL is not allowed: {reason}",
+                       [{"field": "url", "message": reason}]) from err
+    events = list(dict.fromkeys(body["events"]))
+    twin = duplicate_of(current_user().username, body["url"], events)
+    if twin is not None:
+        message = f"webhook {twin.id} already sends these events to this URL"
+        raise ApiError(409, "Conflict", message, [{"field": "url", "message": message}])
+    hook = Webhook(url=body["url"], events=events, secret=secrets.token_hex(24), created_by=current_user().username)
     db.session.add(hook)
+    admin_audit.webhook_created(db.session, hook.created_by, hook)
     db.session.commit()
     return {**_out(hook), "secret": hook.secret}, 201
 
@@ -108,6 +136,8 @@ def delete(hook_id: int) -> tuple[str, int]:
     """Deactivate one of your webhooks."""
     require_roles("integrator", "admin")
     hook = _own_hook(hook_id)
-    hook.active = False
+    if hook.active:
+        hook.active = False
+        admin_audit.webhook_deleted(db.session, current_user().username, hook)
     db.session.commit()
     return "", 204

@@ -10,10 +10,15 @@ from datetime import timedelta
 
 from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
+from api.web.formatting import init_formatting
 from api.web.labels import init_labels
+from api.web.notice_text import notice_text
+from api.web.people import init_people
+from api.web.shown_text import init_shown_text
+from store.clock import company_timezone
 
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
 csrf = CSRFProtect()
@@ -59,13 +64,22 @@ def configure(app: Flask) -> None:
     app.session_interface = _SessionInterface()
     app.config["SESSION_COOKIE_NAME"] = "oaflow_session"
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+    # the cookie is sent only when the session changes (log-in, language, CSRF token): a page or a static file
+    # that was in flight while the user switched language would otherwise send the old session back over the
+    # new one. A session therefore lasts 12 hours from log-in, however active.
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
     # CSRF is checked explicitly by the web blueprint, so API blueprints are never affected.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")  # the app factory sets the company's
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = os.path.join(os.path.dirname(__file__), "translations")
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(get_locale=get_locale, format_datetime=format_datetime, format_date=format_date,
-                                 languages=LANGUAGES)
+    # every time the pages show is the company's: one source, store.clock (set by the app factory)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: company_timezone().key)
+    app.jinja_env.globals.update(get_locale=get_locale, languages=LANGUAGES)
+    init_formatting(app)  # dates and times in the company time zone and the reader's format
+    app.jinja_env.globals.update(notice_text=notice_text)  # notifications rendered in the reader's language
     init_labels(app)  # data values are translated by the `label` filter, which never marks them safe
+    init_shown_text(app)  # stored NULs and lone surrogates show as U+FFFD, never a 500
+    init_people(app)  # usernames shown as display names by the `person` filter

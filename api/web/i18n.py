@@ -19,11 +19,15 @@ PO = HERE / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 POT = HERE / "translations" / "messages.pot"
 
 
+# packages whose `store.messages.Message("…")` keys (domain errors, notifications) the pages translate
+DOMAIN = [HERE.parent.parent / name for name in ("store", "engine", "oa", "crm")]
+
+
 def extract() -> None:
-    """Write messages.pot from the Python and Jinja sources of the web app."""
+    """Write messages.pot from the Python and Jinja sources of the web app and the message keys of the domain."""
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(HERE / "babel.cfg"),
-                    "-k", "_l", "--omit-header", "--no-location", "-o", str(POT), str(HERE)], check=True,
-                   capture_output=True)
+                    "-k", "_l", "-k", "Message", "--omit-header", "--no-location", "-o", str(POT), str(HERE),
+                    *map(str, DOMAIN)], check=True, capture_output=True)
 
 
 def build() -> list[str]:

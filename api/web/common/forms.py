@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
 
 from api.errors import marshmallow_errors
+from api.http import out_of_range
 from api.web.common.schema_forms import errors_by_field
 
 SKIP = {"csrf_token"}
@@ -30,4 +31,6 @@ def load_form(schema: Schema, skip: set[str] | None = None) -> tuple[dict[str, A
     except ValidationError as err:
         for key, message in errors_by_field(marshmallow_errors(err.messages)).items():
             errors.setdefault(key, message)
+    for problem in out_of_range(schema, loaded):  # the API's bounds (dates 1900-2999), beside the input
+        errors.setdefault(problem["field"], problem["message"])
     return loaded, errors, raw

@@ -17,6 +17,7 @@ from engine.parsing import ElementMeta
 from engine.runtime import Actor
 from engine.xmlsafe import parse_xml
 from store.base import utcnow
+from store.clock import company_date, day_start_utc
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DONE_EVENTS = ("task_completed", "gateway_passed", "timer_fired", "message_received")
@@ -40,8 +41,8 @@ def my_tasks_query(actor: Actor, key: str | None = None, due: str | None = None)
     if due == "overdue":
         query = query.where(Task.due_at.is_not(None), Task.due_at < now)
     elif due == "today":
-        query = query.where(Task.due_at.is_not(None), Task.due_at < now.replace(hour=0, minute=0, second=0)
-                            + timedelta(days=1))
+        tomorrow = company_date(now) + timedelta(days=1)  # due before the company's midnight tonight
+        query = query.where(Task.due_at.is_not(None), Task.due_at < day_start_utc(tomorrow))
     elif due == "week":
         query = query.where(Task.due_at.is_not(None), Task.due_at < now + timedelta(days=7))
     elif due == "none":
@@ -60,6 +61,28 @@ def my_requests_query(actor: Actor, status: str | None = None) -> Select:
 def count(session: Session, query: Select) -> int:
     """Rows a select would return."""
     return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+EXACT_COUNT_UP_TO = 10_000  # a list's total past this shows as "10,000+" (counting 200k rows costs ~100 ms)
+
+
+def capped_count(session: Session, query: Select, cap: int = EXACT_COUNT_UP_TO) -> tuple[int, bool]:
+    """(rows a select would return, False) when at most `cap`, else (cap, True): a bounded count."""
+    capped = query.order_by(None).limit(cap + 1).subquery()
+    counted = session.scalar(select(func.count()).select_from(capped)) or 0
+    return (cap, True) if counted > cap else (counted, False)
+
+
+def page_window(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """Page numbers to link in a pager: the first, the last and `around` either side of `page`; None marks a gap
+    (a list of 8,000 pages links 7 of them, not 8,000)."""
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    out: list[int | None] = []
+    for p in shown:
+        if out and p - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(p)
+    return out
 
 
 def unread_notifications(session: Session, username: str) -> int:

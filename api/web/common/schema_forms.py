@@ -15,7 +15,12 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from api.web.common.error_text import FieldMessage, field_error_text, from_engine
+from forms.patterns import pattern_problem
+
 PREFIX = "v:"
+FILE_PREFIX = "file:"
+PICKABLE = {"crm.customer", "crm.opportunity", "crm.contract", "crm.order"}  # record pickers: approvals/pickers.py
 _ROW = re.compile(r"^(\d{1,4})/")
 MAX_ROWS = 200
 
@@ -37,11 +42,22 @@ class Field:
     rows: list[list[Field]] = field(default_factory=list)
     children: list[Field] = field(default_factory=list)  # for nested objects
     error: str | None = None
+    filename: str | None = None  # for a file field holding an upload: the file's own name (see form_files)
 
     @property
     def input_name(self) -> str:
         """The HTML name of the input."""
         return PREFIX + self.path
+
+    @property
+    def file_name(self) -> str:
+        """The HTML name of a file field's file input (its id stays in `input_name`)."""
+        return FILE_PREFIX + self.path
+
+    @property
+    def sum_column(self) -> str | None:
+        """For line items: the money column whose total is shown while typing (an `amount` column)."""
+        return next((c.name for c in self.columns if c.kind == "number" and c.name == "amount"), None)
 
 
 def _ordered(props: dict, ui: dict) -> list[str]:
@@ -80,12 +96,21 @@ def build_fields(schema: dict | None, ui: dict | None, values: dict | None, erro
     return out
 
 
+def form_defaults(schema: dict | None) -> dict:
+    """The `default` of each top-level field of `schema` (a Camunda field's defaultValue): what a new form shows."""
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(props, dict):
+        return {}
+    return {name: sub["default"] for name, sub in props.items() if isinstance(sub, dict) and "default" in sub}
+
+
 def _field(name: str, path: str, schema: dict, ui: dict, value: Any, required: bool,
            errors: dict[str, str]) -> Field:
     kind = _type(schema)
-    f = Field(path=path, name=name, kind="text", title=ui.get("ui:title") or schema.get("title") or name,
+    title = ui.get("ui:title") or schema.get("title") or name
+    f = Field(path=path, name=name, kind="text", title=title,
               required=required, value=value, help=ui.get("ui:help") or schema.get("description"),
-              error=errors.get(path))
+              error=field_error_text(errors.get(path), title))
     widget = ui.get("ui:widget")
     if ui.get("ui:placeholder"):
         f.attrs["placeholder"] = ui["ui:placeholder"]
@@ -97,9 +122,21 @@ def _field(name: str, path: str, schema: dict, ui: dict, value: Any, required: b
     elif kind == "boolean":
         f.kind = "approve" if widget == "approve" or name == "approved" else "boolean"
         f.value = None if value is None else bool(value)
+    elif schema.get("x-oaflow-file") is True:
+        f.kind = "file"
+        f.value = value if isinstance(value, int) and not isinstance(value, bool) else None
+    elif schema.get("x-oaflow-ref") in PICKABLE or schema.get("x-oaflow-ref") == "oa.user":
+        f.kind = "ref"
+        f.attrs["data-picker"] = schema["x-oaflow-ref"]
+        if kind == "integer":
+            f.attrs.update({"inputmode": "numeric", "pattern": "[0-9]{1,10}"})
+        else:
+            f.attrs["maxlength"] = 100
     elif kind in ("number", "integer"):
         f.kind = "number"
         f.attrs["step"] = "1" if kind == "integer" else "any"
+        if money(name, schema):
+            f.attrs["data-money"] = "1"
         for key, attr in (("minimum", "min"), ("maximum", "max"), ("exclusiveMinimum", "min"),
                           ("exclusiveMaximum", "max")):
             if isinstance(schema.get(key), (int, float)):
@@ -130,6 +167,10 @@ def _field(name: str, path: str, schema: dict, ui: dict, value: Any, required: b
             f.kind = "textarea"
         if isinstance(schema.get("maxLength"), int):
             f.attrs["maxlength"] = schema["maxLength"]
+        if isinstance(schema.get("minLength"), int) and schema["minLength"] > 0:
+            f.attrs["minlength"] = schema["minLength"]
+        if isinstance(schema.get("pattern"), str) and f.kind == "text" and pattern_problem(schema["pattern"]) is None:
+            f.attrs["pattern"] = schema["pattern"]  # one deploy would refuse now is not run in the browser either
         if f.kind == "datetime" and isinstance(value, str):
             f.value = value[:16]
     return f
@@ -197,21 +238,21 @@ def _parse_value(schema: dict, form: MultiDict, path: str, errors: dict[str, str
             return True
         if raw.lower() in ("false", "0", "no", "off"):
             return False
-        errors[path] = "must be yes or no"
+        errors[path] = FieldMessage("must be yes or no", "type", "boolean")
         return raw  # kept only to show it again: data with errors is never submitted
     if kind in ("number", "integer"):
         try:
             number = float(raw.replace(",", ""))
         except ValueError:
-            errors[path] = "must be a number"
+            errors[path] = FieldMessage("must be a number", "type", "number")
             return raw
         if not math.isfinite(number):
-            errors[path] = "must be a finite number"
+            errors[path] = FieldMessage("must be a finite number", "type", "number")
             return raw
         if number.is_integer() and abs(number) < 2**53:
             return int(number)
         if kind == "integer":
-            errors[path] = "must be a whole number"
+            errors[path] = FieldMessage("must be a whole number", "type", "integer")
             return raw
         return number
     return raw
@@ -229,7 +270,7 @@ def errors_by_field(errors: list[dict] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for err in errors or []:
         if isinstance(err, dict):
-            out.setdefault(str(err.get("field") or "variables"), str(err.get("message") or ""))
+            out.setdefault(str(err.get("field") or "variables"), from_engine(err))
     return out
 
 
@@ -250,3 +291,37 @@ def append_row(values: dict, path: str) -> None:
         return
     rows = values.get(path)
     values[path] = (rows if isinstance(rows, list) else []) + [{}]
+
+
+def file_paths(schema: dict | None) -> list[str]:
+    """Path templates of the file fields (`x-oaflow-file`): `document`, or `items/*/receipt` in line items."""
+    out: list[str] = []
+    for name, sub in ((schema or {}).get("properties") or {}).items():
+        if not isinstance(sub, dict):
+            continue
+        if sub.get("x-oaflow-file") is True:
+            out.append(name)
+        items = sub.get("items") if isinstance(sub.get("items"), dict) else {}
+        for col, col_schema in (items.get("properties") or {}).items():
+            if isinstance(col_schema, dict) and col_schema.get("x-oaflow-file") is True:
+                out.append(f"{name}/*/{col}")
+    return out
+
+
+def file_field_path(schema: dict | None, key: str) -> str | None:
+    """The field path a submitted file part `file:<path>` fills, or None if the form has no such file field."""
+    if not key.startswith(FILE_PREFIX):
+        return None
+    path = key[len(FILE_PREFIX):]
+    parts = path.split("/")
+    for template in file_paths(schema):
+        want = template.split("/")
+        if len(want) == len(parts) and all(w == p or (w == "*" and p.isdigit() and len(p) <= 4)
+                                           for w, p in zip(want, parts, strict=True)):
+            return path
+    return None
+
+
+def money(name: str, schema: dict) -> bool:
+    """Whether a number field holds money (an `amount` or `total`): shown with 2 decimals."""
+    return _type(schema) == "number" and (name in ("amount", "total") or name.endswith("_amount"))

@@ -1,7 +1,8 @@
 """The session: who is asking (every web page but login needs a logged-in user), login and logout, the
 language switch and the bpmn-js files. The session cookie carries only the user id, token version and
-session epoch; a password change (token_version bump) logs the browser out too, and logging out bumps the
-epoch, so a copied cookie is refused after the logout.
+session epoch (besides the language, flash messages and, from an admin's create to the one page after it, the
+secret that page shows once: api.web.admin.reveal); a password change (token_version bump) logs the browser out
+too, and logging out bumps the epoch, so a copied cookie is refused after the logout.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from api.config import ROOT
 from api.extensions import db
 from api.throttle import TooManyAttempts
 from api.web.blueprint import PUBLIC, bp
+from api.web.common.queries import page_window
 from api.web.config import LANGUAGES, csrf
 from engine.runtime import Actor
 from oa.models import User
@@ -48,6 +50,10 @@ def _guard() -> Response | None:
     if user is None and request.endpoint not in PUBLIC:
         if session.get("uid"):
             session.clear()
+        from api.web.common.errors import wants_json
+        if wants_json():  # a page's own script or a JSON lookup: 401, not the log-in page as a 200 after a redirect
+            from api.errors import problem
+            return problem(401, "Unauthorized", "log in first (the session ended)")
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
     return None
 
@@ -65,12 +71,14 @@ def user() -> User:
 @bp.app_context_processor
 def _template_globals() -> dict:
     return {"web_user": g.get("user") if request and request.blueprint == "web" else None,
-            "is_designer": bool(g.get("user") and g.user.has_role("designer", "admin"))}
+            "is_designer": bool(g.get("user") and g.user.has_role("designer", "admin")),
+            "is_admin": bool(g.get("user") and g.user.has_role("admin")), "page_window": page_window}
 
 
 def safe_next(target: str | None) -> str:
-    """`target` if it is a path on this site, else the home page (no open redirect)."""
-    if not target:
+    """`target` if it is a path on this site, else the home page (no open redirect, no header injection:
+    control characters, backslashes and over-long targets are refused)."""
+    if not target or len(target) > 2000 or any(ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in target):
         return url_for("web.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from marshmallow import RAISE, Schema, fields, validate
 
@@ -14,11 +14,12 @@ from api.http import query_args
 from api.routes._crm_common import MAX_EXPORT_ROWS, table_response
 from api.routes.products import COLUMNS, MAX_PRICE
 from api.web.blueprint import bp
+from api.web.common.error_text import error_text
 from api.web.common.forms import load_form
 from api.web.common.session import user
 from crm import products as products_svc
 from crm.models import Product
-from store.errors import DomainError
+from store.errors import DomainError, Forbidden
 
 PER_PAGE = 50
 
@@ -89,19 +90,23 @@ def _values(p: Product) -> dict[str, str]:
             "list_price": str(p.list_price), "active": "true" if p.active else "false"}
 
 
+def _require_admin() -> None:
+    """403 as the site's HTML error page (not problem+json) for anyone but an administrator."""
+    if not is_admin():
+        raise Forbidden(_("Only administrators add or change products."))
+
+
 @bp.get("/products/new")
 def new_product() -> tuple[str, int]:
     """The form to add a product (administrators)."""
-    if not is_admin():
-        abort(403)
+    _require_admin()
     return _form(None, {"unit": "pcs", "active": "true"}, {})
 
 
 @bp.get("/products/<int:product_id>/edit")
 def edit_product(product_id: int) -> tuple[str, int]:
     """The form to change a product (administrators)."""
-    if not is_admin():
-        abort(403)
+    _require_admin()
     product = products_svc.get_product(db.session, product_id)
     return _form(product, _values(product), {})
 
@@ -110,8 +115,7 @@ def edit_product(product_id: int) -> tuple[str, int]:
 @bp.post("/products/<int:product_id>/edit")
 def save_product(product_id: int | None = None) -> Any:
     """Create or change a product; a taken code or a bad field is shown on the form."""
-    if not is_admin():
-        abort(403)
+    _require_admin()
     product = products_svc.get_product(db.session, product_id) if product_id else None
     data, errors, raw = load_form(ProductForm())
     if errors:
@@ -124,8 +128,8 @@ def save_product(product_id: int | None = None) -> Any:
         db.session.commit()
     except DomainError as err:
         db.session.rollback()
-        out = {str(e.get("field") or "_"): str(e.get("message") or err.detail)
-               for e in err.errors or [] if isinstance(e, dict)} or {"_": str(err.detail)}
+        out = {str(e.get("field") or "_"): error_text(e.get("message") or err.detail)
+               for e in err.errors or [] if isinstance(e, dict)} or {"_": error_text(err.detail)}
         return _form(product, raw, out, err.status if err.status < 500 else 422)
     flash(_("Product saved."), "ok")
     return redirect(url_for("web.products"))

@@ -1,39 +1,31 @@
-"""CRM pages: customers (search, detail with follow-ups, opportunities, contracts and tickets, create, add a
-follow-up) and the opportunity board by stage (drag a card, or pick a stage without JavaScript).
+"""What every CRM page shares: the logged-in user as a crm.access.Viewer, whether the CRM links belong in the
+menu, the option labels for templates, and field errors from a domain error.
 
-Every page calls the crm/ domain functions with the logged-in user as a crm.access.Viewer, exactly as the
-v1 API does: another rep's customer is 404, a read-only share may not add follow-ups (403).
+The pages themselves live beside this module, one small module per record: customer_pages (list, detail,
+create, edit, follow-ups, import/export), contact_pages, opportunity_pages (board, create, edit, detail),
+contract_pages, ticket_pages, pool_pages (公海, claim, release, transfer, the follow-up reminder list) and
+audit_log (the operation-log tab). Every page calls the crm/ domain functions with the viewer exactly as the v1
+API does: another rep's customer is 404, a read-only share may not change it (403).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import g, request
 from flask_babel import lazy_gettext as _l
-from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from api.extensions import db
-from api.http import query_args
 from api.web.blueprint import bp
-from api.web.common.errors import wants_json
-from api.web.common.forms import load_form
+from api.web.common.error_text import error_text
 from api.web.common.session import user
-from crm import contracts, follow_ups, opportunities, tickets
-from crm import customers as customers_svc
-from crm.access import Viewer, can_edit_customer, can_edit_opportunity, get_customer, get_opportunity, viewer_for
-from crm.invoices import sales_summary
-from crm.models import Customer, Opportunity
+from api.web.crm import choices
+from crm.access import Viewer, viewer_for
+from crm.models import Customer
 from oa.models import User
-from store.base import utcnow
-from store.errors import Conflict, DomainError, InvalidData
+from store.errors import DomainError
 
 PER_PAGE = 25
-BOARD_LIMIT = 60  # cards per column
-STAGE_LABELS = {"lead": _l("Lead"), "qualified": _l("Qualified"), "proposal": _l("Proposal"),
-                "negotiation": _l("Negotiation"), "won": _l("Won"), "lost": _l("Lost")}
+STAGE_LABELS = choices.STAGES
 FOLLOW_UP_TYPES = {"call": _l("Call"), "visit": _l("Visit"), "email": _l("Email"), "meeting": _l("Meeting")}
 
 
@@ -44,7 +36,6 @@ def crm_viewer() -> Viewer:
 
 def is_crm_user() -> bool:
     """Whether the CRM links belong in the menu: admins, the sales group, and managers (they see a team)."""
-    from flask import g
     me = g.get("user")
     if me is None:
         return False
@@ -54,199 +45,77 @@ def is_crm_user() -> bool:
     return g.crm_nav
 
 
+def is_finance_user() -> bool:
+    """Whether the finance links (contracts, orders, invoices, receivables) belong in the menu: finance, admins."""
+    me = g.get("user")
+    return bool(me is not None and (me.has_role("admin") or "finance" in g.actor.groups))
+
+
+SALES_TOP = (("web.customers", _l("Customers")), ("web.board", _l("Opportunities")), ("web.contracts", _l("Contracts")),
+             ("web.orders", _l("Orders")), ("web.products", _l("Products")))
+FINANCE_TOP = (("web.contracts", _l("Contracts")), ("web.orders", _l("Orders")), ("web.invoices", _l("Invoices")),
+               ("web.receivables", _l("Receivables")))
+SALES_SUB = (("web.customers", _l("Customers")), ("web.due_follow_ups", _l("Contact today")),
+             ("web.pool", _l("Public pool")), ("web.board", _l("Opportunity board")),
+             ("web.contracts", _l("Contracts")), ("web.orders", _l("Orders")), ("web.invoices", _l("Invoices")),
+             ("web.receivables", _l("Receivables")), ("web.tickets", _l("Tickets")))
+
+
+def crm_menus() -> tuple[list[tuple[str, object]], list[tuple[str, object]]]:
+    """(main-menu links, CRM sub-menu links) the logged-in user's roles may use: reps and their managers the
+    sales pages, finance the contract, order, invoice and receivable pages, administrators both."""
+    sales, finance = is_crm_user(), is_finance_user()
+    top: list[tuple[str, object]] = []
+    sub: list[tuple[str, object]] = []
+    for wanted, links in ((sales, SALES_TOP), (finance, FINANCE_TOP)):
+        top += [link for link in links if wanted and link[0] not in {e for e, _t in top}]
+    if sales:
+        sub = list(SALES_SUB)
+    elif finance:
+        sub = list(FINANCE_TOP)
+    return top, sub
+
+
+@bp.app_template_global()
+def crm_sub_menu() -> list[tuple[str, object]]:
+    """The CRM sub-menu's links for the logged-in user (a global: the crm_nav macro is imported without context)."""
+    return crm_menus()[1]
+
+
+@bp.record_once
+def _offer_import_aliases(state) -> None:  # noqa: ANN001
+    """Let the v1 import (api.routes.customers) map option labels as the page import does: the labels live here."""
+    state.app.extensions["crm.import_aliases"] = choices.import_aliases
+    state.app.extensions["crm.import_headers"] = choices.import_headers
+
+
 @bp.app_context_processor
 def _crm_globals() -> dict:
+    top = crm_menus()[0] if request and request.blueprint == "web" else []
     return {"is_crm": is_crm_user() if request and request.blueprint == "web" else False,
+            "crm_top": top,
             "stage_labels": STAGE_LABELS, "follow_up_types": FOLLOW_UP_TYPES,
-            "level_options": [(x, x) for x in customers_svc.LEVELS]}
+            "choice": choices.choice, "choice_options": choices.options,
+            "field_value": choices.field_value, "field_label": choices.field_label,
+            "close_reason_text": choices.close_reason_text}
 
 
-# ------------------------------------------------------------------ customers
-class CustomerSearch(Schema):
-    """Query arguments of the customer list."""
-
-    class Meta:
-        unknown = RAISE
-
-    q = fields.String(validate=validate.Length(max=200))
-    level = fields.String(validate=validate.OneOf(("", *customers_svc.LEVELS)))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-
-
-def search_customers(viewer: Viewer, text: str | None, level: str | None) -> Any:
-    """Customers in the viewer's scope whose name, phone, industry or region contains `text`."""
-    query = customers_svc.list_query(viewer, filters={"level": level or None})
-    text = (text or "").strip()
-    if text:
-        folded = text.casefold()
-        conds = [Customer.name_key.contains(folded, autoescape=True),
-                 func.lower(Customer.industry).contains(folded, autoescape=True),
-                 func.lower(Customer.region).contains(folded, autoescape=True),
-                 Customer.phone.contains(text, autoescape=True)]
-        digits = customers_svc.phone_key(text)
-        if digits and len(digits) >= 3:
-            conds.append(Customer.phone_key.contains(digits, autoescape=True))
-        query = query.where(or_(*conds))
-    return query
-
-
-@bp.get("/customers")
-def customers() -> str:
-    """My customers (and my team's and those shared with me), searchable by name, phone, industry, region."""
-    args = query_args(CustomerSearch)
-    query = search_customers(crm_viewer(), args.get("q"), args.get("level"))
-    total = db.session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
-    rows = db.session.scalars(query.limit(PER_PAGE).offset((args["page"] - 1) * PER_PAGE)).all()
-    return render_template("crm/customers.html", rows=rows, total=total, args=args, page=args["page"],
-                           pages=max(1, -(-total // PER_PAGE)), levels=customers_svc.LEVELS)
-
-
-class CustomerForm(Schema):
-    """The new-customer form."""
-
-    class Meta:
-        unknown = RAISE
-
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    industry = fields.String(validate=validate.Length(max=100))
-    region = fields.String(validate=validate.Length(max=100))
-    level = fields.String(validate=validate.OneOf(customers_svc.LEVELS))
-    source = fields.String(validate=validate.Length(max=100))
-    phone = fields.String(validate=validate.Length(max=50))
-
-
-@bp.get("/customers/new")
-def new_customer() -> str:
-    """The form to add a customer."""
-    return render_template("crm/customer_new.html", values={}, errors={}, levels=customers_svc.LEVELS)
-
-
-@bp.post("/customers/new")
-def create_customer() -> Any:
-    """Create a customer owned by me; duplicates and bad fields are shown on the form."""
-    data, errors, raw = load_form(CustomerForm())
-    if not errors:
-        try:
-            row = customers_svc.create_customer(db.session, crm_viewer(), data)
-            db.session.commit()
-        except (InvalidData, Conflict) as err:
-            db.session.rollback()
-            errors = _field_errors(err)
-            status = err.status
-        else:
-            flash(_("Customer created."), "ok")
-            return redirect(url_for("web.customer", customer_id=row.id))
-    else:
-        status = 422
-    return render_template("crm/customer_new.html", values=raw, errors=errors, levels=customers_svc.LEVELS), status
-
-
-def _field_errors(err: DomainError) -> dict[str, str]:
+def field_errors(err: DomainError) -> dict[str, str]:
+    """{field: message} from a domain error's `errors` (the whole detail under "_" when none names a field)."""
     out: dict[str, str] = {}
     for e in err.errors or []:
         if isinstance(e, dict):
-            out.setdefault(str(e.get("field") or "_"), str(e.get("message") or err.detail))
-    return out or {"_": str(err.detail)}
+            out.setdefault(str(e.get("field") or "_"), error_text(e.get("message") or err.detail))
+    return out or {"_": error_text(err.detail)}
 
 
-def _render_customer(customer: Customer, values: dict | None = None, errors: dict | None = None,
-                     status: int = 200) -> tuple[str, int]:
-    v = crm_viewer()
-    cid = customer.id
-    return render_template(
-        "crm/customer.html", c=customer,
-        follow_ups=db.session.scalars(follow_ups.list_query(v, {"customer_id": cid}).limit(50)).all(),
-        opportunities=db.session.scalars(opportunities.list_query(v, {"customer_id": cid}).limit(100)).all(),
-        contracts=db.session.scalars(contracts.list_query(v, {"customer_id": cid}).limit(100)).all(),
-        tickets=db.session.scalars(tickets.list_query(v, {"customer_id": cid}).limit(50)).all(),
-        sales=sales_summary(db.session, v, cid),
-        can_edit=can_edit_customer(db.session, v, customer), values=values or {}, errors=errors or {},
-        now=utcnow()), status
+def pages_of(total: int) -> int:
+    """How many list pages `total` rows make (at least one)."""
+    return max(1, -(-total // PER_PAGE))
 
 
-@bp.get("/customers/<int:customer_id>")
-def customer(customer_id: int) -> tuple[str, int]:
-    """A customer with its follow-ups, opportunities, contracts and tickets (404 outside my scope)."""
-    return _render_customer(get_customer(db.session, crm_viewer(), customer_id))
-
-
-class FollowUpForm(Schema):
-    """The add-a-follow-up form on the customer page."""
-
-    class Meta:
-        unknown = RAISE
-
-    type = fields.String(required=True, validate=validate.OneOf(follow_ups.TYPES))
-    content = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
-    next_follow_up_date = fields.Date()
-    satisfaction = fields.Integer(validate=validate.Range(min=1, max=5))
-
-
-@bp.post("/customers/<int:customer_id>/follow-ups")
-def add_follow_up(customer_id: int) -> Any:
-    """Record a follow-up on a customer I may edit; field errors re-render the customer page."""
-    v = crm_viewer()
-    found = get_customer(db.session, v, customer_id, edit=True)
-    data, errors, raw = load_form(FollowUpForm())
-    if errors:
-        return _render_customer(found, raw, errors, 422)
-    try:
-        follow_ups.add_follow_up(db.session, v, {**data, "customer_id": customer_id})
-        db.session.commit()
-    except InvalidData as err:
-        db.session.rollback()
-        return _render_customer(get_customer(db.session, v, customer_id), raw, _field_errors(err), 422)
-    flash(_("Follow-up recorded."), "ok")
-    return redirect(url_for("web.customer", customer_id=customer_id) + "#follow-ups")
-
-
-# ------------------------------------------------------------------ opportunity board
-@bp.get("/opportunities/board")
-def board() -> str:
-    """Open and closed opportunities in my scope, one column per stage."""
-    v = crm_viewer()
-    columns: dict[str, list[Opportunity]] = {}
-    for stage in opportunities.STAGES:
-        query = opportunities.list_query(v, {"stage": stage}).order_by(None).order_by(Opportunity.id.desc())
-        columns[stage] = db.session.scalars(query.limit(BOARD_LIMIT)).all()
-    ids = {o.customer_id for rows in columns.values() for o in rows}
-    names = dict(db.session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids))).all()) \
-        if ids else {}
-    editable = {o.id for rows in columns.values() for o in rows
-                if o.status == "open" and can_edit_opportunity(db.session, v, o)}
-    return render_template("crm/board.html", columns=columns, names=names, editable=editable)
-
-
-class MoveForm(Schema):
-    """Move a card: the new stage, and a reason when it closes the opportunity."""
-
-    class Meta:
-        unknown = RAISE
-
-    stage = fields.String(required=True, validate=validate.OneOf(list(opportunities.STAGES)))
-    reason = fields.String(validate=validate.Length(min=1, max=2000))
-
-
-@bp.post("/opportunities/<int:opp_id>/stage")
-def move_opportunity(opp_id: int) -> Any:
-    """Move an opportunity to another stage (won/lost need a reason); JSON for the board's script."""
-    v = crm_viewer()
-    get_opportunity(db.session, v, opp_id)  # 404 outside my scope before looking at the form
-    data, errors, _raw = load_form(MoveForm())
-    if not errors and data["stage"] in ("won", "lost") and not data.get("reason"):
-        errors["reason"] = _("Give a reason to close the opportunity.")
-    if errors:
-        raise InvalidData(_("The stage could not be changed."),
-                          errors=[{"field": k, "message": m} for k, m in errors.items()])
-    stage = data["stage"]
-    if stage == "won":
-        opp, _contract = opportunities.win_opportunity(db.session, v, opp_id, data["reason"])
-    elif stage == "lost":
-        opp = opportunities.lose_opportunity(db.session, v, opp_id, data["reason"])
-    else:
-        opp = opportunities.update_opportunity(db.session, v, opp_id, {"stage": stage})
-    db.session.commit()
-    if wants_json():
-        return jsonify({"id": opp.id, "stage": opp.stage, "status": opp.status, "probability": opp.probability})
-    flash(_("%(name)s moved to %(stage)s.", name=opp.name, stage=STAGE_LABELS[opp.stage]), "ok")
-    return redirect(url_for("web.board"))
+def customer_names(ids: set[int]) -> dict[int, str]:
+    """Customer names by id (for lists whose rows are already in the viewer's scope)."""
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids))).all())

@@ -11,12 +11,14 @@ from typing import Any
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.extensions import db
 from api.http import query_args
 from api.web.blueprint import bp
+from api.web.common.error_text import error_text
 from api.web.common.forms import load_form
+from api.web.common.queries import count as count_rows
 from api.web.crm.pages import crm_viewer
 from api.web.crm.sales import (
     MAX_LINES,
@@ -52,7 +54,7 @@ def quotes() -> str:
     query = quotes_svc.list_query(crm_viewer(), {"status": args.get("status") or None,
                                                  "customer_id": args.get("customer_id")})
     query = query.order_by(None).order_by(Quote.id.desc())
-    total = db.session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
+    total = count_rows(db.session, query)
     rows = db.session.scalars(query.limit(PER_PAGE).offset((args["page"] - 1) * PER_PAGE)).all()
     return render_template("crm/quotes.html", rows=rows, total=total, args=args, page=args["page"],
                            pages=max(1, -(-total // PER_PAGE)), names=customer_names({q.customer_id for q in rows}))
@@ -110,7 +112,8 @@ class QuoteHead(Schema):
 def create_quote(opp_id: int) -> Any:
     """Create a draft quote for the opportunity; bad lines are shown on the form."""
     opp = _opportunity(opp_id)
-    head, errors, raw, lines = parse_lines(QuoteHead())
+    positions: list[int] = []  # the form row of each loaded line, to place the domain's lines[i] errors
+    head, errors, raw, lines = parse_lines(QuoteHead(), positions=positions)
     if errors:
         return _render_new(opp, raw, errors, 422)
     try:
@@ -118,7 +121,7 @@ def create_quote(opp_id: int) -> Any:
         db.session.commit()
     except DomainError as err:
         db.session.rollback()
-        return _render_new(opp, raw, line_errors(err), err.status if err.status < 500 else 422)
+        return _render_new(opp, raw, line_errors(err, positions), err.status if err.status < 500 else 422)
     flash(_("Quote created."), "ok")
     return redirect(url_for("web.quote", quote_id=row.id))
 
@@ -147,7 +150,7 @@ def order_quote(quote_id: int) -> Any:
         db.session.rollback()
         if err.status == 404:
             raise
-        return _render_quote(quotes_svc.get_quote(db.session, v, quote_id), raw, {"_": str(err.detail)},
+        return _render_quote(quotes_svc.get_quote(db.session, v, quote_id), raw, {"_": error_text(err.detail)},
                              err.status if err.status < 500 else 422)
     flash(_("Order created."), "ok")
     return redirect(url_for("web.order", order_id=row.id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select
@@ -18,7 +18,9 @@ from api.http import query_args
 from api.state import get_engine
 from api.web.blueprint import bp
 from api.web.common import queries as q
+from api.web.common.diagram import diagram_response
 from api.web.common.session import user
+from api.web.designer.problem_text import problem_rows
 from engine import definitions
 from engine.errors import DeploymentInvalid
 from engine.models import ProcessDefinition
@@ -74,22 +76,26 @@ def designer_upload() -> Any:
     if request.form.get("action") == "deploy":
         try:
             result = definitions.deploy(db.session, files, signatures, name=request.form.get("name") or None,
-                                        user=user().username)
+                                        user=user().username,
+                                        user_exists=get_engine().directory(db.session).user_exists)
             db.session.commit()
         except DeploymentInvalid as err:
             db.session.rollback()
-            return _render_designer(problems=[p.to_dict() for p in err.problems], bpmn=bpmn, checked=True), 422
+            return _render_designer(problems=problem_rows(err.problems), bpmn=bpmn, checked=True), 422
         except Exception:
             db.session.rollback()
             raise
         created = [d for d, c in zip(result.definitions, result.created, strict=True) if c]
         flash(_("Deployed: %(names)s", names=", ".join(f"{d.key} v{d.version}" for d in created)
                 or _("nothing changed")), "ok")
+        for warning in problem_rows(result.warnings):  # deployed, but the designer should know
+            flash(_("Warning: %(file)s, %(element)s: %(message)s", file=warning["file"],
+                    element=warning["element_id"] or "-", message=warning["message"]), "warning")
         return redirect(url_for("web.designer"))
     db.session.rollback()
     _bundle, processes, problems = definitions.validate(db.session, files, signatures)
     db.session.rollback()
-    return _render_designer(problems=[p.to_dict() for p in problems], bpmn=bpmn, checked=True,
+    return _render_designer(problems=problem_rows(problems), bpmn=bpmn, checked=True,
                             processes=sorted(processes))
 
 
@@ -126,13 +132,25 @@ def diff(key: str) -> str:
     return render_template("designer/diff.html", key=key, old=old, new=new, changes=changes, api_token=token)
 
 
-@bp.get("/processes/<key>")
-def process(key: str) -> str:
-    """A process definition's diagram (latest or ?version=N)."""
+def _version_arg() -> int | None:
+    """?version=N (a positive whole number) or None for the latest version."""
     version = request.args.get("version", type=int)
     if request.args.get("version") and (version is None or version < 1):
         raise ApiError(422, "Invalid query", "version must be a positive whole number",
                        [{"field": "version", "message": "must be a positive whole number"}])
-    d = definitions.get_definition(db.session, key[:255], version)
+    return version
+
+
+@bp.get("/processes/<key>/diagram.xml")
+def process_diagram(key: str) -> Response:
+    """The BPMN XML of a process definition (latest or ?version=N) with element names in the reader's language;
+    any logged-in user may read definitions, as on the process page."""
+    return diagram_response(definitions.get_definition(db.session, key[:255], _version_arg()))
+
+
+@bp.get("/processes/<key>")
+def process(key: str) -> str:
+    """A process definition's diagram (latest or ?version=N)."""
+    d = definitions.get_definition(db.session, key[:255], _version_arg())
     token = issue_page_token(user())
     return render_template("designer/process.html", d=d, api_token=token, start=q.start_meta(d) is not None)

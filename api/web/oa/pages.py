@@ -3,7 +3,7 @@ and the notification inbox. Each calls the oa/ domain functions with the logged-
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import flash, redirect, render_template, url_for
@@ -19,7 +19,7 @@ from engine.runtime import begin_write
 from oa import announcements as ann
 from oa import attendance, notifications
 from oa.calendar import events_query
-from store.base import utcnow
+from store.clock import company_date, day_range_utc
 
 PER_PAGE = 25
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="expected YYYY-MM")
@@ -36,7 +36,7 @@ class MonthArgs(Schema):
 
 
 def _this_month() -> str:
-    return utcnow().strftime("%Y-%m")
+    return company_date().strftime("%Y-%m")
 
 
 @bp.get("/attendance")
@@ -56,7 +56,8 @@ def my_attendance() -> str:
     next_month = (last + timedelta(days=1)).strftime("%Y-%m")
     return render_template("oa/attendance.html", month=month, rows=rows, summary=summary,
                            open_shift=attendance.open_shift(db.session, me.username),
-                           prev_month=prev_month, next_month=next_month, timezone=rule.timezone)
+                           prev_month=prev_month, next_month=next_month,
+                           timezone=attendance.rule_zone(rule).key)
 
 
 @bp.post("/attendance/clock-in")
@@ -135,17 +136,18 @@ class WeekArgs(Schema):
 def calendar_week() -> str:
     """My events (owned or attending) Monday to Sunday, with links to the previous and next week."""
     args = query_args(WeekArgs)
-    day = args.get("week") or utcnow().date()
+    day = args.get("week") or company_date()
     monday = day - timedelta(days=day.weekday())
-    start = datetime.combine(monday, time.min)
-    end = start + timedelta(days=7)
+    start, end = day_range_utc(monday, monday + timedelta(days=6))  # the company's week, as stored (UTC)
     events = db.session.scalars(events_query(user().username, start, end).limit(500)).all()
     days: list[tuple[date, list]] = []
-    for i in range(7):
+    for i in range(7):  # each day: its events, and how each meets the day: from before it, past it, all of it
         d = monday + timedelta(days=i)
-        lo, hi = datetime.combine(d, time.min), datetime.combine(d, time.min) + timedelta(days=1)
-        days.append((d, [e for e in events if e.start_at < hi and e.end_at > lo]))
-    return render_template("oa/calendar.html", days=days, monday=monday, today=utcnow().date(),
+        lo, hi = day_range_utc(d, d)
+        days.append((d, [(e, {"before": e.start_at < lo, "after": e.end_at > hi, "to_midnight": e.end_at == hi,
+                              "all_day": e.start_at <= lo and e.end_at >= hi})
+                         for e in events if e.start_at < hi and e.end_at > lo]))
+    return render_template("oa/calendar.html", days=days, monday=monday, today=company_date(),
                            prev_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7))
 
 

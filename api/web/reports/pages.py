@@ -13,11 +13,14 @@ from api.http import query_args
 from api.web.blueprint import bp
 from api.web.common.session import user
 from api.web.crm.pages import STAGE_LABELS, crm_viewer
-from api.web.reports.charts import bar_chart, fmt_number
+from api.web.labels import process_name
+from api.web.reports.charts import bar_chart, fmt_hours, fmt_number
 from crm import reports
 from engine.reports import approval_efficiency
 from oa import attendance
 from store.base import utcnow
+
+CHART_PEOPLE = 40  # attendance bars per person up to this many people, else per department
 
 
 class DashboardArgs(Schema):
@@ -48,13 +51,20 @@ def dashboard() -> str:
 
     approvals = approval_efficiency(db.session, now, approvers=None if v.is_admin else v.owners)
     cycle_chart = bar_chart(_("Approval cycle time (hours)"),
-                            [(r["process_key"], [r["median_hours"], r["p90_hours"]]) for r in approvals["by_process"]],
-                            legend=[_("Median"), _("90th percentile")])
+                            [(process_name(r["process_key"]), [r["median_hours"], r["p90_hours"]])
+                             for r in approvals["by_process"]],
+                            legend=[_("Median"), _("90th percentile")],
+                            texts=[[fmt_hours(r["median_hours"]), fmt_hours(r["p90_hours"])]
+                                   for r in approvals["by_process"]])
 
-    report = attendance.monthly_report(db.session, user(), month, now=now)
+    report = attendance.monthly_report(db.session, user(), month, now=now, users_upto=CHART_PEOPLE)
+    # a bar per person while they fit on a chart; past that a bar per department (each with its people)
+    bars = ([(u["display_name"] or u["user"], u) for u in report["users"]]
+            if report["user_count"] <= CHART_PEOPLE else
+            [(f"{d['department']} ({d['users']})", d) for d in report["departments"]])
     attendance_chart = bar_chart(_("Attendance in %(month)s", month=report["month"]),
-                                 [(u["display_name"] or u["user"], [u["present"], u["late"], u["absent"],
-                                                                    u["leave_days"]]) for u in report["users"]],
+                                 [(label, [r["present"], r["late"], r["absent"], r["leave_days"]])
+                                  for label, r in bars],
                                  legend=[_("Present"), _("Late"), _("Absent"), _("Leave")])
     totals = {"open": sum(r["count"] for r in funnel if r["stage"] not in ("won", "lost")),
               "open_amount": sum(r["amount"] for r in funnel if r["stage"] not in ("won", "lost")),

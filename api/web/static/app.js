@@ -3,19 +3,26 @@
   'use strict';
   document.documentElement.classList.add('js');
 
+  // Folded filters (the approval centre's, folded on a phone) start open on a wide screen, where they fit.
+  if (window.matchMedia && window.matchMedia('(min-width: 761px)').matches) {
+    document.querySelectorAll('details[data-open-wide]').forEach(function (d) { d.open = true; });
+  }
+
   // Line items: add and remove rows client-side, renumbering the field names (items/0/amount ...).
   function renumber(fieldset) {
     var path = fieldset.getAttribute('data-rows');
     fieldset.querySelectorAll('.row-list > .line').forEach(function (line, i) {
       line.setAttribute('data-index', i);
       line.querySelectorAll('[name]').forEach(function (el) {
-        var prefix = 'v:' + path + '/';
         var name = el.getAttribute('name');
-        if (name.indexOf(prefix) === 0) {
-          var rest = name.slice(prefix.length).replace(/^(\d+|__i__)\//, '');
-          el.setAttribute('name', prefix + i + '/' + rest);
-          el.id = 'f-' + path + '/' + i + '/' + rest;
-        }
+        ['v:', 'file:'].forEach(function (kind) {
+          var prefix = kind + path + '/';
+          if (name.indexOf(prefix) === 0) {
+            var rest = name.slice(prefix.length).replace(/^(\d+|__i__)\//, '');
+            el.setAttribute('name', prefix + i + '/' + rest);
+            if (el.type !== 'hidden') el.id = 'f-' + path + '/' + i + '/' + rest;
+          }
+        });
       });
     });
   }
@@ -28,6 +35,7 @@
         ev.preventDefault();
         list.appendChild(tpl.content.cloneNode(true));
         renumber(fs);
+        fs.dispatchEvent(new CustomEvent('rows-changed', {bubbles: true}));
       });
     }
     fs.addEventListener('click', function (ev) {
@@ -39,6 +47,7 @@
         line.querySelectorAll('input, select, textarea').forEach(function (el) { el.value = ''; });
       }
       renumber(fs);
+      fs.dispatchEvent(new CustomEvent('rows-changed', {bubbles: true}));
     });
   });
 

@@ -13,10 +13,17 @@
     errorBox.hidden = false;
   }
 
-  function recount() {
-    board.querySelectorAll('.column').forEach(function (col) {
-      col.querySelector('.count').textContent = col.querySelectorAll('.opp-card').length;
-    });
+  // A moved card leaves one column's count and amount total and joins another's (totals cover every
+  // opportunity in the column, also those beyond the cards shown, so they are shifted, not recounted).
+  var fmt = new Intl.NumberFormat('en-US', {maximumFractionDigits: 0});
+  function shift(column, card, sign) {
+    var count = column.querySelector('.column-count');
+    var total = column.querySelector('.column-total');
+    count.setAttribute('data-count', Number(count.getAttribute('data-count')) + sign);
+    count.textContent = count.getAttribute('data-count');
+    var sum = Number(total.getAttribute('data-total')) + sign * Number(card.getAttribute('data-amount'));
+    total.setAttribute('data-total', sum);
+    total.querySelector('.amount').textContent = fmt.format(sum);
   }
 
   function move(card, column) {
@@ -47,6 +54,8 @@
           var detail = (data.errors && data.errors[0] && data.errors[0].message) || data.detail || '';
           showError(board.getAttribute('data-error') + ' ' + detail);
         } else {
+          shift(from.closest('.column'), card, -1);
+          shift(column, card, 1);
           card.setAttribute('data-stage', data.stage);
           card.querySelector('.prob').textContent = data.probability + '%';
           card.querySelector('select[name=stage]').value = data.stage;
@@ -56,13 +65,11 @@
             card.querySelector('form.move').remove();
           }
         }
-        recount();
       });
     }).catch(function () {
       card.classList.remove('saving');
       from.prepend(card);
       showError(board.getAttribute('data-error'));
-      recount();
     });
   }
 

@@ -1,7 +1,6 @@
 // Renders BPMN diagrams with bpmn-js (NavigatedViewer) and marks done / active / problem / changed elements.
 (function () {
   'use strict';
-  var token = (document.querySelector('meta[name="api-token"]') || {}).content;
 
   function parse(el, name, fallback) {
     try { return JSON.parse(el.getAttribute(name) || ''); } catch (e) { return fallback; }
@@ -42,14 +41,36 @@
     });
     el.setAttribute('data-marked-problems', String(marked));
     canvas.zoom('fit-viewport', 'auto');
+    wireZoom(canvas, el);
     el.setAttribute('data-state', 'ready');
+  }
+
+  // optional zoom buttons (a .zoom-bar with data-for="<diagram id>"): in, out, fit — usable on a phone
+  function wireZoom(canvas, el) {
+    var bar = el.id && document.querySelector('.zoom-bar[data-for="' + el.id + '"]');
+    if (!bar) return;
+    bar.addEventListener('click', function (e) {
+      var how = e.target && e.target.getAttribute('data-zoom');
+      if (how === 'fit') canvas.zoom('fit-viewport', 'auto');
+      else if (how === 'in') canvas.zoom(canvas.zoom() * 1.25);
+      else if (how === 'out') canvas.zoom(canvas.zoom() / 1.25);
+      if (how) el.setAttribute('data-zoom', String(Math.round(canvas.zoom() * 100) / 100));
+    });
   }
 
   function render(el, xml) {
     el.replaceChildren();
     var viewer = new window.BpmnJS({ container: el });
     viewer.importXML(xml).then(function () { mark(viewer, el); })
-      .catch(function (err) { fail(el, 'The diagram could not be drawn: ' + (err && err.message || err)); });
+      .catch(function (err) {
+        var detail = String(err && err.message || err);
+        // the page gives the words in the reader's language; a file drawn without a diagram says so plainly
+        if (/no diagram to display/.test(detail) && el.getAttribute('data-no-diagram')) {
+          fail(el, el.getAttribute('data-no-diagram'));
+        } else {
+          fail(el, (el.getAttribute('data-fail-text') || 'The diagram could not be drawn:') + ' ' + detail);
+        }
+      });
   }
 
   document.querySelectorAll('.diagram').forEach(function (el) {
@@ -57,7 +78,8 @@
     var inline = el.getAttribute('data-inline-xml');
     if (inline) { render(el, inline); return; }
     var url = el.getAttribute('data-xml-url');
-    fetch(url, { headers: token ? { Authorization: 'Bearer ' + token } : {}, credentials: 'omit' })
+    // the web app's own diagram URLs: the session cookie says who asks (and in which language)
+    fetch(url, { credentials: 'same-origin' })
       .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.text(); })
       .then(function (xml) { render(el, xml); })
       .catch(function (err) { fail(el, 'The diagram could not be loaded: ' + err.message); });

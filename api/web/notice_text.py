@@ -1,0 +1,68 @@
+"""Notifications in the reader's language: a notification's title and body are rendered when it is read from
+its stored message key and parameters (store.messages); task and process names among the parameters are
+translated like every other flow label, a request's outcome in the word its pages use. A row written without
+a key shows its text through the `label` filter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import get_translations
+from flask_babel import lazy_gettext as _l
+
+from api.web.labels import label, process_name
+from api.web.outcome_words import word_of
+from api.web.people import person
+from engine.outcomes import REJECTED_OUTCOMES
+from store.messages import render
+
+# the message keys the platform writes (listed so the extractor puts them into the catalogue)
+NOTICE_KEYS = [
+    _l("New task: {task}"), _l("{process} #{instance}"), _l("{process} #{instance} {outcome}"),
+    _l("For your information: request #{instance}"), _l("For your information: {process} #{instance}"),
+    _l("Delegated task is back: {task}"), _l("{user} has finished"), _l("{user} has finished: {comment}"),
+    _l("Signed, back to you: {task}"), _l("Please sign: {task}"), _l("after {user}"),
+    _l("Task transferred to you: {task}"), _l("from {user}"), _l("from {user}: {comment}"),
+    _l("Task delegated to you: {task}"), _l("by {user}"), _l("Please sign first: {task}"), _l("for {user}"),
+    _l("Reminder: {task} is waiting for you"), _l("{user} is waiting on {process} #{instance}"),
+    _l("Reminder: {title}"), _l("Starts {when}"), _l("{user} mentioned you in “{title}”"),
+    _l("Invitation: {title}"), _l("{user} invited you ({when})"), _l("Follow up with {name}"),
+    _l("Planned for {day}"), _l("Task handed over to you: {task}"), _l("{user} was deactivated"),
+    # titles the shipped flows give their CC notifications (engine.builtins: cc's title as a message key)
+    _l("Approved leave: {applicant}, {start} to {end}"),
+]
+
+
+def _params(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as the reader reads them: process and task names and outcomes translated, people by name."""
+    key = params.get("process_key")
+    out = dict(params)
+    if "process" in out:
+        out["process"] = process_name(key) if key else label(out["process"])
+    if "task" in out:
+        out["task"] = label(out["task"], key)
+    if "outcome" in out:
+        out["outcome"] = _outcome(out["outcome"], key)
+    if isinstance(out.get("user"), str):  # a username: the person's display name
+        out["user"] = person(out["user"])
+    return out
+
+
+def _outcome(said: Any, key: Any) -> str:
+    """A finished request's outcome as its pages word it (engine.outcomes.final_word wrote it; notifications
+    written before said the flow's raw `outcome`, e.g. `cancelled` for a rejected order, or `completed`)."""
+    word = str(said or "")
+    if word.lower() in REJECTED_OUTCOMES:
+        return word_of("rejected", None)
+    return word_of("approved", None if word in ("", "completed") else word, key)
+
+
+def notice_text(notification: Any, part: str = "title") -> str:
+    """The title (or body) of a notification in the reader's language, as plain text for autoescape."""
+    stored = ((getattr(notification, "message", None) or {}).get(part)) if part in ("title", "body") else None
+    if isinstance(stored, dict) and isinstance(stored.get("key"), str):
+        template = str(get_translations().gettext(stored["key"]))
+        params = stored.get("params") if isinstance(stored.get("params"), dict) else {}
+        return render(template, _params(params))
+    return label(getattr(notification, part, "") or "")
