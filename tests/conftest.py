@@ -26,6 +26,9 @@ from api.app import create_app
 from api.config import ROOT, Settings
 
 PG_URL = os.environ.get("OAFLOW_TEST_DATABASE_URL")
+# the tests were written with the company on UTC (stored = local); a test of the company time zone sets its own
+# (Settings(timezone=...)); the CLI tests' subprocesses inherit this too
+os.environ.setdefault("OAFLOW_TIMEZONE", "UTC")
 # demo passwords in tests use a cheap PBKDF2 so hundreds of logins stay fast; production uses scrypt
 FAST_HASH = "pbkdf2:sha256:1000"
 _counter = itertools.count()

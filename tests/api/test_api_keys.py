@@ -80,3 +80,38 @@ def test_bad_key_requests_name_the_field(api) -> None:  # noqa: ANN001
     made = api.post("/api/v1/api-keys", "admin", json={"name": "k", "user": "erp", "act_as": True})
     assert made.status_code == 201 and made.get_json()["user"] == "erp" and made.get_json()["act_as"]
     assert api.post("/api/v1/api-keys", "admin", json={"name": "k", "user": "nobody"}).status_code == 422
+
+
+def test_a_key_mints_no_key_stronger_or_longer_lived_than_itself(api) -> None:  # noqa: ANN001
+    parent = _key(api, "alice", expires="1d")
+    url = "/api/v1/api-keys"
+    for body, field in (({"name": "forever"}, "expires"), ({"name": "longer", "expires": "2d"}, "expires")):
+        resp = _as_key(api, parent["key"], "POST", url, body)
+        assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == field, resp.get_json()
+    assert _as_key(api, parent["key"], "POST", url, {"name": "act", "expires": "1h", "act_as": True}).status_code == 403
+    child = _as_key(api, parent["key"], "POST", url, {"name": "child", "expires": "12h", "scopes": ["read:crm"]})
+    assert child.status_code == 201, child.get_json()
+    # a password session is not held to any key
+    assert api.post(url, "alice", json={"name": "by password"}).status_code == 201
+
+
+def test_scopes_of_a_child_key_stay_within_the_parents() -> None:
+    from api.key_scopes import within
+    assert within(["start:x", "read:crm"], []) and within(["start:x"], ["start:*"])
+    assert within(["read:crm"], ["read:crm", "write:crm"])
+    assert not within([], ["read:crm"]) and not within(["write:crm"], ["read:crm"])
+    assert not within(["start:*"], ["start:x"])
+
+
+def test_a_key_revokes_only_itself_and_the_keys_it_created(api) -> None:  # noqa: ANN001
+    first, sibling = _key(api, "alice"), _key(api, "alice")
+    child = _as_key(api, first["key"], "POST", "/api/v1/api-keys", {"name": "child"}).get_json()
+    denied = _as_key(api, first["key"], "DELETE", f"/api/v1/api-keys/{sibling['id']}")
+    assert denied.status_code == 403 and denied.mimetype == "application/problem+json"
+    assert _as_key(api, sibling["key"], "GET", "/api/v1/tasks").status_code == 200
+    assert _as_key(api, child["key"], "DELETE", f"/api/v1/api-keys/{first['id']}").status_code == 403
+    assert _as_key(api, first["key"], "DELETE", f"/api/v1/api-keys/{child['id']}").status_code == 204
+    assert _as_key(api, child["key"], "GET", "/api/v1/tasks").status_code == 401
+    assert _as_key(api, first["key"], "DELETE", f"/api/v1/api-keys/{first['id']}").status_code == 204
+    # the owner's password session still revokes any of their keys
+    assert api.client.delete(f"/api/v1/api-keys/{sibling['id']}", headers=api.headers("alice")).status_code == 204

@@ -178,6 +178,26 @@ def test_withdraw_only_before_anyone_acted(api) -> None:  # noqa: ANN001
     assert late.status_code == 409 and "already acted" in late.get_json()["detail"]
 
 
+def test_the_applicant_cannot_cancel_what_she_may_not_withdraw(api) -> None:  # noqa: ANN001
+    """Cancel follows withdraw's rule for the applicant (finding 11): after an approver acted only an admin
+    ends the request, through /api/v1 and /engine-rest alike; before, she may cancel it."""
+    early = api.start_leave("alice", days=5).get_json()
+    resp = api.post(f"/api/v1/process-instances/{early['id']}/cancel", "alice", json={"reason": "plans changed"})
+    assert resp.status_code == 200 and resp.get_json()["status"] == "cancelled"
+    approved = api.start_leave("alice", days=5).get_json()
+    _approve(api, next(t for t in api.tasks("bob", assignee="me") if t["instance_id"] == approved["id"]), "bob")
+    url = f"/api/v1/process-instances/{approved['id']}/cancel"
+    late = api.post(url, "alice", json={"reason": "undo the approval"})
+    assert late.status_code == 409 and "already acted" in late.get_json()["detail"], late.get_json()
+    rest = api.client.delete(f"/engine-rest/process-instance/{approved['id']}", headers=api.headers("alice"))
+    assert rest.status_code >= 400
+    running = api.get(f"/api/v1/process-instances/{approved['id']}", "alice").get_json()
+    assert running["status"] == "running"
+    assert _history(api, approved["id"])[-1]["type"] != "cancelled"
+    resp = api.post(url, "admin", json={"reason": "asked by HR"})
+    assert resp.status_code == 200 and resp.get_json()["status"] == "cancelled"
+
+
 def _two_step(key: str, first: str, second: str) -> bytes:
     return process(key, f"""
   <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>

@@ -52,3 +52,25 @@ def test_client_failure_counts_down_retries(server: Server) -> None:
     assert client.failure(task["id"], "boom", "details", 0, 0) is True
     assert _client(server, "other").fetch_and_lock(["py-fail"]) == []
     assert _tasks(server, "alice", pid) == []
+
+
+def _readme_snippets() -> list[str]:
+    import re
+    from pathlib import Path
+    section = (Path(__file__).resolve().parents[2] / "README.md").read_text().split("## For integrators", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    return [code for code in re.findall(r"```python\n(.*?)```", section, re.S) if "engine-rest" in code]
+
+
+def test_readme_camunda_snippets_run_as_printed(server: Server, capsys: pytest.CaptureFixture) -> None:
+    """The README's requests snippet and external task worker, with only the address and key filled in."""
+    rest, worker = _readme_snippets()
+    fill = {"http://127.0.0.1:5000/engine-rest": server.base, "oak_…": server.erp_key}
+    for printed, real in fill.items():
+        rest, worker = rest.replace(printed, real), worker.replace(printed, real)
+    exec(rest, {})  # noqa: S102 - the README's own example
+    printed = capsys.readouterr().out
+    assert "leave-42" in printed and "ACTIVE" in printed
+    [pid] = _deploy_and_start(server, "readme_worker", "charge")
+    exec(worker, {})  # noqa: S102
+    assert _tasks(server, "alice", pid) == ["review"]

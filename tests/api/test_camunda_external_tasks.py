@@ -252,3 +252,18 @@ def test_long_polls_cannot_take_every_request_thread(server: Server) -> None:
     assert [code for _, code in results] == [200] * 6
     quick = [took for took, _ in results if took < 10]  # the waiting ones take the full 20 s
     assert len(quick) >= 4, results
+
+
+def test_one_account_takes_at_most_half_the_long_poll_slots() -> None:
+    from api.camunda.external import PollSlots
+    slots = PollSlots(2)
+    assert slots.take("erp") and not slots.take("erp")  # erp's workers: one waits, the next answers at once
+    assert slots.take("hr")  # another integrator still long-polls
+    assert not slots.take("crm-sync")  # every slot taken
+    slots.give_back("erp")
+    assert slots.take("crm-sync") and not slots.take("erp")
+    slots.give_back("hr")
+    slots.give_back("crm-sync")
+    assert slots.take("erp")  # all given back: nothing stale held
+    four = PollSlots(4)
+    assert four.take("erp") and four.take("erp") and not four.take("erp") and four.take("hr")

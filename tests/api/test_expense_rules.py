@@ -127,3 +127,68 @@ def test_receipt_uploads_are_checked(api) -> None:  # noqa: ANN001
     resp = api.client.post("/api/v1/attachments", data={}, headers=api.headers("alice"),
                            content_type="multipart/form-data")
     assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == "file"
+
+
+def test_the_same_receipt_is_not_paid_twice(api) -> None:  # noqa: ANN001
+    """A copied claim, or the same file uploaded again, cannot claim a receipt that another claim in approval or
+    paid already holds; once that claim is rejected the receipt may be claimed again."""
+    scan = b"%PDF-1.4 taxi receipt 2026-11-20 CNY 100.00"
+    first = _claim(api, "alice", [_upload(api, "alice", scan).get_json()["id"]])
+    assert first.status_code == 201, first.get_json()
+    first_id = first.get_json()["id"]
+    copy = _upload(api, "alice", scan, "same-receipt-renamed.pdf").get_json()["id"]
+    again = _claim(api, "alice", [copy])
+    assert again.status_code == 422, again.get_json()
+    mine = f"this receipt is already claimed in your expense claim #{first_id}"
+    assert again.get_json()["errors"] == [{"field": "items/0/receipt", "message": mine}]
+    other = _claim(api, "alice", [_upload(api, "alice", b"%PDF-1.4 another receipt").get_json()["id"]])
+    assert other.status_code == 201  # a different file is fine
+    _complete(api, "bob", _task(api, "bob", "manager_approval", first_id), approved=False, comment="wrong project")
+    resubmitted = _claim(api, "alice", [copy])  # rejected: its receipt may be claimed again
+    assert resubmitted.status_code == 201, resubmitted.get_json()
+    paid_id = resubmitted.get_json()["id"]
+    _complete(api, "bob", _task(api, "bob", "manager_approval", paid_id), approved=True)
+    _complete(api, "carol", _task(api, "carol", "pay", paid_id), payment_reference="PAY-1")
+    assert api.get(f"/api/v1/process-instances/{paid_id}", "admin").get_json()["status"] == "completed"
+    third = _claim(api, "alice", [_upload(api, "alice", scan).get_json()["id"]])
+    assert third.status_code == 422
+    paid = f"this receipt is already claimed in your expense claim #{paid_id}"
+    assert third.get_json()["errors"][0]["message"] == paid
+
+
+@pytest.mark.parametrize("amount", [1e-300, 0.004, 0.005, 0.0099])
+def test_a_line_amount_below_a_cent_is_refused_naming_the_line(api, app, amount: float) -> None:  # noqa: ANN001
+    from engine.models import ProcessInstance
+    resp = api.post("/api/v1/process-definitions/expense_claim/start", "alice", json={"variables": {"items": [
+        {"category": "travel", "amount": 12.5, "date": "2026-11-20", "description": "train"},
+        {"category": "meals", "amount": amount, "date": "2026-11-20", "description": "a crumb"}]}})
+    assert resp.status_code == 422, resp.get_json()
+    assert [e["field"] for e in resp.get_json()["errors"]] == ["items/1/amount"]
+    with app.app_context():
+        assert db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.process_key == "expense_claim")) \
+            is None
+
+
+def test_the_cent_rule_holds_for_a_claim_form_that_allows_any_positive_amount(app) -> None:  # noqa: ANN001
+    from oa.expense_rules import check_line_amounts
+    from store.errors import InvalidData
+    with pytest.raises(InvalidData) as refused:  # an expense_claim version deployed with the old form
+        check_line_amounts(None, "alice", {"items": [{"amount": 0.004}, {"amount": 0.005}, {"amount": 1e-300}]})
+    assert [e["field"] for e in refused.value.errors] == ["items/0/amount", "items/2/amount"]
+
+
+def test_a_claim_of_one_cent_enters_approval_at_one_cent(api) -> None:  # noqa: ANN001
+    inst = _start(api, "office", 0.01)
+    assert _variables(api, inst["id"])["total"] == 0.01
+
+
+def test_one_file_serves_one_line_and_anothers_claim_is_not_named(api) -> None:  # noqa: ANN001
+    scan = b"%PDF-1.4 hotel invoice 2026-11-21 CNY 480.00"
+    twice = [_upload(api, "alice", scan).get_json()["id"], _upload(api, "alice", scan, "again.pdf").get_json()["id"]]
+    resp = _claim(api, "alice", twice)  # one file uploaded twice, one receipt per line
+    assert resp.status_code == 422 and resp.get_json()["errors"] == [
+        {"field": "items/1/receipt", "message": "the same file as the receipt of another line"}]
+    assert _claim(api, "alice", twice[:1]).status_code == 201
+    bobs = _claim(api, "bob", [_upload(api, "bob", scan).get_json()["id"]])  # bob holds a copy of alice's file
+    assert bobs.status_code == 422
+    assert bobs.get_json()["errors"][0]["message"] == "this receipt is already claimed in another expense claim"

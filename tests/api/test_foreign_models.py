@@ -52,7 +52,8 @@ def _start(api, key: str) -> dict:  # noqa: ANN001
     return resp.get_json()
 
 
-def test_quartz_cron_time_cycle_fires_on_schedule(api, app) -> None:  # noqa: ANN001
+def test_quartz_cron_time_cycle_fires_on_schedule(api, app, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("OAFLOW_MIN_TIMER_INTERVAL", "0")  # per-second cycles only where the operator allows
     resp = deploy_files(api, "grace", {"cron.bpmn": _reminder_model("cron_cycle", "0/1 * * * * ?")})
     assert resp.status_code == 201, resp.get_json()
     _start(api, "cron_cycle")
@@ -60,7 +61,8 @@ def test_quartz_cron_time_cycle_fires_on_schedule(api, app) -> None:  # noqa: AN
     assert any(t["element_id"] == "work" for t in api.tasks("alice"))  # non-interrupting
 
 
-def test_iso_repeating_cycle_fires_three_times_then_stops(api, app) -> None:  # noqa: ANN001
+def test_iso_repeating_cycle_fires_three_times_then_stops(api, app, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("OAFLOW_MIN_TIMER_INTERVAL", "0")
     resp = deploy_files(api, "grace", {"r3.bpmn": _reminder_model("r3_cycle", "R3/PT1S")})
     assert resp.status_code == 201, resp.get_json()
     inst = _start(api, "r3_cycle")
@@ -72,6 +74,38 @@ def test_iso_repeating_cycle_fires_three_times_then_stops(api, app) -> None:  # 
             return db.session.get(ProcessInstance, inst["id"]).next_timer_at is None
     _fire_until(app, cycle_over, "the end of the cycle")
     assert _reminders(api) == 3
+
+
+def test_per_second_cycles_are_refused_at_deploy_naming_the_timer(api) -> None:  # noqa: ANN001
+    for key, cycle in (("every_second", "* * * * * *"), ("tenth", "R/PT0.1S"), ("quartz", "0/1 * * * * ?"),
+                       ("thirty", "R5/PT30S")):
+        resp = deploy_files(api, "grace", {f"{key}.bpmn": _reminder_model(key, cycle)})
+        assert resp.status_code == 422, (cycle, resp.get_json())
+        problems = resp.get_json()["errors"]
+        assert [p["element_id"] for p in problems] == ["tick"], problems
+        assert "OAFLOW_MIN_TIMER_INTERVAL" in problems[0]["message"]
+    for key, cycle in (("minutely", "0 * * * * ?"), ("crontab", "*/5 * * * *"), ("hourly", "R/PT1H")):
+        assert deploy_files(api, "grace", {f"{key}.bpmn": _reminder_model(key, cycle)}).status_code == 201
+
+
+def test_min_interval_is_configurable(api, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("OAFLOW_MIN_TIMER_INTERVAL", "600")
+    resp = deploy_files(api, "grace", {"five.bpmn": _reminder_model("five_min", "R/PT5M")})
+    assert resp.status_code == 422 and "600 s" in resp.get_json()["errors"][0]["message"]
+
+
+def test_unbounded_cycle_stops_at_the_firing_cap(api, app, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("OAFLOW_MIN_TIMER_INTERVAL", "0")
+    monkeypatch.setenv("OAFLOW_MAX_TIMER_FIRINGS", "2")
+    assert deploy_files(api, "grace", {"forever.bpmn": _reminder_model("forever", "R/PT0.2S")}).status_code == 201
+    inst = _start(api, "forever")
+
+    def cycle_over() -> bool:
+        from engine.models import ProcessInstance
+        with app.app_context():
+            return db.session.get(ProcessInstance, inst["id"]).next_timer_at is None
+    _fire_until(app, cycle_over, "the end of the capped cycle")
+    assert _reminders(api) == 2
 
 
 def test_bad_cron_is_a_problem_naming_the_timer(api) -> None:  # noqa: ANN001
@@ -172,7 +206,8 @@ def test_spiffarena_option_lists_and_ui_schema_files(api) -> None:  # noqa: ANN0
     url = f"/api/v1/tasks/{task['id']}/complete"
     wrong = api.post(url, "alice", json={"variables": {"color": "green"}})
     assert wrong.status_code == 422
-    assert wrong.get_json()["errors"] == [{"field": "color", "message": "must be one of: 'red' (Red), 'blue' (Blue)"}]
+    assert wrong.get_json()["errors"] == [{"field": "color", "message": "must be one of: 'red' (Red), 'blue' (Blue)",
+                                           "kind": "enum"}]
     assert api.post(url, "alice", json={"variables": {"color": "blue"}}).status_code == 200
 
 
@@ -253,3 +288,19 @@ def test_xsd_deviations_spiffworkflow_builds_are_warnings(api) -> None:  # noqa:
     # what SpiffWorkflow cannot build stays an error: a flow to an element that does not exist
     broken = model.replace(b'targetRef="end"', b'targetRef="nowhere"').replace(b'id="xsd_lenient"', b'id="xsd_b"')
     assert deploy_files(api, "grace", {"broken.bpmn": broken}).status_code == 422
+
+
+def test_a_computed_cycle_is_stretched_to_the_minimum_interval(api, app) -> None:  # noqa: ANN001
+    """A cycle an expression computes cannot be checked at deploy: at run time it fires no more often than
+    OAFLOW_MIN_TIMER_INTERVAL (60 s by default)."""
+    from datetime import timedelta
+
+    from engine.models import ProcessInstance
+    from store.base import utcnow
+    assert deploy_files(api, "grace", {"computed.bpmn": _reminder_model("computed_cycle", "every")}).status_code == 201
+    resp = api.post("/api/v1/process-definitions/computed_cycle/start", "alice",
+                    json={"variables": {"every": "R/PT1S"}})
+    assert resp.status_code == 201, resp.get_json()
+    with app.app_context():
+        due = db.session.get(ProcessInstance, resp.get_json()["id"]).next_timer_at
+    assert due is not None and due - utcnow() > timedelta(seconds=50)

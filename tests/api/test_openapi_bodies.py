@@ -33,3 +33,20 @@ def test_every_write_operation_describes_its_body(api) -> None:  # noqa: ANN001
 def test_bodyless_actions_work_without_a_body(api) -> None:  # noqa: ANN001
     # a marked action really takes none: an empty POST succeeds
     assert api.post("/api/v1/notifications/read-all", "alice").status_code == 200
+
+
+def test_engine_rest_has_its_own_openapi_document_with_every_write_body(api) -> None:  # noqa: ANN001
+    resp = api.client.get("/engine-rest/openapi.json")  # public, as /api/v1/openapi.json
+    assert resp.status_code == 200
+    spec = resp.get_json()
+    assert spec["servers"] == [{"url": "/engine-rest"}] and "TypedValue" in spec["components"]["schemas"]
+    missing = [f"{m.upper()} {p}" for p, ops in spec["paths"].items() for m, op in ops.items()
+               if m in ("post", "put", "patch") and not op.get("requestBody") and not op.get("x-oaflow-bodyless")]
+    assert not missing, f"engine-rest write operations without a requestBody: {missing}"
+    for path in ("/history/process-instance/{instance_id}", "/task/count", "/external-task/{task_id}",
+                 "/process-definition/count", "/history/process-instance/count"):
+        assert "get" in spec["paths"][path], path
+    start = spec["paths"]["/process-definition/key/{key}/start"]["post"]["requestBody"]
+    assert {"businessKey", "variables"} <= set(start["content"]["application/json"]["schema"]["properties"])
+    fetch = spec["paths"]["/external-task/fetchAndLock"]["post"]["requestBody"]["content"]["application/json"]
+    assert fetch["schema"]["required"] == ["workerId", "topics"]

@@ -91,7 +91,8 @@ def test_task_form_is_enforced(api) -> None:  # noqa: ANN001
     resp = api.post(url, "bob", json={"variables": {"approved": "yes"}})
     assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == "approved"
     resp = api.post(url, "bob", json={"variables": {}})
-    assert resp.status_code == 422 and resp.get_json()["errors"][0] == {"field": "approved", "message": "is required"}
+    assert resp.status_code == 422 and resp.get_json()["errors"][0] == {"field": "approved", "message": "is required",
+                                                                        "kind": "required"}
     assert api.tasks("bob", assignee="me")[0]["status"] == "open"
 
 

@@ -102,7 +102,7 @@ def test_order_goes_through_approval_to_receivable_payment_and_balance(api, app)
     assert api.get(f"/api/v1/process-instances/{inst}", "admin").get_json()["status"] == "completed"
 
     # the customer pays the first instalment
-    paid = api.post(f"/api/v1/contracts/{o['contract_id']}/payments", "alice", json={"amount": 32_205})
+    paid = api.post(f"/api/v1/contracts/{o['contract_id']}/payments", "carol", json={"amount": 32_205})
     assert paid.status_code == 201, paid.get_json()
     sales = api.get(f"/api/v1/customers/{c['id']}/sales", "alice").get_json()
     assert [x["number"] for x in sales["orders"]] == [o["number"]]

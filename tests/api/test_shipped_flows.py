@@ -44,9 +44,15 @@ def test_approved_leave_lands_in_attendance_calendar_and_hr_is_copied(api, app) 
         assert sorted(str(d.date) for d in days) == ["2026-12-07", "2026-12-08"]
         assert {d.leave_type for d in days} == {"annual"}
         events = db.session.scalars(select(CalendarEvent).where(CalendarEvent.owner == "alice")).all()
-        assert [e.kind for e in events] == ["leave"]
+        assert [e.kind for e in events] == ["leave", "leave"]  # one all-day entry per leave day
     assert api.get(f"/api/v1/process-instances/{inst['id']}", "erin").status_code == 200  # CC to HR
-    assert any(n["kind"] == "cc" for n in api.get("/api/v1/notifications", "erin").get_json()["items"])
+    [cc] = [n for n in api.get("/api/v1/notifications", "erin").get_json()["items"] if n["kind"] == "cc"]
+    assert cc["title"] == "Approved leave: alice, 2026-12-07 to 2026-12-08"
+    from tests.web.conftest import Web
+    hr = Web(app)
+    hr.login("erin")
+    hr.get("/lang/zh_CN")
+    assert "请假已批准：alice，2026-12-07 至 2026-12-08" in hr.get("/notifications").get_data(as_text=True)
 
 
 def _expense(api, items: list[dict]) -> dict:  # noqa: ANN001
@@ -165,7 +171,13 @@ def test_contract_approval_countersign_then_won(api) -> None:  # noqa: ANN001
     final = _instance(api, inst["id"])
     assert final["status"] == "completed" and final["variables"]["outcome"] == "approved"
     won = api.get(f"/api/v1/opportunities/{opp['id']}", "alice").get_json()
-    assert won["status"] == "won"
+    assert won["status"] == "won" and won["close_reason"] == f"approved by contract approval #{inst['id']}"
+    from tests.web.conftest import Web
+    web = Web(api.app)
+    web.login("alice")
+    web.get("/lang/zh_CN")
+    page = web.get(f"/opportunities/{opp['id']}").get_data(as_text=True)
+    assert f"经合同审批 #{inst['id']} 通过" in page and "approved by contract approval" not in page
     contracts = api.get("/api/v1/contracts", "alice").get_json()["items"]
     assert [c["status"] for c in contracts if c.get("opportunity_id") == opp["id"]] == ["active"]
 

@@ -29,7 +29,7 @@ def _deliveries(app) -> list[WebhookDelivery]:  # noqa: ANN001
     "http://172.16.5.5/", "http://169.254.169.254/latest/meta-data", "http://0.0.0.0/", "http://224.0.0.1/",
     "http://[::1]/", "http://[fe80::1]/", "http://[fc00::1]/", "http://[::ffff:127.0.0.1]/",
     "http://[::ffff:10.0.0.1]/", "http://[64:ff9b::a00:1]/", "http://2130706433/", "http://0x7f.1/",
-    "https://[2002:7f00:1::]/", "http://100.64.0.1/"])
+    "https://[2002:7f00:1::]/", "http://100.64.0.1/", "http://192.0.0.8/", "http://192.88.99.1/"])
 def test_inside_targets_are_refused_at_registration(api, url: str) -> None:  # noqa: ANN001
     api.use_api_key("erp")
     resp = api.post("/api/v1/webhooks", "erp", json={"url": url})

@@ -154,3 +154,28 @@ def test_a_colleague_cannot_see_or_change_orders_and_quotes(api, crm) -> None:  
     assert api.get(f"/api/v1/orders/{o['id']}", "bob").status_code == 200  # alice's manager
     markup = order(api, "alice", c["id"], [{"product_id": p["id"], "quantity": 1}], note="<script>x</script>")
     assert markup["note"] == "<script>x</script>"  # stored as text; pages escape it
+
+
+def test_an_xlsx_cell_holding_a_formula_is_refused_naming_the_cell(api) -> None:  # noqa: ANN001
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["code", "name", "list_price"])
+    ws.append(["F-1", "Formula", "=HYPERLINK(\"http://x\",1)"])
+    ws.append(["F-2", "Plain", 5])
+    other = wb.create_sheet("notes")  # formulas elsewhere in the workbook are not imported: no matter
+    other.append(["=1+1"])
+    out = io.BytesIO()
+    wb.save(out)
+    resp = api.client.post(f"{P}/import", headers=api.headers("admin"),
+                           data={"file": (io.BytesIO(out.getvalue()), "p.xlsx")})
+    assert resp.status_code == 422, resp.get_json()
+    [error] = resp.get_json()["errors"]
+    assert error["cell"] == "C2" and "formulas are not accepted" in error["message"]
+    assert api.get(P, "admin").get_json()["total"] == 0
+    ws["C2"] = 7
+    out = io.BytesIO()
+    wb.save(out)
+    resp = api.client.post(f"{P}/import", headers=api.headers("admin"),
+                           data={"file": (io.BytesIO(out.getvalue()), "p.xlsx")})
+    assert resp.status_code == 201 and resp.get_json()["imported"] == 2

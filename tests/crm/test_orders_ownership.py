@@ -32,12 +32,14 @@ def test_transfer_moves_the_customer_open_deals_and_pending_follow_ups(api, crm)
     assert api.post(f"{C}/{c['id']}/transfer", "frank", json={"to": "frank"}).status_code == 403  # a share is no title
     bad = api.post(f"{C}/{c['id']}/transfer", "alice", json={"to": "nobody"})
     assert bad.status_code == 422 and fields_of(bad) == ["to"]
-    resp = api.post(f"{C}/{c['id']}/transfer", "alice", json={"to": "grace"})
+    outside = api.post(f"{C}/{c['id']}/transfer", "alice", json={"to": "grace"})  # not in sales: customer stranded
+    assert outside.status_code == 422 and fields_of(outside) == ["to"]
+    resp = api.post(f"{C}/{c['id']}/transfer", "alice", json={"to": "bob"})
     assert resp.status_code == 200, resp.get_json()
-    assert resp.get_json() == {"customer_id": c["id"], "owner": "grace", "opportunities": 1, "follow_ups": 1}
-    assert api.get(f"{C}/{c['id']}", "grace").get_json()["owner"] == "grace"
-    assert api.get(f"/api/v1/opportunities/{opp['id']}", "grace").get_json()["owner"] == "grace"
-    assert api.get(f"/api/v1/follow-ups?customer_id={c['id']}", "grace").get_json()["items"][0]["user"] == "grace"
+    assert resp.get_json() == {"customer_id": c["id"], "owner": "bob", "opportunities": 1, "follow_ups": 1}
+    assert api.get(f"{C}/{c['id']}", "bob").get_json()["owner"] == "bob"
+    assert api.get(f"/api/v1/opportunities/{opp['id']}", "bob").get_json()["owner"] == "bob"
+    assert api.get(f"/api/v1/follow-ups?customer_id={c['id']}", "bob").get_json()["items"][0]["user"] == "bob"
     assert fu["id"]
     assert api.get(f"{C}/{c['id']}", "alice").status_code == 404
     assert "transfer" in _actions(api, "customer", c["id"]) and "transfer" in _actions(api, "opportunity", opp["id"])

@@ -86,13 +86,13 @@ def test_contract_plans_payments_never_exceed_outstanding_and_earn_points(api, c
                                                           "amount": 1})
     assert resp.status_code == 422 and fields_of(resp) == ["contract_id"]
     pay = f"/api/v1/contracts/{k['id']}/payments"
-    assert api.post(pay, "alice", json={"amount": 700, "plan_id": plan["id"]}).status_code == 422
-    assert api.post(pay, "alice", json={"amount": 350, "plan_id": plan["id"], "paid_on": "2026-01-30"}).status_code \
+    assert api.post(pay, "carol", json={"amount": 700, "plan_id": plan["id"]}).status_code == 422
+    assert api.post(pay, "carol", json={"amount": 350, "plan_id": plan["id"], "paid_on": "2026-01-30"}).status_code \
         == 201
-    assert api.post(pay, "alice", json={"amount": 649.99}).status_code == 201
-    resp = api.post(pay, "alice", json={"amount": 0.02})
+    assert api.post(pay, "carol", json={"amount": 649.99}).status_code == 201
+    resp = api.post(pay, "carol", json={"amount": 0.02})
     assert resp.status_code == 422 and fields_of(resp) == ["amount"]
-    assert api.post(pay, "alice", json={"amount": -5}).status_code == 422
+    assert api.post(pay, "carol", json={"amount": -5}).status_code == 422
     assert api.post(pay, "erin", json={"amount": 0.01}).status_code == 404
     detail = api.get(f"/api/v1/contracts/{k['id']}", "alice").get_json()
     assert detail["paid_amount"] == 999.99 and detail["outstanding"] == 0.01 and len(detail["payments"]) == 2
@@ -105,7 +105,7 @@ def test_contract_plans_payments_never_exceed_outstanding_and_earn_points(api, c
     assert resp.status_code == 201 and resp.get_json()["balance"] == 0
     assert api.post(f"{C}/{c['id']}/points/redeem", "alice", json={"points": 0, "reward": "x"}).status_code == 422
     draft = crm.contract("alice", c["id"], amount=50, status="draft")
-    assert api.post(f"/api/v1/contracts/{draft['id']}/payments", "alice", json={"amount": 1}).status_code == 409
+    assert api.post(f"/api/v1/contracts/{draft['id']}/payments", "carol", json={"amount": 1}).status_code == 409
     assert api.get("/api/v1/contracts", "erin").get_json()["total"] == 0
     # the unnamed payment filled the overdue plan first, so nothing is overdue any more
     assert api.get("/api/v1/receivables", "alice", query_string={"overdue": "true"}).get_json()["total"] == 0
@@ -167,7 +167,7 @@ def test_service_operations(api, app, crm) -> None:  # noqa: ANN001
     _call(app, "crm.create_visit_plan", {"customer_id": c["id"], "visit_date": "2026-12-03", "purpose": "demo"})
     _call(app, "crm.add_follow_up", {"customer_id": c["id"], "user": "alice", "type": "visit", "content": "visited"})
     t = api.post("/api/v1/tickets", "alice", json={"customer_id": c["id"], "title": "Q"}).get_json()
-    _call(app, "crm.record_ticket_outcome", {"ticket_id": t["id"], "outcome": "answered", "user": "bob"})
+    _call(app, "crm.record_ticket_outcome", {"ticket_id": t["id"], "outcome": "answered", "user": "alice"})
     with app.app_context():
         assert db.session.get(Opportunity, o["id"]).status == "won"
         contracts = db.session.scalars(select(Contract).where(Contract.opportunity_id == o["id"])).all()

@@ -30,11 +30,13 @@ def test_stale_customers_return_to_the_pool_once_and_can_be_claimed(api, app, cr
     pool = api.get(C, "carol", query_string={"pool": "public"}).get_json()
     assert [c["id"] for c in pool["items"]] == [stale["id"]] and pool["items"][0]["owner"] is None
     assert api.get(C, "alice").get_json()["total"] == 1  # fresh only
-    assert api.post(f"{C}/{fresh['id']}/claim", "carol").status_code == 409  # owned
+    assert api.post(f"{C}/{fresh['id']}/claim", "carol").status_code == 404  # someone else's: as if missing
+    assert api.post(f"{C}/{fresh['id']}/claim", "alice").status_code == 409  # her own: owned already
+    assert api.post(f"{C}/{fresh['id']}/claim", "bob").status_code == 409  # in his team's scope: owned
     assert api.post(f"{C}/999999/claim", "carol").status_code == 404
     resp = api.post(f"{C}/{stale['id']}/claim", "carol")
     assert resp.status_code == 200 and resp.get_json()["owner"] == "carol"
-    assert api.post(f"{C}/{stale['id']}/claim", "frank").status_code == 409
+    assert api.post(f"{C}/{stale['id']}/claim", "frank").status_code == 404  # carol's now, invisible to frank
     with app.app_context():  # a claim restarts the clock: not released again straight away
         assert release_stale_customers(db.session, utcnow()) == 0
     trail = api.get("/api/v1/audit", "carol", query_string={"entity": "customer", "id": stale["id"]}).get_json()
@@ -143,14 +145,30 @@ def test_export_lists_as_csv_and_xlsx_in_scope(api, crm) -> None:  # noqa: ANN00
 def test_demo_seed_is_idempotent_and_feeds_the_reports(api, app) -> None:  # noqa: ANN001
     from crm.demo import seed
     with app.app_context():
-        assert seed(db.session, progress=lambda _m: None) == 8
+        assert seed(db.session, progress=lambda _m: None) == 11  # 8 owned, 3 in the public pool
         db.session.commit()
         assert seed(db.session, progress=lambda _m: None) == 0
         db.session.commit()
-        assert db.session.scalar(select(func.count()).select_from(Customer)) == 8
+        assert db.session.scalar(select(func.count()).select_from(Customer)) == 11
+        assert db.session.scalar(select(func.count()).select_from(Customer).where(Customer.owner.is_(None))) == 3
     pipe = {r["stage"]: r["count"] for r in api.get("/api/v1/reports/pipeline", "admin").get_json()["items"]}
     assert pipe["won"] == 2 and pipe["lost"] == 1 and pipe["negotiation"] == 2
     assert api.get("/api/v1/reports/forecast", "bob").get_json()["total"] >= 1
     sales = api.get("/api/v1/reports/sales-by-rep", "admin").get_json()["items"]
     assert any(r["won_amount"] > 0 and r["target"] for r in sales)
     assert sum(api.get("/api/v1/reports/segments", "admin").get_json()["counts"].values()) == 8
+
+
+def test_import_maps_option_labels_in_either_language_to_keys(api, app) -> None:  # noqa: ANN001
+    rows = ("name,industry,region,level,source\n华东机械,制造业,华东,A级,转介绍\nWest Shop,RETAIL, North ,b,Website\n"
+            "Odd Co,Shipbuilding,Mars,,word of mouth\n").encode()
+    resp = _upload(api, "alice", "c.csv", rows)
+    assert resp.status_code == 201, resp.get_json()
+    got = {c["name"]: (c["industry"], c["region"], c["level"], c["source"])
+           for c in api.get(C, "alice").get_json()["items"]}
+    assert got["华东机械"] == ("manufacturing", "east", "A", "referral")
+    assert got["West Shop"] == ("retail", "north", "B", "web")
+    assert got["Odd Co"] == ("Shipbuilding", "Mars", None, "word of mouth")  # free-text fields keep what is typed
+    assert api.get(C, "alice", query_string={"industry": "manufacturing"}).get_json()["total"] == 1  # filter finds it
+    bad = _upload(api, "alice", "c.csv", "name,level\n某公司,特级\n".encode())  # level is a fixed list: refused
+    assert bad.status_code == 422 and {(e["row"], e["field"]) for e in bad.get_json()["errors"]} == {(2, "level")}

@@ -74,7 +74,7 @@ def main() -> None:
         if "big_text" in data:
             data["big_text"] = "9" * data["big_text"]
         heartbeat.reset()
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), time.thread_time()
         out: dict[str, Any] = {"source": case["source"]}
         try:
             if case["mode"] == "eval":
@@ -88,6 +88,7 @@ def main() -> None:
         except BaseException as err:  # noqa: BLE001 - anything else is a sandbox failure to report
             out.update(ok=False, kind="escaped", type=type(err).__name__, message=str(err)[:500])
         out["elapsed"] = time.monotonic() - started
+        out["cpu"] = time.thread_time() - cpu_started  # an expression runs in this thread, on its CPU-time deadline
         with heartbeat.lock:
             out["max_stall"] = max(heartbeat.max_gap, time.monotonic() - heartbeat.last)
         out["rss_mb"] = _rss_mb() - baseline

@@ -25,12 +25,11 @@ def _report(api, month: str, user: str = "admin") -> dict[str, dict]:  # noqa: A
 
 def _clock(dbs, username: str, day: date, start: time, end: time) -> None:  # noqa: ANN001
     """A closed shift on `day` from `start` to `end`, local time of the user's shift rule."""
-    from oa.attendance import rule_for
+    from oa.attendance import rule_for, rule_zone
     from oa.record_models import AttendanceRecord
     with dbs() as s:
         rule = rule_for(s, s.scalar(select(User).where(User.username == username)))
-        from zoneinfo import ZoneInfo
-        tz = ZoneInfo(rule.timezone)
+        tz = rule_zone(rule)
 
         def utc(t: time) -> datetime:
             return datetime.combine(day, t, tz).astimezone(UTC).replace(tzinfo=None)

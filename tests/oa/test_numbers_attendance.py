@@ -46,6 +46,12 @@ def test_absence_counts_from_the_start_date(api, dbs) -> None:  # noqa: ANN001
     assert _report(api)["nina"]["absent"] == 5
     resp = api.post("/api/v1/users", "admin", json={"username": "olga", "start_date": "last week"})
     assert resp.status_code == 422 and problem_fields(resp) == {"start_date"}
+    for far in ("1800-01-01", "3000-01-01"):  # outside oa.org_admin.HIRE_DATES: refused, nothing changes
+        resp = api.post("/api/v1/users", "admin", json={"username": "olga", "start_date": far})
+        assert resp.status_code == 422 and problem_fields(resp) == {"start_date"}
+        resp = api.client.patch(path, json={"start_date": far}, headers=api.headers("admin"))
+        assert resp.status_code == 422 and problem_fields(resp) == {"start_date"}
+    assert _report(api)["nina"]["absent"] == 5 and "olga" not in _report(api)
     assert api.client.patch(path, json={"start_date": "2026-01-01"}, headers=api.headers("bob")).status_code == 403
 
 

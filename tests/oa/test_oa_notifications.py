@@ -70,3 +70,26 @@ def test_notify_validates(dbs) -> None:  # noqa: ANN001
             notify(s, "", "info", " ")
         assert {e["field"] for e in err.value.errors} == {"user", "title"}
         assert s.scalars(select(Notification)).all() == []
+
+
+def test_notify_and_cc_reach_active_colleagues_only_and_run_no_format_code(api, app) -> None:  # noqa: ANN001
+    for who in ("'nobody_such'", "'ADMIN'", "' admin '", "'erp'"):  # unknown, case, spaces, a service account
+        resp = run_service(api, "notify", {"user": who, "title": "'Reset your password here'"})
+        assert resp.status_code == 201 and resp.get_json()["status"] == "error", (who, resp.get_json())
+    assert api.get("/api/v1/notifications", "admin").get_json()["total"] == 0
+    ghosts = "'ghostx,erp,' + ','.join('u%d' % i for i in range(40)) + ',bob'"
+    resp = run_service(api, "cc", {"users": ghosts})
+    assert resp.status_code == 201 and resp.get_json()["status"] == "completed", resp.get_json()
+    with app.app_context():
+        from api.extensions import db
+        from engine.models import InstanceViewer
+        viewers = db.session.scalars(select(InstanceViewer.username).where(
+            InstanceViewer.instance_id == resp.get_json()["id"])).all()
+    assert viewers == ["bob"]  # neither a name someone may take later nor the integration account
+    too_many = run_service(api, "cc", {"users": "','.join('u%d' % i for i in range(51))"})
+    assert too_many.get_json()["status"] == "error"
+    for key in ("{instance:>20000000}", "{instance.__class__.__mro__}", "{0}"):
+        resp = run_service(api, "cc", {"users": "'carol'", "title": f'{{"key": "{key}", "params": {{}}}}'})
+        assert resp.status_code == 201 and resp.get_json()["status"] == "completed", (key, resp.get_json())
+    titles = [n["title"] for n in api.get("/api/v1/notifications", "carol").get_json()["items"]]
+    assert sorted(titles) == sorted(["{instance:>20000000}", "{instance.__class__.__mro__}", "{0}"])  # as written

@@ -139,6 +139,23 @@ def page(browser, live_server: str) -> Iterator:  # noqa: ANN001
     assert not pg.problems, pg.problems
 
 
+@pytest.fixture
+def english_page(browser, live_server: str) -> Iterator:  # noqa: ANN001
+    """A fresh English browser context (locale and Accept-Language) at desktop width; a script error or a
+    Content-Security-Policy complaint on any page it visits fails the test."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 860}, locale="en",
+                                  extra_http_headers={"Accept-Language": "en"})
+    context.set_default_timeout(15_000)
+    context.add_init_script(CSP_WATCH)
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("pageerror", lambda err: problems.append(str(err)))
+    pg.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
+    yield pg
+    context.close()
+    assert not problems, problems
+
+
 def page_problems(pg) -> list[str]:  # noqa: ANN001
     """CSP violations seen by the open page plus console CSP errors and script errors so far."""
     return list(pg.problems) + [f"{pg.url}: {v}" for v in (pg.evaluate("window.__csp || []") or [])]

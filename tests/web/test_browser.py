@@ -27,33 +27,38 @@ def test_leave_request_from_filing_to_approval_with_diagram(page) -> None:  # no
     shot(pg, "start-form")
     pg.click("#start-form button.primary")
     pg.wait_for_url("**/instances/*")
+    pg.click("#diagram-link")  # the request page shows the request; the diagram is one click away
     pg.wait_for_selector(".diagram[data-state=ready]")
     assert pg.locator("g[data-element-id=manager_approval].active").count() == 1
     logout(pg)
 
     login(pg, "bob")
-    pg.goto("/tasks")
+    pg.goto("/tasks")  # the old task list is the approval centre's first tab now
+    pg.wait_for_url("**/approvals?tab=todo")
     shot(pg, "task-list")
-    pg.click("table.list a:has-text('Manager approval')")
+    pg.click("table.list tr:has-text('Manager approval') a")
     pg.wait_for_selector("#task-form")
     assert "family trip" in pg.content()
     pg.fill("textarea[name='v:comment']", "enjoy the trip")
     shot(pg, "task-page")
     pg.click("button.approve")
-    pg.wait_for_url("**/tasks")
-    assert pg.locator("text=No tasks match.").count() == 1
+    pg.wait_for_url("**/approvals")
+    assert pg.locator(".flash", has_text="Approved.").count() == 1
+    pg.goto("/approvals?tab=todo")
+    assert pg.locator("text=Nothing here.").count() == 1
 
     pg.goto("/requests")  # bob started nothing; open the instance through the history link instead
     logout(pg)
     login(pg, "alice")
     pg.goto("/requests")
     pg.click("table.list td a")
+    assert "enjoy the trip" in pg.content()  # the timeline
+    pg.click("#diagram-link")
     pg.wait_for_selector(".diagram[data-state=ready]")
     for element in ("start", "manager_approval", "manager_decision", "mark_approved", "approved_end",
                     "flow_short_leave"):
         assert pg.locator(f"g[data-element-id={element}].done").count() == 1, element
     assert pg.locator("g[data-element-id=mark_rejected].done").count() == 0
-    assert "enjoy the trip" in pg.content()
     shot(pg, "process-view")
 
 
@@ -78,7 +83,7 @@ def test_phone_width_and_chinese(browser, live_server: str) -> None:  # noqa: AN
     pg = context.new_page()
     try:
         login(pg, "alice")
-        assert pg.locator("text=进行中的申请").count() == 1
+        assert pg.locator("text=审批中的申请").count() == 1
         assert pg.locator(".nav").is_hidden()  # collapsed behind the menu button on a phone
         pg.click("label.nav-button")
         assert pg.locator(".nav").is_visible()

@@ -30,7 +30,7 @@ def _check(web, path: str) -> str:  # noqa: ANN001
 
 def test_bob_sees_the_employees_and_designers_markup_as_text(web, hostile) -> None:  # noqa: ANN001
     web.login("bob")
-    for path in ("/", "/tasks", f"/tasks/{hostile['task']}", f"/instances/{hostile['instance']}",
+    for path in ("/", "/approvals?tab=todo", f"/tasks/{hostile['task']}", f"/instances/{hostile['instance']}",
                  "/start", "/processes/xss_leave", "/start/xss_leave", "/announcements", "/notifications"):
         html = _check(web, path)
         if path != "/notifications":
@@ -70,7 +70,7 @@ def test_a_percent_in_a_task_name_does_not_break_the_task_list(web, api) -> None
         "pct", 'camunda:assignee="alice"', name="Raise 5% (of %(total)s) %s")}).status_code == 201
     assert api.post("/api/v1/process-definitions/pct/start", "alice", json={"variables": {}}).status_code == 201
     web.login("alice")
-    for path in ("/", "/tasks", f"/tasks/{api.tasks('alice', key='pct')[0]['id']}"):
+    for path in ("/", "/approvals?tab=todo", f"/tasks/{api.tasks('alice', key='pct')[0]['id']}"):
         resp = web.get(path)
         assert resp.status_code == 200, path
         assert "Raise 5% (of %(total)s) %s" in resp.get_data(as_text=True)
@@ -80,7 +80,7 @@ def test_shipped_names_are_still_translated(web, api) -> None:  # noqa: ANN001
     api.start_leave("alice")
     web.login("bob")
     web.get("/lang/zh_CN")
-    assert "经理审批" in web.get("/tasks").get_data(as_text=True)
+    assert "经理审批" in web.get("/approvals?tab=todo").get_data(as_text=True)
     assert "请假申请" in web.get("/start").get_data(as_text=True)
 
 

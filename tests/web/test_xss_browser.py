@@ -31,16 +31,17 @@ def test_stored_markup_runs_nowhere_and_shows_as_text(page, api, hostile) -> Non
     visit(pg, f"/tasks/{hostile['task']}")
     assert PAYLOAD in pg.inner_text("#history blockquote")  # bob's comment
     assert PAYLOAD in pg.inner_text("dl.vars")  # alice's leave reason
-    for path in ("/", "/tasks", "/announcements", "/start", "/start/xss_leave"):
+    for path in ("/", "/approvals?tab=todo", "/announcements", "/start", "/start/xss_leave"):
         visit(pg, path)
-    visit(pg, f"/instances/{hostile['instance']}", diagram=True)
+    visit(pg, f"/instances/{hostile['instance']}")  # the request page: data, timeline
+    visit(pg, f"/instances/{hostile['instance']}?view=diagram", diagram=True)
     visit(pg, "/processes/xss_leave", diagram=True)
     visit(pg, "/tasks/no-such-task", literal=False)  # the error page
     logout(pg)
 
     login(pg, "alice")  # her display name is on every page, her CRM and OA records on theirs
     for path in ("/", "/customers", f"/customers/{hostile['customer']}", "/opportunities/board", "/calendar",
-                 "/notifications", "/requests", "/dashboard", "/attendance", "/announcements"):
+                 "/notifications", "/requests", "/approvals?tab=mine", "/dashboard", "/attendance", "/announcements"):
         visit(pg, path)
     assert pg.locator("header .who").inner_text() == PAYLOAD
     logout(pg)

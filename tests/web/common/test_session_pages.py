@@ -64,11 +64,11 @@ def test_home_counts(web: Web, api) -> None:  # noqa: ANN001
 def test_language_switch(web: Web) -> None:
     web.login("alice")
     web.get("/lang/zh_CN")
-    html = web.get("/tasks").get_data(as_text=True)
-    assert 'lang="zh-CN"' in html and "我的待办" in html
+    html = web.get("/approvals").get_data(as_text=True)
+    assert 'lang="zh-CN"' in html and "待我处理" in html
     assert web.get("/lang/fr").status_code == 404
     web.get("/lang/en")
-    assert "My tasks" in web.get("/tasks").get_data(as_text=True)
+    assert "Waiting for me" in web.get("/approvals").get_data(as_text=True)
     fresh = Web(web.app)
     assert 'lang="zh-CN"' in fresh.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
 

@@ -45,5 +45,19 @@ def test_an_order_task_links_to_its_order(web: Web, crm: dict, api) -> None:  # 
     found = task(api, "bob", "sales_head_approval", inst)
     web.login("bob")
     html = _html(web.get(f"/tasks/{found['id']}"))
-    assert 'id="order-link"' in html and f'href="/orders/{o["id"]}"' in html and "Open the order" in html
+    # the task page shows the order as a card (number, owner, status, total) linking to the order page
+    assert 'data-kind="order"' in html and f'href="/orders/{o["id"]}">{o["number"]}</a>' in html
     assert web.get(f"/orders/{o['id']}").status_code == 200
+
+
+def test_a_rejected_order_approval_is_resubmitted_from_the_order_not_a_copied_form(web: Web, crm: dict,  # noqa: ANN001
+                                                                                   api) -> None:  # noqa: ANN001
+    p = product(api, "FIXW-2", 100)
+    made = api.post("/api/v1/orders", "alice", json={"customer_id": crm["mine"]["id"], "lines": [
+        {"product_id": p["id"], "quantity": 1}]}).get_json()
+    inst = submit(api, "alice", made["id"])["instance_id"]
+    complete(api, "bob", "sales_head_approval", inst, approved=False, comment="price")
+    web.login("alice")
+    page = _html(web.get(f"/instances/{inst}"))
+    assert 'id="resubmit"' not in page and 'id="copy"' not in page  # the copied form would start a stale order
+    assert f"/orders/{made['id']}" in page  # the order page is where it is changed and submitted again

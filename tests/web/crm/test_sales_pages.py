@@ -125,7 +125,9 @@ def test_products_search_export_and_admin_only_edit(web: Web, crm: dict, api) ->
     assert csv.status_code == 200 and "GEAR-9" in csv.get_data(as_text=True)
     assert "BOLT-1" not in csv.get_data(as_text=True)
     assert web.get("/products/export?format=exe").status_code == 422
-    assert web.get("/products/new").status_code == 403
+    denied = web.get("/products/new")
+    assert denied.status_code == 403 and denied.mimetype == "text/html"
+    assert "Only administrators add or change products." in _html(denied)
     assert web.post(f"/products/{p['id']}/edit", {"code": "X", "name": "X", "list_price": "1"},
                     csrf_from="/products").status_code == 403
     web.logout()
