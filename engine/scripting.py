@@ -11,11 +11,12 @@ Everything is compiled with RestrictedPython's ``compile_restricted`` under the 
 guarded attribute access, iteration, ``*``/``**``/``+``/``<<``/``%``, format widths, ``range``...).
 
 * **Expressions** (gateway conditions, timers, assignments, DMN cells) are on the hot path and run
-  in-process. Their guards enforce a deadline in the thread's CPU time (``expression_timeout``, helper calls
-  included), a size cap on every list, string, bytes, range, text or integer built
-  (``max_sequence``), a cost cap on each big-integer operation, a total work cap (``max_sequence``
-  loop iterations plus items built) and a cap on resident-memory growth (``memory_bytes``), so an
-  expression cannot loop forever, build a huge value or hold the GIL for long.
+  in-process. Their guards enforce a deadline in the thread's CPU time (``expression_timeout``;
+  garbage collection and org-chart helper calls have their own allowance), a size cap on every list,
+  string, bytes, range, text or integer built (``max_sequence``), a cost cap on each big-integer
+  operation, a total work cap (``max_sequence`` loop iterations plus items built) and a cap on
+  resident-memory growth (``memory_bytes``), so an expression
+  cannot loop forever, build a huge value or hold the GIL for long.
 * **Script tasks** run in a small pool of pre-started worker processes (lazily started,
   thread-safe, reused; a worker is killed and replaced when a script times out, crashes or runs
   out of memory). Workers start with a stripped environment (``worker_environment``): no server

@@ -140,8 +140,8 @@ _PLAIN_RESULTS = (str, int, float, bool, type(None))
 
 
 def _timed_functions(names: dict[str, Any], budget: Budget) -> dict[str, Any]:
-    """``names`` with each callable wrapped so that the time it takes counts against the deadline:
-    the budget is checked as soon as the helper returns (a helper itself cannot be interrupted)."""
+    """``names`` with each callable wrapped as a host call (``Meter.host_call``): its time has its own
+    allowance, checked as soon as the helper returns (a helper itself cannot be interrupted)."""
     scope = dict(names)
     for name, value in names.items():
         if callable(value) and not isinstance(value, type):
@@ -151,9 +151,7 @@ def _timed_functions(names: dict[str, Any], budget: Budget) -> dict[str, Any]:
 
 def _timed(func: Any, budget: Budget) -> Any:
     def timed(*args: Any, **kwargs: Any) -> Any:
-        result = func(*args, **kwargs)
-        budget.charge(1)
-        return result
+        return budget.host_call(func, *args, **kwargs)
     return timed
 
 

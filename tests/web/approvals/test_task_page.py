@@ -213,8 +213,8 @@ def test_a_stale_page_refuses_inline(web: Web, api) -> None:  # noqa: ANN001
 
 
 def test_people_picker(web: Web, app) -> None:  # noqa: ANN001
-    resp = web.get("/people?q=car")
-    assert resp.status_code == 302 and "/login" in resp.headers["Location"]  # login required
+    resp = web.get("/people?q=car")  # login required: a script asking gets JSON it can act on, not a login page
+    assert resp.status_code == 401 and resp.headers["Content-Type"].startswith("application/problem+json")
     from api.extensions import db
     from oa.models import User
     with app.app_context():
@@ -234,7 +234,7 @@ def test_people_picker(web: Web, app) -> None:  # noqa: ANN001
 
 
 def test_record_picker_lists_only_accessible_records(web: Web, api, crm) -> None:  # noqa: ANN001
-    assert web.get("/pick/crm.customer?q=a").status_code == 302
+    assert web.get("/pick/crm.customer?q=a").status_code == 401
     web.login("alice")
     names = [r["name"] for r in web.get("/pick/crm.customer?q=o").get_json()]
     assert "Acme Robotics" in names and "Bobcat Foods" not in names  # bob's customer is outside her scope
