@@ -145,4 +145,5 @@ def import_contacts(session: Session, viewer: Viewer, rows: list[dict[str, str]]
 def any_rows(rows: list[dict[str, Any]]) -> None:
     """422 if an import has no data rows."""
     if not rows:
-        raise InvalidData("the file has no data rows", errors=[{"field": "file", "message": "no data rows"}])
+        raise InvalidData(Message("the file has no data rows"),
+                          errors=[{"field": "file", "message": Message("no data rows")}])

@@ -17,6 +17,7 @@ from typing import Any
 
 from crm.sheet_scan import SheetBudget, SheetCaps, SheetDamaged, SheetFormula, SheetOverLimit, scan_sheet
 from store.errors import InvalidData, TooLarge
+from store.messages import Message
 
 MAX_IMPORT_ROWS = 5000  # data rows (the header not counted)
 MAX_SCANNED_ROWS = 50_000  # rows read at all, blank ones included (a sheet padded with empty rows)
@@ -41,18 +42,24 @@ _FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
 def refuse(limit: str, message: str) -> InvalidData:
-    """The 422 for a file over `limit` (the problem names the field `file` and the limit)."""
-    return InvalidData(f"the file is refused: {message}", errors=[{"field": "file", "limit": limit,
-                                                                    "message": message}])
+    """The 422 for a file over `limit` (the problem names the field `file` and the limit); `message` says
+    where, as a `Message` where the words are ours (pages show it in the reader's language)."""
+    return InvalidData(Message("the file is refused: {reason}", reason=message),
+                       errors=[{"field": "file", "limit": limit, "message": message}])
+
+
+def _unreadable(reason: Message) -> InvalidData:
+    """The 422 for an XLSX that cannot be read; `reason` says why."""
+    return InvalidData(Message("the XLSX cannot be read"), errors=[{"field": "file", "message": reason}])
 
 
 def read_table(filename: str, data: bytes) -> list[dict[str, str]]:
     """The rows of an uploaded CSV or XLSX as dicts keyed by lower-cased header (4xx if unreadable or
     over a limit). Rows are streamed: reading stops at the first limit crossed."""
     if len(data) > MAX_FILE_BYTES:
-        raise TooLarge(f"an import file may be at most {MAX_FILE_BYTES // 2**20} MB",
+        raise TooLarge(Message("an import file may be at most {n} MB", n=MAX_FILE_BYTES // 2**20),
                        errors=[{"field": "file", "limit": "file_bytes",
-                                "message": f"larger than {MAX_FILE_BYTES // 2**20} MB"}])
+                                "message": Message("larger than {n} MB", n=MAX_FILE_BYTES // 2**20)}])
     name = (filename or "").lower()
     if name.endswith(".xlsx"):
         return _to_dicts(_xlsx_rows(data))
@@ -63,10 +70,11 @@ def read_table(filename: str, data: bytes) -> list[dict[str, str]]:
             try:  # Excel's "CSV" on Chinese Windows writes the ANSI code page: GBK (a subset of GB 18030)
                 text = data.decode("gb18030")
             except UnicodeDecodeError:
-                raise InvalidData("the CSV is neither UTF-8 nor GB 18030 (GBK) text", errors=[
-                    {"field": "file", "message": "save it as CSV UTF-8 or as XLSX"}]) from None
+                raise InvalidData(Message("the CSV is neither UTF-8 nor GB 18030 (GBK) text"), errors=[
+                    {"field": "file", "message": Message("save it as CSV UTF-8 or as XLSX")}]) from None
         return _to_dicts(_csv_rows(text))
-    raise InvalidData("upload a .csv or .xlsx file", errors=[{"field": "file", "message": "not .csv or .xlsx"}])
+    raise InvalidData(Message("upload a .csv or .xlsx file"),
+                      errors=[{"field": "file", "message": Message("not .csv or .xlsx")}])
 
 
 def _to_dicts(rows: Iterable[list[Any]]) -> list[dict[str, str]]:
@@ -76,30 +84,31 @@ def _to_dicts(rows: Iterable[list[Any]]) -> list[dict[str, str]]:
     cells = 0
     for scanned, raw in enumerate(rows, start=1):
         if scanned > MAX_SCANNED_ROWS:
-            raise refuse("rows", f"more than {MAX_SCANNED_ROWS} rows (blank ones included)")
+            raise refuse("rows", Message("more than {n} rows (blank ones included)", n=MAX_SCANNED_ROWS))
         values = ["" if v is None else str(v).strip() for v in raw]
         while values and not values[-1]:
             values.pop()
         if not values:
             continue
         if len(values) > MAX_COLUMNS:
-            raise refuse("columns", f"more than {MAX_COLUMNS} columns (row {scanned})")
+            raise refuse("columns", Message("more than {n} columns (row {row})", n=MAX_COLUMNS, row=scanned))
         if any(len(v) > MAX_CELL_CHARS for v in values):
-            raise refuse("cell_chars", f"a cell longer than {MAX_CELL_CHARS} characters (row {scanned})")
+            raise refuse("cell_chars", Message("a cell longer than {n} characters (row {row})", n=MAX_CELL_CHARS,
+                                                 row=scanned))
         cells += sum(1 for v in values if v)
         if cells > MAX_CELLS:
-            raise refuse("cells", f"more than {MAX_CELLS} cells")
+            raise refuse("cells", Message("more than {n} cells", n=MAX_CELLS))
         _check_characters(values, scanned, header)
         if header is None:
             header = [h.lower() for h in values]
             continue
         if len(out) >= MAX_IMPORT_ROWS:
-            raise InvalidData(f"at most {MAX_IMPORT_ROWS} rows per import",
+            raise InvalidData(Message("at most {n} rows per import", n=MAX_IMPORT_ROWS),
                               errors=[{"field": "file", "limit": "rows",
-                                       "message": f"more than {MAX_IMPORT_ROWS} rows"}])
+                                       "message": Message("more than {n} rows", n=MAX_IMPORT_ROWS)}])
         out.append({h: (values[i] if i < len(values) else "") for i, h in enumerate(header) if h})
     if header is None:
-        raise InvalidData("the file is empty", errors=[{"field": "file", "message": "no header row"}])
+        raise InvalidData(Message("the file is empty"), errors=[{"field": "file", "message": Message("no header row")}])
     return out
 
 
@@ -110,8 +119,9 @@ def _check_characters(values: list[str], row: int, header: list[str] | None) -> 
         if found:
             column = header[j] if header and j < len(header) and header[j] else f"column {j + 1}"
             code = f"U+{ord(found.group()):04X}"
-            message = f"row {row}, {column[:100]}: contains a control character or lone surrogate ({code})"
-            raise InvalidData(f"the file is refused: {message}",
+            message = Message("row {row}, {column}: contains a control character or lone surrogate ({code})",
+                              row=row, column=column[:100], code=code)
+            raise InvalidData(Message("the file is refused: {reason}", reason=message),
                               errors=[{"row": row, "column": j + 1, "field": column[:100], "message": message}])
 
 
@@ -119,7 +129,7 @@ def _check_characters(values: list[str], row: int, header: list[str] | None) -> 
 def _bounded_lines(text: str) -> Iterator[str]:
     for line in io.StringIO(text, newline=""):
         if len(line) > MAX_CSV_LINE_CHARS:
-            raise refuse("line_chars", f"a line longer than {MAX_CSV_LINE_CHARS} characters")
+            raise refuse("line_chars", Message("a line longer than {n} characters", n=MAX_CSV_LINE_CHARS))
         yield line
 
 
@@ -139,16 +149,15 @@ def _check_zip(data: bytes) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise InvalidData("the XLSX cannot be read", errors=[{"field": "file", "message": "not a valid XLSX"}]) \
-            from None
+        raise _unreadable(Message("not a valid XLSX")) from None
     if len(members) > MAX_ZIP_MEMBERS:
-        raise refuse("zip_members", f"more than {MAX_ZIP_MEMBERS} parts in the XLSX")
+        raise refuse("zip_members", Message("more than {n} parts in the XLSX", n=MAX_ZIP_MEMBERS))
     total = 0
     for info in members:
         _check_declared(info)
         total += _check_actual(archive, info)
         if total > MAX_TOTAL_BYTES:
-            raise refuse("total_bytes", f"the XLSX expands to more than {MAX_TOTAL_BYTES // 2**20} MB")
+            raise refuse("total_bytes", Message("the XLSX expands to more than {n} MB", n=MAX_TOTAL_BYTES // 2**20))
     return archive
 
 
@@ -188,8 +197,7 @@ def _check_actual(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
                         raise refuse("xml", f"part {info.filename[:100]} declares a DOCTYPE or entities")
                     tail = window[-16:]
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
-        raise InvalidData("the XLSX cannot be read", errors=[{"field": "file", "message": "a damaged part"}]) \
-            from None
+        raise _unreadable(Message("a damaged part")) from None
     return size
 
 
@@ -208,18 +216,17 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
         parts = [rel.target for _sheet, rel in reader.parser.find_sheets()
                  if rel.target in reader.valid_files and "chartsheet" not in rel.Type]
     except Exception:  # openpyxl raises many kinds for a broken file
-        raise InvalidData("the XLSX cannot be read", errors=[{"field": "file", "message": "not a valid XLSX"}]) \
-            from None
+        raise _unreadable(Message("not a valid XLSX")) from None
     try:
         _scan_sheets(reader.archive, parts)
         try:
             reader.read()
         except Exception:
-            raise InvalidData("the XLSX cannot be read",
-                              errors=[{"field": "file", "message": "not a valid XLSX"}]) from None
+            raise _unreadable(Message("not a valid XLSX")) from None
         wb = reader.wb
         if not wb.worksheets:
-            raise InvalidData("the XLSX has no sheet", errors=[{"field": "file", "message": "no sheet"}])
+            raise InvalidData(Message("the XLSX has no sheet"),
+                              errors=[{"field": "file", "message": Message("no sheet")}])
         ws = wb.worksheets[0]
         ws.reset_dimensions()  # do not trust (or pad rows to) the sheet's own claim of its size
         try:
@@ -227,8 +234,7 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
         except InvalidData:
             raise
         except Exception:  # a damaged sheet
-            raise InvalidData("the XLSX cannot be read",
-                              errors=[{"field": "file", "message": "a damaged sheet"}]) from None
+            raise _unreadable(Message("a damaged sheet")) from None
     finally:
         reader.archive.close()
 
@@ -244,9 +250,8 @@ def _scan_sheets(archive: zipfile.ZipFile, parts: list[str]) -> None:
     except SheetOverLimit as err:
         raise refuse(err.limit, err.message) from None
     except SheetFormula as err:
-        message = f"cell {err.cell[:20] or '?'}: formulas are not accepted (paste the values)"
-        raise InvalidData(f"the file is refused: {message}",
+        message = Message("cell {cell}: formulas are not accepted (paste the values)", cell=err.cell[:20] or "?")
+        raise InvalidData(Message("the file is refused: {reason}", reason=message),
                           errors=[{"field": "file", "cell": err.cell[:20], "message": message}]) from None
     except (SheetDamaged, zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
-        raise InvalidData("the XLSX cannot be read",
-                          errors=[{"field": "file", "message": "a damaged sheet"}]) from None
+        raise _unreadable(Message("a damaged sheet")) from None

@@ -20,14 +20,15 @@ class _Blank(dict):
 
 
 class Message(str):
-    """English text that remembers its message key and parameters (values kept as short strings/numbers)."""
+    """English text that remembers its message key and parameters (values kept as short strings/numbers, or
+    Messages: a reason inside a sentence)."""
 
     key: str
     params: dict[str, Any]
 
     def __new__(cls, key: str, **params: Any) -> Message:  # noqa: D102
-        clean = {k: (v if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)[:MAX_PARAM])
-                 for k, v in params.items() if v is not None}
+        clean = {k: (v if isinstance(v, (int, float, Message)) and not isinstance(v, bool) else str(v)[:MAX_PARAM])
+                 for k, v in params.items() if v is not None}  # a Message parameter is translated too
         made = super().__new__(cls, key.format_map(_Blank(clean)))
         made.key, made.params = key, clean
         return made

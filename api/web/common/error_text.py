@@ -188,7 +188,8 @@ def error_text(message: object) -> str:
         return text
     if isinstance(message, Message):
         template = str(get_translations().ugettext(message.key))
-        return render(template, {k: _group_text(k, v) if isinstance(v, str) else v for k, v in message.params.items()})
+        return render(template, {k: error_text(v) if isinstance(v, Message) else _group_text(k, v)
+                                 if isinstance(v, str) else v for k, v in message.params.items()})
     for pattern, template in _MESSAGES:
         found = pattern.search(text)
         if found is not None:

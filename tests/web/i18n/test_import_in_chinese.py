@@ -92,3 +92,34 @@ def test_a_csv_saved_by_chinese_excel_imports(web: Web, api: Api) -> None:
     assert _find(api, "东方电气")["industry"] == "manufacturing"
     refused = _upload(web, b"name\n\x81\x7f\xff\xfe\n")
     assert refused.status_code == 422 and "UTF-8" in refused.get_data(as_text=True)
+
+
+def test_a_file_the_reader_refuses_is_explained_in_chinese(web: Web) -> None:
+    """What the file reader refuses (encoding, type, an empty file, a formula-free rule...) reads in Chinese,
+    the reason inside "文件被拒绝：…" included; the API keeps the English words."""
+    _zh(web)
+    cases = [
+        ("x.csv", b"\xff\xfe\x00name\n\x81\x30", "该 CSV 既不是 UTF-8 也不是 GB 18030（GBK）编码的文本",
+         "请另存为“CSV UTF-8”或 XLSX 格式"),
+        ("x.pdf", b"%PDF-1.4", "请上传 .csv 或 .xlsx 文件", "不是 .csv 或 .xlsx 文件"),
+        ("x.csv", b"", "文件是空的", "没有表头行"),
+        ("x.csv", "名称\n".encode(), "文件中没有数据行", "没有数据行"),
+        ("x.csv", "名称\nA\x07B\n".encode(), "文件被拒绝：第 2 行，名称：含有控制字符或孤立代理字符（U+0007）",
+         "第 2 行，名称：含有控制字符或孤立代理字符（U+0007）"),
+        ("x.xlsx", b"PK\x03\x04 not a zip", "无法读取该 XLSX 文件", "不是有效的 XLSX 文件"),
+    ]
+    for name, body, headline, problem in cases:
+        resp = _upload(web, body, name)
+        assert resp.status_code == 422, name
+        page = htmllib.unescape(resp.get_data(as_text=True))
+        assert f"<p>{headline}</p>" in page and f'data-label="问题">{problem}<' in page, (name, page[-3000:])
+        assert not re.search(r"(refused|neither|upload a|not a valid|header row|data rows)", page), name
+
+
+def test_the_api_keeps_english_reasons(api: Api) -> None:
+    sent = api.post("/api/v1/customers/import", "alice", data={
+        "file": (io.BytesIO("name\nA\x07B\n".encode()), "x.csv")}, content_type="multipart/form-data")
+    problem = sent.get_json()
+    assert sent.status_code == 422 and problem["detail"] == (
+        "the file is refused: row 2, name: contains a control character or lone surrogate (U+0007)")
+    assert problem["errors"][0]["field"] == "name" and problem["errors"][0]["row"] == 2
