@@ -154,7 +154,7 @@ class Meter:
             self.deadline += spent
             if self.host_time > HOST_TIME_LIMIT:
                 self.stop(TimeLimitExceeded(
-                    f"{self.what} spent more than {_seconds(HOST_TIME_LIMIT)} in helper functions"))
+                    f"{self.what} exceeded the time limit of {_seconds(HOST_TIME_LIMIT)} for helper functions"))
             self.charge(1)
 
     def check_memory(self, now: float) -> None:

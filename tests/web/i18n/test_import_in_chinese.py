@@ -118,7 +118,7 @@ def test_a_file_the_reader_refuses_is_explained_in_chinese(web: Web) -> None:
 
 def test_the_api_keeps_english_reasons(api: Api) -> None:
     sent = api.post("/api/v1/customers/import", "alice", data={
-        "file": (io.BytesIO("name\nA\x07B\n".encode()), "x.csv")}, content_type="multipart/form-data")
+        "file": (io.BytesIO(b"name\nA\x07B\n"), "x.csv")}, content_type="multipart/form-data")
     problem = sent.get_json()
     assert sent.status_code == 422 and problem["detail"] == (
         "the file is refused: row 2, name: contains a control character or lone surrogate (U+0007)")
