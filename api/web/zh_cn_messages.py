@@ -1149,4 +1149,5 @@ ZH_CN = {
     'no sheet': '没有工作表',
     'a damaged sheet': '工作表已损坏',
     'cell {cell}: formulas are not accepted (paste the values)': '单元格 {cell}：不接受公式（请粘贴数值）',
+    'On time': '正常',
 }

@@ -51,16 +51,17 @@ def test_page_api_and_totals_agree_on_company_times_and_flags(web: Web, api, app
     _clock(app)
     web.login("alice")
     html = web.get("/attendance?month=2026-11").get_data(as_text=True)
-    rows = [(t_in, t_out, "Late" in remarks, "Left early" in remarks)
+    rows = [(t_in, t_out, "Late" in remarks, "Left early" in remarks, "On time" in remarks)
             for t_in, t_out, remarks in _ROW.findall(html)][::-1]  # newest first on the page
-    assert rows == [("08:34", "18:05", False, False), ("09:20", "18:10", True, False),
-                    ("08:50", "17:30", False, True), ("09:05", "18:00", False, False)]
+    assert rows == [("08:34", "18:05", False, False, True), ("09:20", "18:10", True, False, False),
+                    ("08:50", "17:30", False, True, False), ("09:05", "18:00", False, False, True)]
+    # every remark cell says something (a phone shows each cell under its label: no empty "Remarks:")
 
     items = api.get("/api/v1/attendance?from=2026-11-01&to=2026-11-30", "alice").get_json()["items"][::-1]
     seen = [(datetime.fromisoformat(i["clock_in"]).replace(tzinfo=UTC).astimezone(ZONE).strftime("%H:%M"),
              datetime.fromisoformat(i["clock_out"]).replace(tzinfo=UTC).astimezone(ZONE).strftime("%H:%M"),
              i["late"], i["early_leave"]) for i in items]
-    assert seen == rows  # the API's UTC times are the page's times, and its flags the page's
+    assert seen == [row[:4] for row in rows]  # the API's UTC times are the page's times, and its flags the page's
     assert items[0]["clock_in"] == "2026-11-03T00:34:00" and items[0]["work_date"] == "2026-11-03"
 
     late, early = sum(r[2] for r in rows), sum(r[3] for r in rows)
