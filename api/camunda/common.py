@@ -22,7 +22,7 @@ log = logging.getLogger("oaflow.api")
 _TYPES = {400: "InvalidRequestException", 401: "AuthenticationException", 403: "AuthorizationException",
           404: "InvalidRequestException", 409: "OptimisticLockingException", 422: "InvalidRequestException"}
 # engine errors whose Camunda exception type differs from the one of their status
-_NAMED = {"NotYourLock": "BadUserRequestException"}
+_NAMED = {"NotYourLock": "BadUserRequestException", "MaxResultsExceeded": "BadUserRequestException"}
 
 
 def error(status: int, message: str, kind: str | None = None) -> Response:

@@ -21,6 +21,10 @@ MAX_INT = 2**31 - 1  # Camunda's firstResult and maxResults are Java ints
 CAMUNDA_DATE = "%Y-%m-%dT%H:%M:%S.%f%z"
 
 
+class MaxResultsExceeded(ApiError):
+    """maxResults above the server's limit: Camunda's BadUserRequestException (queryMaxResultsLimit)."""
+
+
 def bad_value(name: str, value: str) -> ApiError:
     """Camunda's 400 for a parameter whose value cannot be read."""
     return ApiError(400, "InvalidRequestException",

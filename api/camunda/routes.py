@@ -36,9 +36,13 @@ def _arg(name: str, cap: int = 255) -> str | None:
 
 
 def _page() -> tuple[int, int]:
-    """(firstResult, maxResults): 400 for a value that is not an integer Camunda could take."""
+    """(firstResult, maxResults): 400 for a value that is not an integer Camunda could take, and for a
+    maxResults above MAX_RESULTS as Camunda's queryMaxResultsLimit refuses it (a client asking for 5,000 rows
+    must not take 1,000 for all there is). Without maxResults a list answers its first MAX_RESULTS rows."""
     first, most = query.integer("firstResult"), query.integer("maxResults")
-    return first or 0, min(most if most is not None else MAX_RESULTS, MAX_RESULTS)
+    if most is not None and most > MAX_RESULTS:
+        raise query.MaxResultsExceeded(400, "Bad request", f"Max results limit of {MAX_RESULTS} exceeded!")
+    return first or 0, most if most is not None else MAX_RESULTS
 
 
 # ------------------------------------------------------------------ process definitions

@@ -183,7 +183,7 @@ def test_extend_lock_unlock_and_expired_lock(server: Server) -> None:
     """extendLock keeps a task from others; unlock hands it back; an expired lock makes it fetchable again."""
     _deploy_and_start(server, "ext_lock", "charge-l")
     w1, w2 = Worker(server, "w1"), Worker(server, "w2")
-    [task] = w1.fetch("charge-l", lock_ms=300)
+    [task] = w1.fetch("charge-l", lock_ms=10_000)  # long enough for a loaded machine: extendLock needs a live lock
     assert w2.post(f"{task['id']}/extendLock", {"workerId": "w2", "newDuration": 60_000}).status_code == 400
     assert w1.post(f"{task['id']}/extendLock", {"workerId": "w1", "newDuration": 60_000}).status_code == 204
     assert w2.fetch("charge-l") == []

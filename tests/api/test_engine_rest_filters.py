@@ -81,3 +81,13 @@ def test_date_filters_and_sorting_apply(api) -> None:  # noqa: ANN001
     assert keys == ["filters-a", "filters-b"]
     tasks = api.get("/engine-rest/task?sortBy=created&sortOrder=desc", "bob").get_json()
     assert [t["processInstanceId"] for t in tasks][:2] == [second["id"], first["id"]]
+
+
+@pytest.mark.parametrize("path", [HISTORY, "/engine-rest/task", "/engine-rest/process-instance"])
+def test_a_page_larger_than_the_limit_is_refused_not_cut(api, path: str) -> None:  # noqa: ANN001
+    """Camunda's queryMaxResultsLimit: asking for more than 1,000 rows is a 400 naming the limit, so a client
+    never takes a cut page for the whole list; 1,000 itself is a page."""
+    resp = api.get(f"{path}?maxResults=1001", "alice")
+    assert resp.status_code == 400 and resp.get_json() == {
+        "type": "BadUserRequestException", "message": "Max results limit of 1000 exceeded!"}
+    assert api.get(f"{path}?maxResults=1000", "alice").status_code == 200
