@@ -80,3 +80,27 @@ def test_signed_deliveries_and_their_log(api, app) -> None:  # noqa: ANN001
     assert api.get(f"/api/v1/webhooks/{hook['id']}/deliveries", "erp").status_code == 404
     assert api.get(f"/api/v1/webhooks/{hook['id']}/deliveries", "alice").status_code == 403
     assert api.get("/api/v1/webhooks/99999/deliveries", "admin").status_code == 404
+
+
+
+def test_no_events_listed_means_every_event(api, app) -> None:  # noqa: ANN001
+    """`events: []` (or none) subscribes to every event, as the README says; a list subscribes to those only."""
+    import json
+    every, only = [], []
+    servers = [_receiver(every), _receiver(only)]
+    app.config["OAFLOW_SETTINGS"].webhook_allow_private = True  # the receivers are on loopback
+    try:
+        urls = [f"http://127.0.0.1:{server.server_port}/hook" for server in servers]
+        made = api.post("/api/v1/webhooks", "admin", json={"url": urls[0], "events": []})
+        assert made.status_code == 201 and made.get_json()["events"] == []
+        assert api.post("/api/v1/webhooks", "admin", json={"url": urls[1],
+                                                           "events": ["instance.withdrawn"]}).status_code == 201
+        started = api.start_leave("alice").get_json()
+        assert api.post(f"/api/v1/process-instances/{started['id']}/withdraw", "alice").status_code == 200
+        deliver_webhooks_once(app)
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    assert {json.loads(body)["event"] for _, body in every} >= {"task.created", "instance.withdrawn"}
+    assert [json.loads(body)["event"] for _, body in only] == ["instance.withdrawn"]
