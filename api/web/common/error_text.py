@@ -88,6 +88,11 @@ _WHAT = {"contract": _l("the contract"), "plan": _l("the instalment"), "order": 
 _ADDRESS_KINDS = {"unspecified": _l("unspecified"), "loopback": _l("loopback"), "link-local": _l("link-local"),
                   "multicast": _l("multicast"), "private": _l("private"), "reserved": _l("reserved")}
 _NUM = r"-?\d+(?:\.\d+)?"
+_ID = r"[A-Za-z0-9_-]{1,64}"  # a task id
+_USER = r"[A-Za-z0-9_.@-]{1,100}"  # a username
+# what a delegated approver may not do (engine.commands.approvals.refuse_delegate's words)
+_ACTIONS = {"transfer": _l("transfer it"), "delegate": _l("delegate it"), "add a signer to": _l("add a signer to it"),
+            "return": _l("return it"), "unclaim": _l("give it back")}
 _MESSAGES: tuple[tuple[re.Pattern[str], Any], ...] = tuple((re.compile(pattern), template) for pattern, template in (
     # oa.leave_rules / oa.workdays
     (r"no working day between (?P<field_a>\w+) and (?P<field_b>\w+)(?: \(weekends and public holidays are not "
@@ -127,6 +132,51 @@ _MESSAGES: tuple[tuple[re.Pattern[str], Any], ...] = tuple((re.compile(pattern),
     (r"host '(?P<host>[^']{0,300})' is not allowed: (?P<ip>[0-9a-fA-F:.]+) is not a public address",
      _l("host '%(host)s' is not allowed: %(ip)s is not a public address")),
     (r"host '(?P<host>[^']{0,300})' does not resolve", _l("host '%(host)s' does not resolve")),
+    # engine.commands: what two people acting on one request, or the wrong person, are told
+    (rf"task (?P<id>{_ID}) is already claimed by (?P<user>{_USER})",
+     _l("this task is already taken by %(user)s")),
+    (rf"task (?P<id>{_ID}) is already assigned to (?P<user>{_USER})", _l("this task is already with %(user)s")),
+    (rf"task (?P<id>{_ID}) is already (?P<status>[a-z_]+)", _l("this task is already %(status)s")),
+    (rf"task (?P<id>{_ID}) is no longer waiting", _l("this task is no longer waiting")),
+    (rf"this task was handed to you by (?P<user>{_USER}): you may approve or comment, not (?P<action>[a-z ]+) it",
+     _l("%(user)s handed this task to you: you may approve or comment, not %(action)s")),
+    (rf"(?P<user>{_USER}) is the applicant of this request and cannot work this task",
+     _l("%(user)s is the applicant of this request and cannot work this task")),
+    (r"this task belongs to your own request: someone else must work it",
+     _l("this task belongs to your own request: someone else must work it")),
+    (r"you are not a candidate for this task", _l("you are not a candidate for this task")),
+    (r"only the task's assignee can unclaim it", _l("only the task's assignee can give it back")),
+    (r"cannot transfer a task to yourself", _l("you cannot transfer a task to yourself")),
+    (r"cannot delegate a task to yourself", _l("you cannot delegate a task to yourself")),
+    (r"this task is already out with someone else; wait for it to come back",
+     _l("this task is already out with someone else; wait for it to come back")),
+    (r"cannot add yourself as a signer", _l("you cannot add yourself as a signer")),
+    (rf"(?P<user>{_USER}) already signs after this step", _l("%(user)s already signs after this step")),
+    (r"name at least one user", _l("name at least one person")),
+    (rf"no active employee '(?P<user>{_USER})'", _l("%(user)s is not an active employee")),
+    (r"'(?P<step>[^']{1,200})' is not an earlier step of this instance",
+     _l("'%(step)s' is not an earlier step of this request")),
+    (r"step '(?P<step>[^']{1,200})' can no longer be returned to", _l("step '%(step)s' can no longer be returned to")),
+    (r"only the applicant can urge this task", _l("only the applicant can urge this task")),
+    (r"this task was urged less than 10 minutes ago", _l("this task was urged less than 10 minutes ago")),
+    (r"this request was urged recently; try again later", _l("this request was urged recently; try again later")),
+    (r"only the applicant can urge a request", _l("only the applicant can urge a request")),
+    (r"only the applicant can withdraw a request", _l("only the applicant can withdraw a request")),
+    (r"an approver has already acted on this request; it can no longer be withdrawn",
+     _l("an approver has already acted on this request; it can no longer be withdrawn")),
+    (r"an approver has already acted on this request; only an administrator can cancel it now",
+     _l("an approver has already acted on this request; only an administrator can cancel it now")),
+    (r"only the starter or an admin can cancel this instance", _l("only the applicant or an administrator can "
+                                                                  "cancel this request")),
+    (r"process instance (?P<id>\d+) is (?P<status>[a-z_]+), not in error",
+     _l("request %(id)s is %(status)s, not in error")),
+    (r"process instance (?P<id>\d+) is (?P<status>[a-z_]+)", _l("request %(id)s is %(status)s")),
+    (r"^is you$", _l("cannot be yourself")),
+    (r"^not a return target$", _l("not a step this task can return to")),
+    (r"^unknown user or not an employee$", _l("unknown person or not an employee")),
+    (r"^is the applicant of this request$", _l("is the applicant of this request")),
+    (r"the submitted data does not match the task's form", _l("the submitted data does not match the task's form")),
+    (r"the start variables do not match the start form", _l("the submitted data does not match the request form")),
     # forms.text: the text rule (a NUL, a lone surrogate)
     (r"contains a NUL \(\\u0000\) character", _l("contains a NUL character, which cannot be stored")),
     (r"contains a lone UTF-16 surrogate \(\\u(?P<code>[0-9a-f]{4})\), which is not valid Unicode text",
@@ -175,6 +225,9 @@ def _group_text(name: str, value: str) -> str:
         return str(known) if known is not None else value
     if name == "kind":
         return str(_ADDRESS_KINDS.get(value, value))
+    if name == "action":
+        known = _ACTIONS.get(value)
+        return str(known) if known is not None else value
     return value
 
 

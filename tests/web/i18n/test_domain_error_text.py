@@ -189,3 +189,36 @@ def test_a_message_key_is_translated_with_its_parameters(app) -> None:  # noqa: 
             "订单 SO-1 当前为“已确认”"  # a state key by its label
         hostile = Message("{user} cannot own customers", user="<b>x</b>")
         assert error_text(hostile) == "<b>x</b> 不能负责客户"  # plain text: the template escapes it
+
+
+def test_approval_refusals_are_chinese(web: Web, api: Api) -> None:
+    """What the engine refuses on the task and request pages - the second of two approvers, a transfer to
+    oneself, a withdrawal after an approver acted, an urge too soon - reads in Chinese, with no English word."""
+    first = api.start_leave("alice", days=5).get_json()  # past 3 days a second approver follows bob
+    [task] = [t for t in api.tasks("bob") if t["instance_id"] == first["id"]]
+    _zh(web, "bob")
+    page = f"/tasks/{task['id']}"
+    to_self = web.post(f"{page}/transfer", {"to": "bob"}, csrf_from=page)
+    said = _alerts(to_self.get_data(as_text=True))
+    assert to_self.status_code == 422 and "不能是你自己" in said and not _english_words(said), said  # beside "to"
+    csrf = web.csrf(page)  # bob has the page open; a colleague's click lands first (here: his own API call)
+    done = api.post(f"/api/v1/tasks/{task['id']}/complete", "bob", json={"variables": {"approved": True}})
+    assert done.status_code == 200
+    late = web.client.post(f"{page}/complete", data={"csrf_token": csrf, "v:approved": "true"})
+    said = _alerts(late.get_data(as_text=True))
+    assert late.status_code == 409 and "此任务已是“已完成”状态" in said, said
+    assert not _english_words(said), said
+
+    _zh(web, "alice")
+    withdraw = web.post(f"/requests/{first['id']}/withdraw", csrf_from="/requests")
+    said = _alerts(withdraw.get_data(as_text=True))
+    assert withdraw.status_code == 409 and any("已有审批人处理过此申请，不能再撤回" in a for a in said), said
+    assert not _english_words(said), said
+    second = api.start_leave("alice", start_date="2031-03-03", end_date="2031-03-04").get_json()
+    [urged] = [t for t in api.tasks("bob") if t["instance_id"] == second["id"]]
+    assert web.post(f"/instances/{second['id']}/urge", csrf_from="/requests").status_code == 302
+    again = web.post(f"/instances/{second['id']}/urge", csrf_from="/requests")
+    said = _alerts(again.get_data(as_text=True))
+    assert again.status_code in (409, 429) and any("此申请刚催办过，请稍后再试" in a for a in said) \
+        and not _english_words(said), \
+        (urged, said)
