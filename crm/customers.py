@@ -20,6 +20,7 @@ from oa.models import User
 from store.base import utcnow
 from store.clock import company_date
 from store.errors import Conflict, InvalidData, NotFound
+from store.messages import Message
 
 LEVELS = ("A", "B", "C", "D")  # A = key account ... D = small
 FIELDS = ("name", "industry", "region", "level", "source", "phone")
@@ -63,11 +64,14 @@ def _duplicate(session: Session, viewer: Viewer, existing: Customer, name: str) 
     field = "name" if existing.name_key == name_key(name) else "phone"
     if can_read_customer(session, viewer, existing):
         where = f"owned by {existing.owner}" if existing.owner else "in the public pool"
+        said = Message("already exists: customer #{id} {name}, owned by {user}", id=existing.id,
+                       name=existing.name, user=existing.owner) if existing.owner else \
+            Message("already exists: customer #{id} {name}, in the public pool", id=existing.id, name=existing.name)
         raise Conflict(f"customer already exists: #{existing.id} {existing.name} ({where})",
-                       errors=[{"field": field, "message": "duplicate", "existing_id": existing.id,
+                       errors=[{"field": field, "message": said, "existing_id": existing.id,
                                 "owner": existing.owner}])
-    raise Conflict("customer already exists (owned by another rep)",
-                   errors=[{"field": field, "message": "already exists (owned by another rep)"}])
+    raise Conflict(Message("customer already exists (owned by another rep)"),
+                   errors=[{"field": field, "message": Message("already exists (owned by another rep)")}])
 
 
 def _validate(data: dict[str, Any]) -> None:

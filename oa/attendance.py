@@ -36,6 +36,7 @@ from oa.record_models import AttendanceRecord, LeaveRecord, ShiftRule
 from oa.workdays import LeaveDay, is_workday, leave_days
 from store.base import insert_on_conflict, utcnow
 from store.errors import Conflict, Forbidden, InvalidData, NotFound
+from store.messages import Message
 from store.readcache import ReadCache
 
 MAX_LEAVE_SPAN_DAYS = 366
@@ -134,7 +135,7 @@ def open_shift(session: Session, username: str) -> AttendanceRecord | None:
 def clock_in(session: Session, username: str, now: datetime | None = None) -> AttendanceRecord:
     """Open a shift at server time; 409 if one is already open (also under concurrent clock-ins)."""
     if open_shift(session, username) is not None:
-        raise Conflict("you are already clocked in; clock out first")
+        raise Conflict(Message("you are already clocked in; clock out first"))
     now = now or utcnow()
     rule = rule_for(session, session.scalar(select(User).where(User.username == username)))
     row = AttendanceRecord(user=username, clock_in=now, work_date=to_local(rule, now).date())
@@ -142,7 +143,7 @@ def clock_in(session: Session, username: str, now: datetime | None = None) -> At
     try:
         session.flush()
     except IntegrityError as err:  # the partial unique index: a concurrent clock-in won
-        raise Conflict("you are already clocked in; clock out first") from err
+        raise Conflict(Message("you are already clocked in; clock out first")) from err
     return row
 
 
@@ -150,7 +151,7 @@ def clock_out(session: Session, username: str, now: datetime | None = None) -> A
     """Close the user's open shift at server time; 409 if there is none."""
     row = open_shift(session, username)
     if row is None:
-        raise Conflict("you are not clocked in")
+        raise Conflict(Message("you are not clocked in"))
     row.clock_out = max(now or utcnow(), row.clock_in)
     session.flush()
     return row

@@ -1189,4 +1189,9 @@ ZH_CN = {
     'is the applicant of this request': '是此申请的申请人',
     'this request was urged recently; try again later': '此申请刚催办过，请稍后再试',
     'only the applicant can urge a request': '只有申请人可以催办申请',
+    'you are already clocked in; clock out first': '你已签到，请先签退',
+    'you are not clocked in': '你还没有签到',
+    'already exists: customer #{id} {name}, owned by {user}': '已存在：客户 #{id} {name}，负责人 {user}',
+    'already exists: customer #{id} {name}, in the public pool': '已存在：客户 #{id} {name}，在公海中',
+    'customer already exists (owned by another rep)': '客户已存在（属于其他销售）',
 }

@@ -222,3 +222,25 @@ def test_approval_refusals_are_chinese(web: Web, api: Api) -> None:
     assert again.status_code in (409, 429) and any("此申请刚催办过，请稍后再试" in a for a in said) \
         and not _english_words(said), \
         (urged, said)
+
+
+def test_duplicate_customer_and_double_clock_in_are_chinese(web: Web, crm: dict, api: Api) -> None:
+    """A customer that exists is named beside the field (with its owner's name, not "duplicate"); clocking in
+    twice (two tabs, a double tap) and out without a shift say so in Chinese; the API keeps its English."""
+    _zh(web, "alice")
+    again = web.post("/customers/new", {"name": "Acme Robotics"}, csrf_from="/customers/new")
+    said = _alerts(again.get_data(as_text=True))
+    mine = crm["mine"]["id"]
+    assert again.status_code == 409 and f"已存在：客户 #{mine} Acme Robotics，负责人 Alice (Sales Rep)" in said, said
+    hidden = _alerts(web.post("/customers/new", {"name": "Bobcat Foods"}, csrf_from="/customers/new")
+                     .get_data(as_text=True))  # bob's, outside her scope: told it exists, not whose
+    assert "已存在（属于其他销售）" in hidden and "Bobcat" not in " ".join(hidden), hidden
+    assert web.post("/attendance/clock-in", {}, csrf_from="/attendance").status_code == 302
+    twice = web.post("/attendance/clock-in", {}, csrf_from="/attendance")
+    assert twice.status_code == 409 and any("你已签到，请先签退" in a for a in _alerts(twice.get_data(as_text=True)))
+    assert web.post("/attendance/clock-out", {}, csrf_from="/attendance").status_code == 302
+    out = web.post("/attendance/clock-out", {}, csrf_from="/attendance")
+    assert out.status_code == 409 and any("你还没有签到" in a for a in _alerts(out.get_data(as_text=True)))
+    made = api.post("/api/v1/customers", "alice", json={"name": "Acme Robotics"})
+    assert made.status_code == 409 and made.get_json()["errors"][0]["message"] == (
+        f"already exists: customer #{mine} Acme Robotics, owned by alice")
