@@ -139,8 +139,8 @@ def update_contract(session: Session, viewer: Viewer, contract_id: int, data: di
         planned = session.scalar(select(func.coalesce(func.sum(ReceivablePlan.amount), 0))
                                  .where(ReceivablePlan.contract_id == contract.id))
         if data["amount"] < Decimal(str(contract.paid_amount)) or data["amount"] < Decimal(str(planned)):
-            raise InvalidData("amount is below what is paid or planned",
-                              errors=[{"field": "amount", "message": "below the paid or planned amount"}])
+            raise InvalidData(Message("amount is below what is paid or planned"),
+                              errors=[{"field": "amount", "message": Message("below the paid or planned amount")}])
     changes = audit.apply_changes(contract, data)
     if changes:
         audit.record(session, "contract", contract.id, viewer.username, "update", changes)
@@ -255,8 +255,9 @@ def record_payment(session: Session, viewer: Viewer, contract_id: int, data: dic
             ReceivablePlan.id == plan.id, ReceivablePlan.paid_amount + part <= ReceivablePlan.amount)
             .values(paid_amount=ReceivablePlan.paid_amount + part).execution_options(synchronize_session=False))
         if done.rowcount != 1:  # another payment took it first
-            raise Conflict("the plan changed while paying; try again",
-                           errors=[{"field": "amount", "message": "the plan was paid concurrently"}])
+            raise Conflict(Message("the plan changed while paying; try again"),
+                           errors=[{"field": "amount",
+                                    "message": Message("someone paid this instalment at the same time; try again")}])
     done = session.execute(update(Contract).where(Contract.id == contract.id,
                                                   Contract.paid_amount + amount <= Contract.amount)
                            .values(paid_amount=Contract.paid_amount + amount)

@@ -186,7 +186,8 @@ def share_customer(session: Session, viewer: Viewer, customer_id: int, username:
     if user is None:
         raise InvalidData(f"no user {username}", errors=[{"field": "user", "message": "unknown user"}])
     if username == customer.owner:
-        raise InvalidData("the owner already has access", errors=[{"field": "user", "message": "is the owner"}])
+        raise InvalidData(Message("the owner already has access"),
+                          errors=[{"field": "user", "message": Message("is the owner")}])
     share = session.get(CustomerShare, (customer.id, username))
     old = share.access if share else None
     if share is None:

@@ -19,6 +19,7 @@ from crm.orders import PROCESS_KEY, event, order_dict, order_visible_clause, out
 from store.base import utcnow
 from store.clock import company_date
 from store.errors import Conflict, InvalidData, NotFound
+from store.messages import Message
 
 ISSUE_AHEAD_DAYS = 31  # how far ahead of today an invoice may be dated
 
@@ -59,8 +60,9 @@ def issue_invoice(session: Session, order_id: int, user: str | None, issued_on: 
     left = total - invoiced_of(session, order.id)
     value = left if amount in (None, "") else money(amount, allow_zero=False)
     if value <= 0 or value > left:
-        raise InvalidData("the invoice exceeds what is left to invoice",
-                          errors=[{"field": "amount", "message": f"at most {num(left)} left to invoice"}])
+        raise InvalidData(Message("the invoice exceeds what is left to invoice"),
+                          errors=[{"field": "amount",
+                                   "message": Message("at most {left} left to invoice", left=num(left))}])
     tax = (Decimal(str(order.tax)) * value / total).quantize(CENT, ROUND_HALF_UP) if total else Decimal(0)
     today = company_date()
     check_issued_on(order, issued_on, today)

@@ -174,7 +174,8 @@ def merge_customers(session: Session, viewer: Viewer, keep_id: int, merge_id: in
     (merged_into_id) and drops out of every list. The viewer must own both (or manage their owners, or
     administer): merging moves a customer's title, so an edit share is no licence (403)."""
     if keep_id == merge_id:
-        raise InvalidData("a customer cannot be merged into itself", errors=[{"field": "merge", "message": "same"}])
+        raise InvalidData(Message("a customer cannot be merged into itself"),
+                          errors=[{"field": "merge", "message": Message("is the same customer")}])
     keep = get_customer(session, viewer, keep_id, edit=True, field="keep")
     gone = get_customer(session, viewer, merge_id, edit=True, field="merge")
     for row in (keep, gone):

@@ -65,8 +65,8 @@ def create_ticket(session: Session, viewer: Viewer, data: dict[str, Any], now: d
     """Open a ticket on a customer the viewer sees; the SLA due time follows from the priority."""
     customer = get_customer(session, viewer, data["customer_id"], field="customer_id")
     if customer.owner is None and not viewer.is_admin:
-        raise InvalidData("claim the customer before opening tickets",
-                          errors=[{"field": "customer_id", "message": "customer is in the public pool"}])
+        raise InvalidData(Message("claim the customer before opening tickets"),
+                          errors=[{"field": "customer_id", "message": Message("the customer is in the public pool")}])
     _check_user(session, data.get("assignee"), "assignee")
     now = now or utcnow()
     priority = data.get("priority") or "medium"

@@ -21,6 +21,7 @@ from api.web.shown_text import init_shown_text
 from store.clock import company_timezone
 
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
+SESSION_LIFETIME = timedelta(hours=12)  # from log-in
 csrf = CSRFProtect()
 babel = Babel()
 
@@ -63,10 +64,12 @@ def configure(app: Flask) -> None:
     app.config["SESSION_COOKIE_SECURE"] = app.config["OAFLOW_SECURE_COOKIES"] is True
     app.session_interface = _SessionInterface()
     app.config["SESSION_COOKIE_NAME"] = "oaflow_session"
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
+    # set, not setdefault: Flask's own default (31 days) is already there, and setdefault kept it
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
     # the cookie is sent only when the session changes (log-in, language, CSRF token): a page or a static file
     # that was in flight while the user switched language would otherwise send the old session back over the
-    # new one. A session therefore lasts 12 hours from log-in, however active.
+    # new one. A session lasts 12 hours from log-in, however active: the log-in time is in the session and
+    # api.web.common.session refuses it after that (re-signing the cookie on a change does not extend it).
     app.config["SESSION_REFRESH_EACH_REQUEST"] = False
     # CSRF is checked explicitly by the web blueprint, so API blueprints are never affected.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False

@@ -1,12 +1,14 @@
 """The session: who is asking (every web page but login needs a logged-in user), login and logout, the
-language switch and the bpmn-js files. The session cookie carries only the user id, token version and
-session epoch (besides the language, flash messages and, from an admin's create to the one page after it, the
-secret that page shows once: api.web.admin.reveal); a password change (token_version bump) logs the browser out
-too, and logging out bumps the epoch, so a copied cookie is refused after the logout.
+language switch and the bpmn-js files. The session cookie carries only the user id, token version, session
+epoch and log-in time (besides the language, flash messages and, from an admin's create to the one page after
+it, the secret that page shows once: api.web.admin.reveal); a password change (token_version bump) logs the
+browser out too, logging out bumps the epoch, so a copied cookie is refused after the logout, and a session
+ends 12 hours after its log-in however active it was.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,7 +22,7 @@ from api.extensions import db
 from api.throttle import TooManyAttempts
 from api.web.blueprint import PUBLIC, bp
 from api.web.common.queries import page_window
-from api.web.config import LANGUAGES, csrf
+from api.web.config import LANGUAGES, SESSION_LIFETIME, csrf
 from engine.runtime import Actor
 from oa.models import User
 
@@ -30,6 +32,10 @@ VENDOR_DIR = ROOT / "node_modules" / "bpmn-js" / "dist"
 def _session_user() -> User | None:
     uid = session.get("uid")
     if not isinstance(uid, int):
+        return None
+    began = session.get("at")  # the log-in time: a session ends SESSION_LIFETIME after it, however active
+    if not isinstance(began, int | float) or isinstance(began, bool) \
+            or not 0 <= time.time() - began <= SESSION_LIFETIME.total_seconds():
         return None
     user = db.session.get(User, uid)
     if (user is None or not user.active or user.token_version != session.get("tv")
@@ -109,6 +115,7 @@ def login() -> Any:
             session.clear()
             session.permanent = True
             session["uid"], session["tv"], session["se"] = found.id, found.token_version, found.session_epoch
+            session["at"] = int(time.time())
             if lang:
                 session["lang"] = lang
             return redirect(safe_next(request.args.get("next")))

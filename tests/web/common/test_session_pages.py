@@ -82,3 +82,28 @@ def test_vendor_bpmn_js_is_served_from_node_modules(web: Web) -> None:
 def test_every_label_has_a_chinese_translation() -> None:
     from api.web.i18n import missing
     assert missing() == []
+
+
+def test_a_session_ends_twelve_hours_after_log_in_however_active(web: Web) -> None:
+    """The cookie expires 12 hours after log-in (not Flask's 31 days), and a session re-signed later (a
+    language switch) still ends 12 hours after its log-in: the log-in time travels in the session."""
+    from datetime import UTC, datetime, timedelta
+    from email.utils import parsedate_to_datetime
+
+    resp = web.login("alice")
+    cookie = next(h for h in resp.headers.getlist("Set-Cookie") if h.startswith("oaflow_session="))
+    expires = parsedate_to_datetime(cookie.split("Expires=", 1)[1].split(";", 1)[0])
+    lifetime = expires - datetime.now(UTC)  # the test client sends no Date header
+    assert timedelta(hours=11, minutes=55) <= lifetime <= timedelta(hours=12, minutes=5), cookie
+    assert web.get("/approvals").status_code == 200
+    with web.client.session_transaction() as sess:
+        sess["at"] -= 11 * 3600  # logged in 11 hours ago: still in
+    assert web.get("/lang/zh_CN").status_code == 302 and web.get("/approvals").status_code == 200
+    with web.client.session_transaction() as sess:
+        sess["at"] -= 3600 + 60  # 12 hours and a minute ago, whatever was re-signed since
+    ended = web.get("/approvals")
+    assert ended.status_code == 302 and "/login" in ended.headers["Location"]
+    with web.client.session_transaction() as sess:
+        assert "uid" not in sess  # the stale session is dropped, not kept
+        sess.update({"uid": 1, "tv": 0, "se": 0})  # a cookie without a log-in time (older build) is no session
+    assert web.get("/approvals").status_code == 302

@@ -189,6 +189,11 @@ def test_a_message_key_is_translated_with_its_parameters(app) -> None:  # noqa: 
             "订单 SO-1 当前为“已确认”"  # a state key by its label
         hostile = Message("{user} cannot own customers", user="<b>x</b>")
         assert error_text(hostile) == "<b>x</b> 不能负责客户"  # plain text: the template escapes it
+        # a reason inside a sentence is a Message too, translated with it
+        refused = Message("the file is refused: {reason}", reason=Message("more than {n} cells", n=20000))
+        assert refused == "the file is refused: more than 20000 cells"
+        assert error_text(refused) == "文件被拒绝：超过 20000 个单元格"
+        assert error_text(Message("at most {left} left to invoice", left="1,200.00")) == "最多还可开票 1,200.00"
 
 
 def test_approval_refusals_are_chinese(web: Web, api: Api) -> None:
