@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.models import HistoryEvent, InstanceAttachment
-from forms.files import file_values
+from forms.files import file_values, plain_filename
 from store.errors import Conflict, InvalidData, NotFound, TooLarge
 
 MAX_PENDING_PER_USER = 100
@@ -59,7 +59,7 @@ def add(session: Session, upload_dir: str, instance_id: int | None, username: st
         raise TooLarge(f"attachments are limited to {max_bytes} bytes")
     if not content:
         raise InvalidData("the file is empty", errors=[{"field": "file", "message": "empty"}])
-    safe_name = Path(filename.replace("\\", "/")).name[:255] or "attachment"
+    safe_name = plain_filename(filename, "attachment")
     ctype = sniff(content, safe_name)
     stored = secrets.token_hex(16)
     folder = Path(upload_dir) / "attachments"

@@ -7,10 +7,21 @@ attaches it to the instance (see forms/README.md).
 
 from __future__ import annotations
 
+import posixpath
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 MARKER = "x-oaflow-file"
+
+
+def plain_filename(name: str | None, fallback: str, limit: int = 255) -> str:
+    """An uploaded file's name as it may be stored and shown: no folders, NFC, and only printable characters -
+    control and format characters go, the bidirectional overrides among them (U+202E shows "\u202egpj.exe"
+    as "exe.jpg"); `fallback` when nothing is left."""
+    base = posixpath.basename((name or "").replace("\\", "/"))
+    base = "".join(c for c in unicodedata.normalize("NFC", base) if c.isprintable()).strip()
+    return base[:limit] or fallback
 
 
 def is_file_field(schema: Any) -> bool:

@@ -11,7 +11,6 @@ import hashlib
 import io
 import os
 import secrets
-import unicodedata
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from forms.files import plain_filename
 from oa.models import Department, User
 from oa.org import department_chain
 from oa.record_models import Document, DocumentFolder, DocumentVersion, document_department
@@ -79,8 +79,7 @@ def sniff(data: bytes, filename: str = "") -> tuple[str, str]:
 
 def safe_filename(name: str | None, ext: str) -> str:
     """A display name for downloads: no paths, no control characters, the sniffed extension."""
-    base = os.path.basename((name or "").replace("\\", "/")).strip()
-    base = "".join(c for c in unicodedata.normalize("NFC", base) if c.isprintable() and c not in '"<>:|?*;')
+    base = "".join(c for c in plain_filename(name, "") if c not in '"<>:|?*;')
     stem = base.rsplit(".", 1)[0].strip(". ") if "." in base else base.strip(". ")
     return f"{(stem or 'document')[:200]}.{ext}"
 

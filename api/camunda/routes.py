@@ -18,7 +18,7 @@ from api.state import get_engine
 from engine import definitions
 from engine.access import readable_instances
 from engine.errors import EngineError, NotFound, TooLarge
-from engine.models import ProcessDefinition, ProcessInstance, Task
+from engine.models import DeploymentFile, ProcessDefinition, ProcessInstance, Task
 
 bp = camunda_blueprint("camunda")
 URL_PREFIX = "/engine-rest"
@@ -65,6 +65,18 @@ def count_definitions() -> dict:
 def definition_by_key(key: str) -> dict:
     """The latest version of `key`."""
     return shapes.definition(definitions.get_definition(db.session, key, None))
+
+
+@bp.get("/process-definition/key/<key>/xml")
+def definition_xml_by_key(key: str) -> dict:
+    """The BPMN 2.0 XML of the latest version of `key`: {"id", "bpmn20Xml"} as Camunda answers it."""
+    d = definitions.get_definition(db.session, key, None)
+    content = db.session.scalar(select(DeploymentFile.content).where(
+        DeploymentFile.deployment_id == d.deployment_id, DeploymentFile.name == d.bpmn_file))
+    if content is None:
+        raise NotFound(f"the BPMN file of {key} is missing")
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    return {"id": shapes.definition_id(d), "bpmn20Xml": text}
 
 
 @bp.post("/process-definition/key/<key>/start")

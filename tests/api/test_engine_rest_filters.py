@@ -91,3 +91,17 @@ def test_a_page_larger_than_the_limit_is_refused_not_cut(api, path: str) -> None
     assert resp.status_code == 400 and resp.get_json() == {
         "type": "BadUserRequestException", "message": "Max results limit of 1000 exceeded!"}
     assert api.get(f"{path}?maxResults=1000", "alice").status_code == 200
+
+
+def test_definition_xml_and_unknown_paths_answer_as_camunda(api) -> None:  # noqa: ANN001
+    """GET /process-definition/key/{key}/xml is Camunda's {"id", "bpmn20Xml"}; an address outside the subset is
+    a 404 in Camunda's {"type", "message"} shape, not problem+json (attacker finding)."""
+    xml = api.get("/engine-rest/process-definition/key/leave_request/xml", "alice")
+    body = xml.get_json()
+    assert xml.status_code == 200 and set(body) == {"id", "bpmn20Xml"}
+    assert body["id"].startswith("leave_request:") and 'id="leave_request"' in body["bpmn20Xml"]
+    missing = api.get("/engine-rest/process-definition/key/nope/xml", "alice")
+    assert missing.status_code == 404 and set(missing.get_json()) == {"type", "message"}
+    unknown = api.get("/engine-rest/decision-definition", "alice")
+    assert unknown.status_code == 404 and unknown.mimetype == "application/json"
+    assert set(unknown.get_json()) == {"type", "message"}

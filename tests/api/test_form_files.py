@@ -45,3 +45,15 @@ def test_someone_elses_upload_is_refused(api) -> None:  # noqa: ANN001
     resp = _start(api, "alice", _opportunity(api, "alice", "Third"), bobs)
     assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == "document"
     assert api.get(f"/api/v1/attachments/{bobs}", "bob").status_code == 200  # still bob's, still pending
+
+
+def test_a_file_name_cannot_disguise_itself(api) -> None:  # noqa: ANN001
+    """A right-to-left override makes "\u202egpj.exe" read "exe.jpg": format and control characters are dropped
+    from a stored name (attacker finding), folders too; the download names the cleaned file."""
+    cases = (("\u202egpj.exe", "gpj.exe"), ("../../a\u200fb\x07.pdf", "ab.pdf"), ("\u2066\u2069", "attachment"))
+    for sent, kept in cases:
+        resp = api.post("/api/v1/attachments", "alice", data={"file": (io.BytesIO(PDF), sent)},
+                        content_type="multipart/form-data")
+        assert resp.status_code == 201 and resp.get_json()["filename"] == kept, (sent, resp.get_json())
+        download = api.get(f"/api/v1/attachments/{resp.get_json()['id']}", "alice")
+        assert "%E2%80%AE" not in download.headers.get("Content-Disposition", ""), download.headers

@@ -14,6 +14,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import cast, or_, select
 from sqlalchemy.types import String
 
+from api.errors import problem
 from api.extensions import db
 from api.http import query_args
 from api.web.blueprint import bp
@@ -112,7 +113,7 @@ def pick_records(kind: str) -> Response | tuple[Response, int]:
     """Records of type `kind` (crm.customer, crm.opportunity, crm.contract, crm.order) the user may access
     (their own data scope, no task grants), matching `q` (at most 20): id, name and a short detail."""
     if kind not in ("crm.customer", "crm.opportunity", "crm.contract", "crm.order"):
-        return jsonify({"title": "Not found", "errors": [{"field": "kind", "message": "unknown record type"}]}), 404
+        return problem(404, "Not found", "unknown record type", [{"field": "kind", "message": "unknown record type"}])
     args = query_args(PickerQuery)
     return jsonify(_records(kind, viewer_for(db.session, user()), args["q"].strip(), args.get("id")))
 
@@ -142,5 +143,5 @@ def leave_days_count() -> Response | tuple[Response, int]:
                                 args["start_half"], args["end_half"]))
     except InvalidData as err:
         errors = [{**e, "message": error_text(e.get("message"))} for e in err.errors or [] if isinstance(e, dict)]
-        return jsonify({"title": err.title, "detail": error_text(err.detail), "errors": errors}), 422
+        return problem(422, err.title, error_text(err.detail), errors)
     return jsonify({"days": int(days) if days.is_integer() else days})

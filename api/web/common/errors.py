@@ -95,6 +95,9 @@ API_PATHS = ("/api/", "/engine-rest")
 def site_not_found(err: HTTPException) -> Any:
     """An address no page or endpoint has: the 404 page for a browser (it asks for text/html by name), the
     problem+json every API client gets otherwise."""
+    if request.path.startswith("/engine-rest"):  # a Camunda client reads Camunda's error shape
+        from api.camunda.common import error as camunda_error
+        return camunda_error(404, f"no resource at {request.path[:200]} (see the README's /engine-rest subset)")
     if request.path.startswith(API_PATHS) or "text/html" not in request.headers.get("Accept", ""):
         return problem(404, "Not Found", err.description)
     return render_template("error.html", status=404, title=_("Not found"), detail=None, errors=[]), 404

@@ -280,3 +280,12 @@ def test_forms_script_never_writes_markup() -> None:
     script = (ROOT / "api" / "web" / "static" / "forms.js").read_text()
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in script, sink
+
+
+def test_picker_and_leave_day_errors_are_problem_json(web: Web) -> None:
+    """The pages' own lookups answer errors as problem+json like the API (attacker finding)."""
+    web.login("alice")
+    for path, status in (("/pick/crm.zzz?q=a", 404), ("/leave-days?start_date=2026-01-01&end_date=2999-12-31", 422)):
+        resp = web.get(path)
+        assert resp.status_code == status and resp.mimetype == "application/problem+json", (path, resp.mimetype)
+        assert resp.get_json()["status"] == status and resp.get_json()["title"]
