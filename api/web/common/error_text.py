@@ -181,6 +181,10 @@ _MESSAGES: tuple[tuple[re.Pattern[str], Any], ...] = tuple((re.compile(pattern),
     (r"contains a NUL \(\\u0000\) character", _l("contains a NUL character, which cannot be stored")),
     (r"contains a lone UTF-16 surrogate \(\\u(?P<code>[0-9a-f]{4})\), which is not valid Unicode text",
      _l("contains a lone UTF-16 surrogate (\\u%(code)s), which is not valid Unicode text")),
+    # api.http.query_args (and the request list's own query check): the error page's detail
+    (r"^some query arguments are invalid$", _l("some query arguments are invalid")),
+    (r"^some query arguments are out of range$", _l("some query arguments are out of range")),
+    (r"^query arguments may not contain NUL characters$", _l("query arguments may not contain NUL characters")),
     # marshmallow's standard validator and field messages
     (rf"Must be greater than or equal to (?P<min>{_NUM}) and less than or equal to (?P<max>{_NUM})\.",
      _l("Must be between %(min)s and %(max)s.")),
