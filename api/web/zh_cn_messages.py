@@ -1209,4 +1209,7 @@ ZH_CN = {
     'some query arguments are invalid': '部分查询参数无效',
     'some query arguments are out of range': '部分查询参数超出范围',
     'query arguments may not contain NUL characters': '查询参数不能包含 NUL 字符',
+    "service operation '%(op)s' refused: %(reason)s": '服务操作 %(op)s 被拒绝：%(reason)s',
+    "service operation '%(op)s' failed: %(reason)s": '服务操作 %(op)s 失败：%(reason)s',
+    'order %(number)s is %(status)s': '订单 %(number)s 当前为“%(status)s”',
 }

@@ -207,6 +207,22 @@ def test_a_message_key_is_translated_with_its_parameters(app) -> None:  # noqa: 
         assert error_text(Message("at most {left} left to invoice", left="1,200.00")) == "最多还可开票 1,200.00"
 
 
+def test_an_incident_message_is_chinese_with_its_reason(app) -> None:  # noqa: ANN001
+    """An incident keeps the engine's English text; zh pages word the wrapper and a known reason inside it."""
+    from flask import session
+
+    from api.web.common.error_text import error_text
+    stored = "service operation 'crm.order_decided' refused: order SO-2026-0006 is confirmed"
+    with app.test_request_context("/"):
+        session["lang"] = "zh_CN"
+        assert error_text(stored) == "服务操作 crm.order_decided 被拒绝：订单 SO-2026-0006 当前为“已确认”"
+        assert error_text(stored + ".") == "服务操作 crm.order_decided 被拒绝：订单 SO-2026-0006 当前为“已确认”"
+        odd = "service operation 'crm.x' failed: ZeroDivisionError: division by zero"
+        assert error_text(odd) == "服务操作 crm.x 失败：ZeroDivisionError: division by zero"  # unknown reason kept
+    with app.test_request_context("/"):
+        assert error_text(stored) == stored
+
+
 def test_approval_refusals_are_chinese(web: Web, api: Api) -> None:
     """What the engine refuses on the task and request pages - the second of two approvers, a transfer to
     oneself, a withdrawal after an approver acted, an urge too soon - reads in Chinese, with no English word."""
