@@ -1212,4 +1212,5 @@ ZH_CN = {
     "service operation '%(op)s' refused: %(reason)s": '服务操作 %(op)s 被拒绝：%(reason)s',
     "service operation '%(op)s' failed: %(reason)s": '服务操作 %(op)s 失败：%(reason)s',
     'order %(number)s is %(status)s': '订单 %(number)s 当前为“%(status)s”',
+    'Order %(number)s': '订单 %(number)s',
 }
