@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -27,6 +28,18 @@ def _walkthrough() -> str:
     return re.search(r"```bash\n(.*?)```", section, re.S).group(1)
 
 
+def _call(base: str, method: str, path: str, user: str, body: dict | None = None) -> dict:
+    """One JSON API call as `user` (password demo)."""
+    def send(method: str, path: str, body: dict | None, token: str | None = None) -> dict:
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.load(resp)
+    token = send("POST", "/api/v1/auth/token", {"username": user, "password": "demo"})["access_token"]
+    return send(method, path, body, token)
+
+
 def test_readme_walkthrough_runs_as_printed(database_url: str, tmp_path: Path) -> None:
     assert shutil.which("curl"), "curl is needed for the README walkthrough"
     port = _free_port()
@@ -48,8 +61,11 @@ def test_readme_walkthrough_runs_as_printed(database_url: str, tmp_path: Path) -
             except OSError:
                 pass
             time.sleep(0.1)
-        result = subprocess.run(["bash", "-euo", "pipefail", "-c", _walkthrough()], cwd=ROOT,
-                                env={**env, "BASE": base}, capture_output=True, text=True, timeout=60)
+        def walkthrough() -> subprocess.CompletedProcess:
+            return subprocess.run(["bash", "-euo", "pipefail", "-c", _walkthrough()], cwd=ROOT,
+                                  env={**env, "BASE": base}, capture_output=True, text=True, timeout=60)
+
+        result = walkthrough()
         assert result.returncode == 0, result.stderr + result.stdout
         lines = result.stdout.strip().splitlines()
         assert lines[-2:] == ["completed", "completed"], result.stdout
@@ -57,6 +73,16 @@ def test_readme_walkthrough_runs_as_printed(database_url: str, tmp_path: Path) -
         assert '"leave_request"' in result.stdout and '"status":"completed"' in compact
         # identical content: the designer's deploy after `oaflow init` keeps version 1
         assert '"created":false' in compact and '"created":true' not in compact and '"version":1' in compact
+
+        # run again with another request of alice's waiting for bob: the Idempotency-Key answers with the first
+        # run's (approved) request, and the walkthrough approves nothing else
+        other = _call(base, "POST", "/api/v1/process-definitions/leave_request/start", "alice", {
+            "business_key": "readme-other", "variables": {"leave_type": "annual", "start_date": "2026-12-28",
+                                                          "end_date": "2026-12-29", "reason": "other"}})
+        again = walkthrough()
+        assert again.returncode == 0, again.stderr + again.stdout
+        assert again.stdout.strip().splitlines()[-2:] == ["completed", "completed"], again.stdout
+        assert _call(base, "GET", f"/api/v1/process-instances/{other['id']}", "alice")["status"] == "running"
     finally:
         server.terminate()
         server.wait(timeout=15)

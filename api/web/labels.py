@@ -62,6 +62,12 @@ REJECTED_OUTCOMES = ("rejected", "cancelled", "declined", "refused")
 SYSTEM_COMMENTS: dict[str, Any] = {"withdrawn in the web app": _l("Withdrawn in the web app")}
 
 
+# the groups a task may be offered to (oa.demo.DEMO_GROUPS) by their English names; other languages translate the
+# key itself (the catalogue has `finance` 财务, `hr` 人事: "Finance" there is the CRM industry, 金融)
+GROUP_NAMES: dict[str, str] = {"sales": "Sales", "finance": "Finance", "hr": "HR", "legal": "Legal",
+                               "management": "Management"}
+
+
 class _FlowTables:
     """Every deployed flow's translation tables and element names, reread when a definition is deployed."""
 
@@ -186,6 +192,16 @@ def element_name(process: object, element_id: str | None) -> str:
     return label(name, process) if name else str(element_id)
 
 
+def group_label(name: object) -> str:
+    """A group a task is offered to (`finance`) as people read it: Finance, 财务; an unknown group as it is."""
+    if name is None:
+        return ""
+    text = str(name)
+    if not _lang() and text in GROUP_NAMES:
+        return GROUP_NAMES[text]
+    return label(text)
+
+
 def process_name(process: object) -> str:
     """A process's name in the reader's language (from its key, definition or instance); the key if unnamed."""
     labels = _flow_labels(process) or {}
@@ -218,5 +234,5 @@ def safe_ngettext(singular: str, plural: str, num: int, /, **variables: Any) -> 
 def init_labels(app: Flask) -> None:
     """Register the label filters and the escaping gettext on `app`'s templates (after Flask-Babel)."""
     app.jinja_env.filters.update(label=label, process_name=process_name, instance_title=instance_title,
-                                 value_label=value_label, comment_text=comment_text)
+                                 value_label=value_label, comment_text=comment_text, group_label=group_label)
     app.jinja_env.globals.update(gettext=safe_gettext, ngettext=safe_ngettext, element_name=element_name)

@@ -1004,7 +1004,7 @@ ZH_CN = {
     'multicast': '组播',
     'private': '内网',
     'reserved': '保留',
-    'no working day between %(field_a)s and %(field_b)s (weekends and public holidays are not working days)': '%(field_a)s 与 %(field_b)s 之间没有工作日（周末和法定节假日不算工作日）',  # noqa: E501
+    'no working day between %(field_a)s and %(field_b)s (weekends and public holidays are not working days)': '%(field_a)s与%(field_b)s之间没有工作日（周末和法定节假日不算工作日）',  # noqa: E501
     'overlaps your approved leave on %(day)s': '与你 %(day)s 已批准的请假重叠',
     'overlaps your pending leave request %(id)s': '与你审批中的请假申请 %(id)s 重叠',
     'the leave overlaps leave you already have': '该请假与你已有的请假重叠',
@@ -1206,4 +1206,11 @@ ZH_CN = {
     'is the same customer': '是同一个客户',
     'claim the customer before opening tickets': '请先领取该客户，再创建工单',
     'the customer is in the public pool': '该客户在公海中',
+    'some query arguments are invalid': '部分查询参数无效',
+    'some query arguments are out of range': '部分查询参数超出范围',
+    'query arguments may not contain NUL characters': '查询参数不能包含 NUL 字符',
+    "service operation '%(op)s' refused: %(reason)s": '服务操作 %(op)s 被拒绝：%(reason)s',
+    "service operation '%(op)s' failed: %(reason)s": '服务操作 %(op)s 失败：%(reason)s',
+    'order %(number)s is %(status)s': '订单 %(number)s 当前为“%(status)s”',
+    'Order %(number)s': '订单 %(number)s',
 }

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from api.extensions import db
-from api.web.labels import comment_text, element_name, label
+from api.web.labels import comment_text, element_name, group_label, label
 from engine.element_meta import ElementMeta
 from engine.models import HistoryEvent, ProcessInstance, Task
 from engine.rules import form_comment
@@ -153,5 +153,6 @@ def pending_people(tasks: list[Task]) -> list[tuple[Task, list[str]]]:
         if t.assignee:
             out.append((t, [names.get(t.assignee, t.assignee)]))
         else:
-            out.append((t, [names.get(u, u) for u in t.candidate_users or []] + list(t.candidate_groups or [])))
+            out.append((t, [names.get(u, u) for u in t.candidate_users or []]
+                        + [group_label(g) for g in t.candidate_groups or []]))
     return out

@@ -94,6 +94,13 @@ _USER = r"[A-Za-z0-9_.@-]{1,100}"  # a username
 _ACTIONS = {"transfer": _l("transfer it"), "delegate": _l("delegate it"), "add a signer to": _l("add a signer to it"),
             "return": _l("return it"), "unclaim": _l("give it back")}
 _MESSAGES: tuple[tuple[re.Pattern[str], Any], ...] = tuple((re.compile(pattern), template) for pattern, template in (
+    # engine.script_adapter: an incident of a service task, the domain's reason worded in its turn
+    (r"^service operation '(?P<op>[a-z_.]{1,100})' refused: (?P<reason>.+)$",
+     _l("service operation '%(op)s' refused: %(reason)s")),
+    (r"^service operation '(?P<op>[a-z_.]{1,100})' failed: (?P<reason>.+)$",
+     _l("service operation '%(op)s' failed: %(reason)s")),
+    # crm.orders (a refusal an incident keeps as text)
+    (r"^order (?P<number>[A-Za-z0-9-]{1,40}) is (?P<status>[a-z_]+)\.?$", _l("order %(number)s is %(status)s")),
     # oa.leave_rules / oa.workdays
     (r"no working day between (?P<field_a>\w+) and (?P<field_b>\w+)(?: \(weekends and public holidays are not "
      r"working days\))?", _l("no working day between %(field_a)s and %(field_b)s (weekends and public holidays are "
@@ -181,6 +188,10 @@ _MESSAGES: tuple[tuple[re.Pattern[str], Any], ...] = tuple((re.compile(pattern),
     (r"contains a NUL \(\\u0000\) character", _l("contains a NUL character, which cannot be stored")),
     (r"contains a lone UTF-16 surrogate \(\\u(?P<code>[0-9a-f]{4})\), which is not valid Unicode text",
      _l("contains a lone UTF-16 surrogate (\\u%(code)s), which is not valid Unicode text")),
+    # api.http.query_args (and the request list's own query check): the error page's detail
+    (r"^some query arguments are invalid$", _l("some query arguments are invalid")),
+    (r"^some query arguments are out of range$", _l("some query arguments are out of range")),
+    (r"^query arguments may not contain NUL characters$", _l("query arguments may not contain NUL characters")),
     # marshmallow's standard validator and field messages
     (rf"Must be greater than or equal to (?P<min>{_NUM}) and less than or equal to (?P<max>{_NUM})\.",
      _l("Must be between %(min)s and %(max)s.")),
@@ -220,6 +231,8 @@ def _group_text(name: str, value: str) -> str:
         return person(value)
     if name.startswith("status"):  # a state key (won, draft): its label
         return label(value)
+    if name.startswith("reason"):  # a message inside a message
+        return error_text(value)
     if name == "what":
         known = _WHAT.get(value)
         return str(known) if known is not None else value

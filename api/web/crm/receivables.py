@@ -22,7 +22,7 @@ from api.routes._crm_common import MAX_EXPORT_ROWS, table_response
 from api.web.blueprint import bp
 from api.web.common.queries import count as count_rows
 from api.web.crm.pages import PER_PAGE, crm_viewer, pages_of
-from api.web.crm.sales import plan_note
+from api.web.crm.sales import contract_title, plan_note
 from crm import contracts as contracts_svc
 from crm.access import Viewer, can_read_customer
 from crm.models import Contract, Customer, ReceivablePlan
@@ -85,7 +85,7 @@ def receivables() -> Any:
             k = contracts.get(p.contract_id)
             row = contracts_svc.plan_dict(p, today)
             row["note"] = plan_note(row)  # the reader's language, as the page shows it
-            row["contract"] = k.title if k else ""
+            row["contract"] = contract_title(k) if k else ""
             row["customer"] = customers[k.customer_id].name if k and k.customer_id in customers else ""
             rows.append(row)
         return table_response("receivables", EXPORT_COLUMNS, rows, args["format"])

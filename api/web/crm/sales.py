@@ -8,6 +8,7 @@ like POST /api/v1/orders/<id>/submit.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -58,9 +59,21 @@ def plan_note(plan: ReceivablePlan | dict[str, Any]) -> str:
     return _("Order %(number)s, %(terms)s", number=number, terms=str(shown) if shown is not None else terms)
 
 
+_ORDER_CONTRACT_TITLE = re.compile(r"Order (SO-\d{4}-\d{1,10})")  # what crm.orders.confirm names the contract
+
+
+def contract_title(contract: Any) -> str:
+    """A contract's title in the reader's language: the one a confirmed order made ("Order SO-2026-0006") is
+    worded from the order's number (订单 SO-2026-0006); any other title is what a person typed."""
+    title = str(getattr(contract, "title", None) or "")
+    found = _ORDER_CONTRACT_TITLE.fullmatch(title)
+    return str(_("Order %(number)s", number=found.group(1))) if found else title
+
+
 @bp.app_context_processor
 def _sales_globals() -> dict:
-    return {"order_status_labels": ORDER_STATUS_LABELS, "term_labels": TERM_LABELS, "plan_note": plan_note}
+    return {"order_status_labels": ORDER_STATUS_LABELS, "term_labels": TERM_LABELS, "plan_note": plan_note,
+            "contract_title": contract_title}
 
 
 def customer_names(ids: set[int]) -> dict[int, str]:

@@ -69,6 +69,17 @@ def test_admin_sees_the_console_link_and_instances_with_filters(web: Web, api) -
     assert web.get("/admin/instances/99999").status_code == 404
 
 
+def test_instance_history_names_the_steps(web: Web, api) -> None:  # noqa: ANN001
+    """The console's history says the step's name (translated in zh-CN), the element id only as a tooltip."""
+    inst = api.start_leave("alice").get_json()
+    web.login("admin")
+    history = _html(web.get(f"/admin/instances/{inst['id']}")).split('id="history"')[1]
+    assert 'title="manager_approval">Manager approval</span>' in history, history[:3000]
+    web.get("/lang/zh_CN")
+    history = _html(web.get(f"/admin/instances/{inst['id']}")).split('id="history"')[1]
+    assert 'title="manager_approval">经理审批</span>' in history, history[:3000]
+
+
 def test_admin_fixes_a_variable_and_retries_the_incident(web: Web, api) -> None:  # noqa: ANN001
     inst = _failed_instance(api)
     web.login("admin")

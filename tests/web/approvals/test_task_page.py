@@ -289,3 +289,24 @@ def test_picker_and_leave_day_errors_are_problem_json(web: Web) -> None:
         resp = web.get(path)
         assert resp.status_code == status and resp.mimetype == "application/problem+json", (path, resp.mimetype)
         assert resp.get_json()["status"] == status and resp.get_json()["title"]
+
+
+def test_a_group_task_names_the_group_by_its_label(web: Web, api) -> None:  # noqa: ANN001
+    """The HR step of a long leave is offered to the group `hr`: pages say HR (人事), never the key."""
+    started = api.start_leave("alice", days=5)
+    assert started.status_code == 201, started.get_json()
+    instance_id = started.get_json()["id"]
+    manager = _task_id(api, "bob", instance_id=instance_id)
+    done = api.post(f"/api/v1/tasks/{manager}/complete", "bob", json={"variables": {"approved": True}})
+    assert done.status_code == 200, done.get_json()
+    hr_task = _task_id(api, "erin", instance_id=instance_id)
+    web.login("erin")
+    page = web.get(f"/tasks/{hr_task}").get_data(as_text=True)
+    assert re.search(r"Assignee</dt><dd>HR</dd>", page), page[:5000]
+    web.get("/lang/zh_CN")
+    assert re.search(r"<dd>人事</dd>", web.get(f"/tasks/{hr_task}").get_data(as_text=True))
+    web.logout()
+    web.login("alice")  # the applicant's request page and her list say who it waits for
+    web.get("/lang/en")
+    assert "— HR" in web.get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert "(HR)" in web.get("/requests").get_data(as_text=True)

@@ -48,7 +48,7 @@ def _start_leave(web: Web, **over: str) -> str:
 def test_leave_errors_are_chinese_with_labels_and_dates(web: Web, api: Api) -> None:
     _zh(web, "alice")
     weekend = _alerts(_start_leave(web, **{"v:start_date": "2031-01-04", "v:end_date": "2031-01-05"}))
-    assert any("之间没有工作日" in a for a in weekend), weekend
+    assert any("开始日期与结束日期之间没有工作日" in a for a in weekend), weekend  # no stray spaces
     assert not _english_words(weekend), weekend
     backwards = _alerts(_start_leave(web, **{"v:start_date": "2031-01-08", "v:end_date": "2031-01-06"}))
     assert any("不能早于" in a for a in backwards) and not _english_words(backwards), backwards
@@ -113,6 +113,17 @@ def test_not_found_pages_are_generic_in_chinese(web: Web) -> None:
     assert "找不到该记录" in page and "no customer" not in page
     web.get("/lang/en")
     assert "no customer 999999" in web.get("/customers/999999").get_data(as_text=True)
+
+
+def test_an_invalid_query_page_is_chinese(web: Web) -> None:
+    _zh(web, "alice")
+    resp = web.get("/customers?pool=public")
+    assert resp.status_code == 422
+    alerts = _alerts(resp.get_data(as_text=True))
+    # the argument's name (`pool`) is what the address says, shown as code
+    assert any("部分查询参数无效" in a for a in alerts) and _english_words(alerts) == ["pool"], alerts
+    web.get("/lang/en")
+    assert "some query arguments are invalid" in web.get("/customers?pool=public").get_data(as_text=True)
 
 
 def test_a_hostile_message_is_escaped_and_left_alone(app) -> None:  # noqa: ANN001
@@ -194,6 +205,22 @@ def test_a_message_key_is_translated_with_its_parameters(app) -> None:  # noqa: 
         assert refused == "the file is refused: more than 20000 cells"
         assert error_text(refused) == "文件被拒绝：超过 20000 个单元格"
         assert error_text(Message("at most {left} left to invoice", left="1,200.00")) == "最多还可开票 1,200.00"
+
+
+def test_an_incident_message_is_chinese_with_its_reason(app) -> None:  # noqa: ANN001
+    """An incident keeps the engine's English text; zh pages word the wrapper and a known reason inside it."""
+    from flask import session
+
+    from api.web.common.error_text import error_text
+    stored = "service operation 'crm.order_decided' refused: order SO-2026-0006 is confirmed"
+    with app.test_request_context("/"):
+        session["lang"] = "zh_CN"
+        assert error_text(stored) == "服务操作 crm.order_decided 被拒绝：订单 SO-2026-0006 当前为“已确认”"
+        assert error_text(stored + ".") == "服务操作 crm.order_decided 被拒绝：订单 SO-2026-0006 当前为“已确认”"
+        odd = "service operation 'crm.x' failed: ZeroDivisionError: division by zero"
+        assert error_text(odd) == "服务操作 crm.x 失败：ZeroDivisionError: division by zero"  # unknown reason kept
+    with app.test_request_context("/"):
+        assert error_text(stored) == stored
 
 
 def test_approval_refusals_are_chinese(web: Web, api: Api) -> None:

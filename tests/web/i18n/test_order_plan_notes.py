@@ -52,6 +52,16 @@ def test_order_instalments_read_in_the_readers_language(web: Web, api: Api, app)
         assert "(30_70)" not in page
     csv_text = web.get("/receivables?format=csv&show=all").get_data(as_text=True)
     assert "(30_70)" not in csv_text and shown in csv_text
+    # the contract the order made is titled from the order too, wherever it is named
+    for page in (contract_page, receivables, csv_text):
+        assert f"订单 {o['number']}" in page and f"Order {o['number']}" not in page
+    web.logout()
+    web.login("alice")  # the rep's customer page (finance does not read the customer)
+    web.get("/lang/zh_CN")
+    customer_page = web.get(f"/customers/{o['customer_id']}").get_data(as_text=True)
+    assert f"订单 {o['number']}" in customer_page and f"Order {o['number']}" not in customer_page
+    web.logout()
+    web.login("carol")
     web.get("/lang/en")
     assert f"Order {o['number']}, 30% now, 70% in 60 days" in web.get(f"/contracts/{contract_id}").get_data(
         as_text=True)
