@@ -6,9 +6,10 @@ request time, except the RFM figures, read from the summary crm.rfm keeps (`as_o
 - pipeline: per stage, the number and total amount of opportunities (open stages, then won and lost);
 - forecast: per expected close month, the open opportunities' count, amount and weighted amount
   (sum of amount x probability / 100);
-- sales by rep: per rep, the amount and count of opportunities won (closed_at) in the period, the payments
-  received (paid_on) in the period on contracts they own, their target for the period and attainment
-  (won / target, %);
+- sales by rep: per rep, the count of opportunities won (closed_at) in the period and the won revenue (their
+  amounts plus the totals of orders confirmed in the period without an opportunity, as crm.sales_reports counts
+  it), the payments received (paid_on) in the period on contracts they own, their target for the period and
+  attainment (won revenue / target, %);
 - customer distribution: customer counts by industry, region and level;
 - segments (RFM), per owned customer, from its transactions only - deals won (closed_at), contracts signed
   (signed_date) and payments received (paid_on); never from when a record was created or typed in:
@@ -37,9 +38,10 @@ from sqlalchemy.orm import Session
 from crm.access import Viewer
 from crm.common import num, parse_period
 from crm.forecast_summary import ForecastMonth
-from crm.models import Contract, Customer, CustomerRfm, FollowUp, Opportunity, Payment
+from crm.models import Contract, Customer, CustomerRfm, FollowUp, Opportunity, Payment, SalesOrder
 from crm.opportunities import STAGES
 from crm.rfm import any_transaction, as_of, refresh_all
+from crm.sales_reports import orderless_orders
 from crm.targets import rep_targets
 from store.clock import company_date
 
@@ -99,6 +101,9 @@ def sales_by_rep(session: Session, viewer: Viewer, period: str,
         select(Opportunity.owner, func.count(), func.coalesce(func.sum(Opportunity.amount), 0))
         .where(Opportunity.status == "won", Opportunity.closed_at >= start_dt, Opportunity.closed_at < end_dt,
                Opportunity.owner.in_(reps)).group_by(Opportunity.owner))}
+    orders = dict(session.execute(  # confirmed without a deal: won revenue too
+        select(SalesOrder.owner, func.sum(SalesOrder.total))
+        .where(orderless_orders(SalesOrder.owner.in_(reps), start_dt, end_dt)).group_by(SalesOrder.owner)).all())
     paid = {r[0]: r[1] for r in session.execute(
         select(Contract.owner, func.coalesce(func.sum(Payment.amount), 0)).join(Contract,
                                                                                 Contract.id == Payment.contract_id)
@@ -107,6 +112,7 @@ def sales_by_rep(session: Session, viewer: Viewer, period: str,
     targets = rep_targets(session, period, reps)
     for rep in reps:
         count, amount = won.get(rep, (0, 0))
+        amount = Decimal(str(amount)) + Decimal(str(orders.get(rep) or 0))
         target = targets[rep]
         attainment = round(float(Decimal(str(amount)) / target * 100), 1) if target else None
         out.append({"rep": rep, "period": period, "won_count": count, "won_amount": num(amount),

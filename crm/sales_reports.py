@@ -1,10 +1,17 @@
 """Sales analytics from history, aggregated in SQL (GROUP BY), each limited to the viewer's data scope:
 
-- win rate: per rep, deals won and lost (closed_at in the period) and the win rate; stage conversion per rep and
+Won revenue is one figure in every report that shows it (win rate, sales trend, order cycle; sales by rep in
+crm.reports too): the amounts of the deals won (closed_at in the period) plus the totals of the orders confirmed
+without a deal (confirmed_at in the period) - an order confirmed without an opportunity is won business too.
+An order confirmed on a deal wins that deal for the order total, so it is never counted twice. Deal counts
+(won, lost, win rate, deals won) count deals only.
+
+- win rate: per rep, deals won and lost (closed_at in the period) and the win rate, beside the rep's won revenue
+  (a rep whose only sales are orders without a deal is listed with no closed deals); stage conversion per rep and
   stage: of the closed deals that ever reached a stage (the audit trail's stage changes), how many were won;
 - forecast: open deals per stage, weighted by their nominal probability and, beside it, by the historical win
   rate of their stage (all closed deals in scope that reached it);
-- sales trend: per month, orders confirmed (count, total), deals won (amount) and payments received;
+- sales trend: per month, orders confirmed (count, total), deals won (count), won revenue and payments received;
 - order cycle (the OA x CRM decision view): per team (the owner's department) and month, the approval cycle time
   of orders (first submission -> confirmation) and contracts (contract_approval start -> end) beside the won
   revenue (deals won, plus confirmed orders without a deal) and customer satisfaction (follow-up scores).
@@ -52,6 +59,12 @@ def _rate(won: int, total: int) -> float | None:
     return round(100.0 * won / total, 1) if total else None
 
 
+def orderless_orders(viewer_clause: ColumnElement, start: datetime, end: datetime) -> ColumnElement:
+    """Orders confirmed in [start, end) without an opportunity (won revenue no deal carries), in a scope."""
+    return and_(viewer_clause, SalesOrder.status == "confirmed", SalesOrder.opportunity_id.is_(None),
+                SalesOrder.confirmed_at >= start, SalesOrder.confirmed_at < end)
+
+
 def win_rate(session: Session, viewer: Viewer, period: str | None, today: date) -> dict[str, Any]:
     """Win rate per rep and stage conversion per rep and stage for deals closed in `period` (default: this
     year), and the forecast of open deals (nominal and historical weighting)."""
@@ -62,8 +75,15 @@ def win_rate(session: Session, viewer: Viewer, period: str | None, today: date) 
     rows = session.execute(select(Opportunity.owner, won, func.count(),
                                   func.sum(case((Opportunity.status == "won", Opportunity.amount), else_=0)))
                            .where(closed).group_by(Opportunity.owner).order_by(Opportunity.owner)).all()
-    by_rep = [{"owner": r[0], "won": int(r[1] or 0), "lost": int(r[2] - (r[1] or 0)), "closed": int(r[2]),
-               "win_rate": _rate(int(r[1] or 0), int(r[2])), "won_amount": num(r[3])} for r in rows]
+    reps = {r[0]: {"owner": r[0], "won": int(r[1] or 0), "lost": int(r[2] - (r[1] or 0)), "closed": int(r[2]),
+                   "win_rate": _rate(int(r[1] or 0), int(r[2])), "won_amount": num(r[3])} for r in rows}
+    for owner, total in session.execute(
+            select(SalesOrder.owner, func.sum(SalesOrder.total))
+            .where(orderless_orders(viewer.owner_clause(SalesOrder.owner), start, end)).group_by(SalesOrder.owner)):
+        rep = reps.setdefault(owner, {"owner": owner, "won": 0, "lost": 0, "closed": 0, "win_rate": None,
+                                      "won_amount": 0.0})
+        rep["won_amount"] = num(Decimal(str(rep["won_amount"])) + Decimal(str(total)))
+    by_rep = [reps[k] for k in sorted(reps, key=lambda o: (o is None, o or ""))]
     stages = _stage_conversion(session, closed)
     return {"period": period, "by_rep": by_rep, "stage_conversion": stages,
             "forecast": forecast(session, viewer)}
@@ -133,6 +153,12 @@ def sales_trend(session: Session, viewer: Viewer, period: str | None, today: dat
             .where(viewer.owner_clause(Opportunity.owner), Opportunity.status == "won",
                    Opportunity.closed_at >= start, Opportunity.closed_at < end).group_by(m)):
         row(month).update(deals_won=int(count), won_amount=num(total))
+    m = _month(session, SalesOrder.confirmed_at)
+    for month, total in session.execute(
+            select(m, func.sum(SalesOrder.total))
+            .where(orderless_orders(viewer.owner_clause(SalesOrder.owner), start, end)).group_by(m)):
+        r = row(month)
+        r["won_amount"] = num(Decimal(str(r["won_amount"])) + Decimal(str(total)))
     from crm.models import Contract
     m = _month(session, Payment.paid_on)
     for month, total in session.execute(
@@ -195,9 +221,7 @@ def order_cycle(session: Session, viewer: Viewer, period: str | None, today: dat
     for t, month, total in session.execute(
             select(team, m, func.sum(SalesOrder.total)).join(User, on, isouter=True)
             .join(Department, Department.id == User.department_id, isouter=True)
-            .where(viewer.owner_clause(SalesOrder.owner), SalesOrder.status == "confirmed",
-                   SalesOrder.opportunity_id.is_(None), SalesOrder.confirmed_at >= start,
-                   SalesOrder.confirmed_at < end).group_by(team, m)):
+            .where(orderless_orders(viewer.owner_clause(SalesOrder.owner), start, end)).group_by(team, m)):
         c = cell(t, month)
         c["won_revenue"] = num(Decimal(str(c["won_revenue"])) + Decimal(str(total)))
     team, on = _team(FollowUp.user)

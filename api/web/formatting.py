@@ -3,12 +3,15 @@ reader's locale — zh-CN `2026年12月2日 14:30`, English `Dec 2, 2026, 2:30 P
 
 Templates use `format_datetime(dt)` / `format_date(d)` (registered over Flask-Babel's, whose named formats
 still work: `format_date(d, 'medium')`) and the `when` macro; file sizes (receipts, attachments) read the same on
-every page through `format_size(bytes)`.
+every page through `format_size(bytes)`, and money through `format_money(amount)` (the `|money` filter): two
+decimals and thousands separators in the reader's number format (`218,000.50` in English and zh-CN alike).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from flask import Flask
 from flask_babel import format_date as babel_date
@@ -22,6 +25,8 @@ DATETIME_PATTERNS = {"zh": "y年M月d日 HH:mm", "en": "MMM d, y, h:mm a"}
 DATE_PATTERNS = {"zh": "y年M月d日", "en": "MMM d, y"}
 DAY_HEADING_PATTERNS = {"zh": "M月d日 EEE", "en": "EEE d MMM"}  # a calendar column: 12月7日 周一 / Mon 7 Dec
 TIME_PATTERN = "HH:mm"
+# a number named with one of these is money, shown with two decimals (a task's `total`, an admin's view of it)
+MONEY_WORDS = ("amount", "total", "price", "cost", "budget")
 
 
 def _language() -> str:
@@ -72,6 +77,26 @@ def format_size(size: int) -> str:
     return f"{format_decimal(kb / 1024, format='#,##0.0')} MB"
 
 
+def format_money(value: Any) -> str:
+    """An amount of money with two decimals and the locale's separators (`218,000.50`; '' for None). Reports and
+    the API keep their numbers as they are; only pages format them. Anything that is not a number is shown as
+    it is."""
+    if value is None or value == "" or isinstance(value, bool):
+        return "" if value is None or value == "" else str(value)
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    return str(format_decimal(number, format="#,##0.00"))
+
+
+def is_money_name(name: str) -> bool:
+    """Whether a field or variable of this name holds money (`total`, `amount`, `unit_price`, ...)."""
+    return any(w in name.lower() for w in MONEY_WORDS)
+
+
 def company_day(value: datetime) -> date:
     """The company's calendar day of a stored (naive UTC) moment."""
     return company_date(value)
@@ -86,5 +111,6 @@ def init_formatting(app: Flask) -> None:
     """Register the formatters as template globals and filters (after Flask-Babel)."""
     app.jinja_env.globals.update(format_datetime=format_datetime, format_date=format_date,
                                  format_day_heading=format_day_heading, format_time=format_time,
-                                 company_day=company_day, company_zone_name=zone_name, format_size=format_size)
-    app.jinja_env.filters.update(datetime=format_datetime, date=format_date)
+                                 company_day=company_day, company_zone_name=zone_name, format_size=format_size,
+                                 format_money=format_money)
+    app.jinja_env.filters.update(datetime=format_datetime, date=format_date, money=format_money)

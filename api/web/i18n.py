@@ -40,10 +40,12 @@ def build() -> list[str]:
     for message in template:
         if not message.id:
             continue
-        text = ZH_CN.get(message.id)
+        # a plural message (ngettext) is looked up by its singular: Chinese has one form for every number
+        singular = message.id[0] if message.pluralizable else message.id
+        text = ZH_CN.get(singular)
         if text is None:
-            missing.append(message.id)
-        message.string = text or ""
+            missing.append(singular)
+        message.string = (text or "",) * template.num_plurals if message.pluralizable else text or ""
     PO.parent.mkdir(parents=True, exist_ok=True)
     with PO.open("wb") as fh:
         write_po(fh, template, omit_header=False, no_location=True)
@@ -56,7 +58,8 @@ def missing() -> list[str]:
     """Message ids in the committed zh_CN catalog that have no translation."""
     with PO.open("rb") as fh:
         catalog = read_po(fh)
-    return [m.id for m in catalog if m.id and not m.string]
+    return [m.id[0] if m.pluralizable else m.id for m in catalog
+            if m.id and (not all(m.string) if m.pluralizable else not m.string)]
 
 
 if __name__ == "__main__":

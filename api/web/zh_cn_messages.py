@@ -522,7 +522,7 @@ ZH_CN = {
     'Legal and finance review (会签)': '法务与财务会签',
     'Above 100,000 the general manager approves too.': '金额超过 100,000 时还需总经理审批。',
     'Choose the order to see who approves.': '选择订单后显示审批人。',
-    '%(days)s working days': '%(days)s 个工作日',
+    '%(days)s working day': '%(days)s 个工作日',  # with its plural '%(days)s working days' (ngettext)
     'Total %(amount)s': '合计 %(amount)s',
     'In approval': '审批中',
     'Incident': '异常',

@@ -24,6 +24,7 @@ from api.web.blueprint import bp
 from api.web.common.filters import MAX_PAGE, PER_PAGE, load_filters, page_links
 from api.web.common.forms import load_form
 from api.web.common.session import actor
+from api.web.formatting import format_money, is_money_name
 from engine.context import RESERVED_VARIABLES
 from engine.incidents import set_incident_variables
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task
@@ -109,6 +110,15 @@ def _instance(instance_id: int) -> ProcessInstance:
     return inst
 
 
+def _variable_row(name: str, value: Any) -> tuple[str, str, str]:
+    """(name, as shown, stored JSON) of one variable: money (a number named `total`, `amount`, ...) with two
+    decimals as on every page (37,764.60), the stored JSON beside it as a tooltip; anything else as JSON."""
+    stored = json.dumps(value, ensure_ascii=False, indent=1, default=str)[:2000]
+    if isinstance(value, int | float) and not isinstance(value, bool) and is_money_name(name):
+        return name, format_money(value), stored
+    return name, stored, stored
+
+
 def _render(inst: ProcessInstance, errors: dict[str, str] | None = None, values: dict | None = None,
             status: int = 200) -> tuple[str, int]:
     incident = db.session.scalars(select(HistoryEvent).where(
@@ -117,8 +127,7 @@ def _render(inst: ProcessInstance, errors: dict[str, str] | None = None, values:
     history = db.session.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == inst.id)
                                  .order_by(HistoryEvent.id.desc()).limit(50)).all()
     open_tasks = db.session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "open")).all()
-    variables = sorted((k, json.dumps(v, ensure_ascii=False, indent=1, default=str)[:2000])
-                       for k, v in (inst.variables or {}).items())
+    variables = sorted(_variable_row(k, v) for k, v in (inst.variables or {}).items())
     outcome = outcome_of(inst, bool(withdrawn_ids(db.session, [inst.id])))
     return render_template("admin/instance.html", inst=inst, incident=incident, history=history,
                            outcome=outcome, outcome_label=outcome_word(inst, outcome), outcome_badge=BADGE[outcome],

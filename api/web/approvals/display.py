@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +24,6 @@ from engine.models import InstanceAttachment, ProcessDefinition, ProcessInstance
 from forms.files import is_file_field
 
 MAX_TEXT = 300  # characters of one value in a summary line
-MONEY_WORDS = ("amount", "total", "price", "cost", "budget")
 # values the platform computes for a shipped flow (not in its start form), shown after the form's fields
 COMPUTED: dict[str, list[tuple[str, Any, str]]] = {
     "leave_request": [("days", _l("Working days"), "number")],
@@ -91,7 +90,7 @@ def _enum_label(prop: dict, value: Any) -> str | None:
 
 
 def _is_money(name: str, prop: dict) -> bool:
-    return prop.get("type") == "number" and any(w in name.lower() for w in MONEY_WORDS)
+    return prop.get("type") == "number" and formatting.is_money_name(name)
 
 
 def format_value(name: str, prop: dict, value: Any, refs: dict[tuple[str, int], str] | None = None,
@@ -195,7 +194,9 @@ def summary(session: Session, inst: ProcessInstance) -> str:
         parts = [shown, f"{format_value('start_date', dates, v.get('start_date'))} → "
                  f"{format_value('end_date', dates, v.get('end_date'))}"]
         if isinstance(days, int | float):
-            parts.append(str(_l("%(days)s working days", days=format_decimal(days))))
+            # singular for exactly one day in English ("1 working day"; 0.5 and 1.5 read "days"); zh has one form
+            parts.append(ngettext("%(days)s working day", "%(days)s working days", 1 if days == 1 else 2,
+                                  days=format_decimal(days)))
         return _cap(" · ".join(p for p in parts if p))
     if key == "expense_claim":
         total = v.get("total")

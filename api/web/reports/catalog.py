@@ -21,6 +21,7 @@ from api.web.approvals.timeline import display_names
 from api.web.crm.choices import LABELS as CHOICE_LISTS
 from api.web.crm.choices import choice
 from api.web.crm.pages import STAGE_LABELS
+from api.web.formatting import format_money
 from api.web.labels import label, process_name
 from api.web.people import person
 from api.web.reports.charts import Chart, bar_chart
@@ -96,6 +97,9 @@ COLUMN_LABELS = {
     "satisfaction_count": _l("Ratings"),
 }
 
+# columns holding money: the pages show them with two decimals (218,000.50); the API and the exports keep numbers
+MONEY_COLUMNS = frozenset(("won_amount", "collected", "target", "monetary", "amount", "weighted_amount",
+                           "order_total", "payments", "won_revenue"))
 
 SEGMENT_LABELS = {"high_value": _l("High value"), "potential": _l("Potential"), "at_risk": _l("At risk"),
                   "lost": _l("Lost"), "prospect": _l("Prospect")}
@@ -180,7 +184,7 @@ def sales_by_rep(v: Viewer, _user: User, args: dict) -> Result:
     columns = ("rep", "period", "won_count", "won_amount", "collected", "target", "attainment_pct")
     chart = bar_chart(str(_l("Sales by rep")), [(person(r["rep"]), [r["won_amount"], r["collected"], r["target"] or 0])
                                                for r in rows],
-                      legend=[str(_l("Won amount")), str(_l("Collected")), str(_l("Target"))])
+                      legend=[str(_l("Won amount")), str(_l("Collected")), str(_l("Target"))], fmt=format_money)
     return Result([chart], columns, rows, _table("sales-by-rep", columns, rows), {"period": period})
 
 
@@ -225,7 +229,7 @@ def pipeline(v: Viewer, _user: User, _args: dict) -> Result:
     rows = reports.pipeline(db.session, v)
     columns = ("stage", "probability", "count", "amount")
     chart = bar_chart(str(_l("Pipeline by stage")), [(str(STAGE_LABELS.get(r["stage"], r["stage"])), [r["amount"]])
-                                                     for r in rows])
+                                                     for r in rows], fmt=format_money)
     return Result([chart], columns, rows, _table("pipeline", columns, rows), value_labels={"stage": STAGE_LABELS})
 
 
@@ -235,7 +239,7 @@ def forecast(v: Viewer, _user: User, _args: dict) -> Result:
     columns = ("month", "count", "amount", "weighted_amount")
     chart = bar_chart(str(_l("Weighted forecast by month")),
                       [(r["month"], [r["amount"], r["weighted_amount"]]) for r in rows],
-                      legend=[str(_l("Amount")), str(_l("Weighted amount"))])
+                      legend=[str(_l("Amount")), str(_l("Weighted amount"))], fmt=format_money)
     return Result([chart], columns, rows, _table("forecast", columns, rows))
 
 
@@ -253,7 +257,8 @@ def targets(v: Viewer, _user: User, args: dict) -> Result:
     query = target_svc.list_query(v, filters, target_svc.team_of(db.session, v)).limit(MAX_EXPORT_ROWS)
     rows = [target_svc.target_dict(t) for t in db.session.scalars(query)]
     names = display_names([r["owner"] for r in rows[:40] if r["owner"]])
-    chart = bar_chart(str(_l("Targets")), [(_target_label(r, names), [r["amount"]]) for r in rows[:40]])
+    chart = bar_chart(str(_l("Targets")), [(_target_label(r, names), [r["amount"]]) for r in rows[:40]],
+                      fmt=format_money)
     return Result([chart], TARGET_COLUMNS, rows, _table("targets", TARGET_COLUMNS, rows),
                   value_labels={"scope": SCOPE_LABELS})
 
@@ -301,7 +306,8 @@ def attendance_vs_sales(v: Viewer, _user: User, args: dict) -> Result:
     charts = [bar_chart(str(_l("Attendance and follow-ups")),
                         [(person(r["user"]), [r["present_days"], r["follow_ups"]]) for r in rows],
                         legend=[str(_l("Present")), str(_l("Follow-ups"))]),
-              bar_chart(str(_l("Won amount")), [(person(r["user"]), [r["won_amount"]]) for r in rows])]
+              bar_chart(str(_l("Won amount")), [(person(r["user"]), [r["won_amount"]]) for r in rows],
+                        fmt=format_money)]
     return Result(charts, columns, rows, _table("attendance-vs-sales", columns, rows), {"month": _month(args)})
 
 
@@ -309,8 +315,9 @@ def win_rate(v: Viewer, _user: User, args: dict) -> Result:
     """Win rate per rep in the period."""
     result = sales_reports.win_rate(db.session, v, args.get("period"), company_date())
     columns = ("owner", "won", "lost", "closed", "win_rate", "won_amount")
+    # win_rate is already a percentage (66.7), as the table and the API give it
     chart = bar_chart(str(_l("Win rate per rep (%)")),
-                      [(person(r["owner"]) or "—", [round((r["win_rate"] or 0) * 100, 1)]) for r in result["by_rep"]])
+                      [(person(r["owner"]) or "—", [r["win_rate"] or 0]) for r in result["by_rep"]])
     return Result([chart], columns, result["by_rep"], _table("win-rate", columns, result["by_rep"]),
                   {"period": result["period"]})
 
@@ -321,7 +328,7 @@ def sales_trend(v: Viewer, _user: User, args: dict) -> Result:
     columns = ("month", "orders", "order_total", "deals_won", "won_amount", "payments")
     chart = bar_chart(str(_l("Sales trend")),
                       [(r["month"], [r["order_total"], r["won_amount"], r["payments"]]) for r in result["months"]],
-                      legend=[str(_l("Order total")), str(_l("Won amount")), str(_l("Payments"))])
+                      legend=[str(_l("Order total")), str(_l("Won amount")), str(_l("Payments"))], fmt=format_money)
     return Result([chart], columns, result["months"], _table("sales-trend", columns, result["months"]),
                   {"period": result["period"]})
 

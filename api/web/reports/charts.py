@@ -4,6 +4,7 @@ the `bar_chart` macro in templates/reports/_charts.html. No JavaScript and no ch
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -122,8 +123,10 @@ def fit_label(text: str, width_px: float = LABEL_WIDTH - 12, font_px: float = 13
 
 
 def bar_chart(title: str, rows: list[tuple[str, list[Any]]], legend: list[str] | None = None,
-              texts: list[list[str]] | None = None) -> Chart:
-    """A chart with one row per (label, [value per series]); bars scale to the largest value."""
+              texts: list[list[str]] | None = None, fmt: Callable[[Any], str] = fmt_number) -> Chart:
+    """A chart with one row per (label, [value per series]); bars scale to the largest value. Each bar says its
+    value through `fmt` (money charts pass `api.web.formatting.format_money`: 218,000.50) unless `texts` are
+    given."""
     series = max((len(values) for _label, values in rows), default=1) or 1
     bar_height = BAR_HEIGHT if series == 1 else 10
     longest = max((text_width(str(label)) for label, _values in rows), default=0)
@@ -136,7 +139,7 @@ def bar_chart(title: str, rows: list[tuple[str, list[Any]]], legend: list[str] |
         for s, value in enumerate(values):
             number = max(_number(value), 0.0)
             quiet = number == 0 and series > 1 and not (nothing and s == 0)
-            text = texts[i][s] if texts else ("" if quiet else fmt_number(number))
+            text = texts[i][s] if texts else ("" if quiet else fmt(number))
             y = i * chart.row_height + 5 + s * bar_height
             chart.bars.append(Bar(label=fit_label(label, chart.label_width - 12) if s == 0 else "", value=number,
                                   text=text, y=y,

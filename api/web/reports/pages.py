@@ -13,8 +13,9 @@ from api.http import query_args
 from api.web.blueprint import bp
 from api.web.common.session import user
 from api.web.crm.pages import STAGE_LABELS, crm_viewer
+from api.web.formatting import format_money
 from api.web.labels import process_name
-from api.web.reports.charts import bar_chart, fmt_hours, fmt_number
+from api.web.reports.charts import bar_chart, fmt_hours
 from crm import reports
 from engine.reports import approval_efficiency
 from oa import attendance
@@ -43,11 +44,11 @@ def dashboard() -> str:
     funnel = reports.pipeline(db.session, v)
     pipeline_chart = bar_chart(_("Pipeline by stage"), [(str(STAGE_LABELS[r["stage"]]), [r["amount"]])
                                                          for r in funnel],
-                               texts=[[f"{fmt_number(r['amount'])} ({r['count']})"] for r in funnel])
+                               texts=[[f"{format_money(r['amount'])} ({r['count']})"] for r in funnel])
     months = reports.forecast(db.session, v)
     forecast_chart = bar_chart(_("Weighted forecast by month"),
                                [(r["month"], [r["amount"], r["weighted_amount"]]) for r in months],
-                               legend=[_("Amount"), _("Weighted amount")])
+                               legend=[_("Amount"), _("Weighted amount")], fmt=format_money)
 
     approvals = approval_efficiency(db.session, now, approvers=None if v.is_admin else v.owners)
     cycle_chart = bar_chart(_("Approval cycle time (hours)"),
@@ -72,4 +73,4 @@ def dashboard() -> str:
               "overdue": approvals["overdue_count"]}
     charts = [pipeline_chart, forecast_chart, cycle_chart, attendance_chart]
     return render_template("reports/dashboard.html", charts=charts,
-                           totals=totals, month=report["month"], fmt=fmt_number, approvals=approvals)
+                           totals=totals, month=report["month"], approvals=approvals)

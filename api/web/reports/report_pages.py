@@ -14,7 +14,7 @@ from api.web.blueprint import bp
 from api.web.common.filters import load_filters
 from api.web.common.session import user
 from api.web.crm.pages import crm_viewer
-from api.web.reports.catalog import COLUMN_LABELS, REPORTS, Report, departments
+from api.web.reports.catalog import COLUMN_LABELS, MONEY_COLUMNS, REPORTS, Report, departments
 from api.web.reports.charts import fmt_number
 from store.errors import NotFound
 
@@ -38,6 +38,7 @@ def _page(report: Report, args: dict, errors: dict[str, str], raw: dict, status:
     query = {k: v for k, v in raw.items() if k in report.filters and k not in errors}
     return render_template("reports/report.html", report=report, result=result, values=raw, errors=errors,
                            query=query, fmt=fmt_number, headings=COLUMN_LABELS, numeric=_numeric(result.rows),
+                           money=MONEY_COLUMNS,
                            departments=departments() if "department" in report.filters else []), status
 
 

@@ -14,7 +14,7 @@ def test_dashboard_charts_in_scope(web: Web, crm: dict, api) -> None:  # noqa: A
     html = _html(web.get("/dashboard"))
     for chart in ("chart-pipeline", "chart-forecast", "chart-approvals", "chart-attendance"):
         assert f'id="{chart}"' in html, chart
-    assert "<svg" in html and "120,000 (1)" in html
+    assert "<svg" in html and "120,000.00 (1)" in html
     assert "2026-12" in html  # the forecast month
     web.logout()
     web.login("carol")  # nothing of alice's pipeline
