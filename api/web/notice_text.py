@@ -6,11 +6,13 @@ a key shows its text through the `label` filter.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 
+from api.web.formatting import format_date
 from api.web.labels import label, process_name
 from api.web.outcome_words import word_of
 from api.web.people import person
@@ -44,9 +46,22 @@ def _params(params: dict[str, Any]) -> dict[str, Any]:
         out["task"] = label(out["task"], key)
     if "outcome" in out:
         out["outcome"] = _outcome(out["outcome"], key)
-    if isinstance(out.get("user"), str):  # a username: the person's display name
-        out["user"] = person(out["user"])
-    return out
+    for name in ("user", "applicant"):  # usernames: the person's display name
+        if isinstance(out.get(name), str):
+            out[name] = person(out[name])
+    for name in ("start", "end", "day"):  # ISO dates: in the reader's format
+        out[name] = _date_text(out.get(name))
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _date_text(value: Any) -> Any:
+    """An ISO date (2026-12-28) in the reader's format; anything else as it is."""
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return format_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
 
 
 def _outcome(said: Any, key: Any) -> str:

@@ -52,7 +52,9 @@ def test_approved_leave_lands_in_attendance_calendar_and_hr_is_copied(api, app) 
     hr = Web(app)
     hr.login("erin")
     hr.get("/lang/zh_CN")
-    assert "请假已批准：alice，2026-12-07 至 2026-12-08" in hr.get("/notifications").get_data(as_text=True)
+    inbox = hr.get("/notifications").get_data(as_text=True)  # the person by name, the days as zh pages write them
+    assert "请假已批准：Alice (Sales Rep)，2026年12月7日 至 2026年12月8日" in inbox, inbox[-3000:]
+    assert f'<a href="/instances/{inst["id"]}">请假已批准' in inbox  # a link to the request, like every notice
 
 
 def _expense(api, items: list[dict]) -> dict:  # noqa: ANN001
