@@ -26,6 +26,9 @@ from store.messages import Message
 
 STATUSES = ("draft", "pending", "confirmed", "rejected", "cancelled")
 EDITABLE = ("draft", "rejected")
+# an order in these states is not yet a receivable: what the customer would owe with it adds its total (a confirmed
+# order is already an active contract in the outstanding receivables; a cancelled one will never be owed)
+NOT_YET_OWED = ("draft", "pending", "rejected")
 # payment terms -> instalments (percent of the total, days after confirmation)
 TERMS: dict[str, tuple[tuple[int, int], ...]] = {
     "prepaid": ((100, 0),), "net30": ((100, 30),), "net60": ((100, 60),), "30_70": ((30, 0), (70, 60)),
@@ -258,10 +261,11 @@ def outstanding_of(session: Session, customer_id: int) -> Decimal:
 
 
 def credit_of(session: Session, order: SalesOrder) -> dict[str, Any]:
-    """The customer's credit as finance sees it: limit, outstanding receivables, both plus this order."""
+    """The customer's credit as finance sees it: limit, outstanding receivables, both plus this order (unless the
+    order is already among them, confirmed, or never will be, cancelled)."""
     customer = session.get(Customer, order.customer_id)
     outstanding = outstanding_of(session, order.customer_id)
-    after = outstanding + Decimal(str(order.total))
+    after = outstanding + (Decimal(str(order.total)) if order.status in NOT_YET_OWED else Decimal(0))
     limit = customer.credit_limit
     return {"credit_limit": num(limit) if limit is not None else None, "outstanding": num(outstanding),
             "after_order": num(after), "within_limit": limit is None or after <= Decimal(str(limit))}

@@ -58,7 +58,7 @@ def register_builtins(registry: ServiceRegistry, engine: CommandExecutor) -> Non
                 "payload": payload if isinstance(payload, dict) else {"value": payload}}
         return {"queued": webhooks.enqueue(call.session, event, data)}
 
-    registry.register("cc", cc, params={"users", "groups", "title"})
+    registry.register("cc", cc, params={"users", "groups", "title"}, writes_records=False)
     registry.register("webhook.post", webhook_post, params={"payload"}, required={"event"})
 
 

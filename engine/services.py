@@ -46,6 +46,9 @@ class RegisteredOperation:
     required: frozenset[str]
     doc: str = ""
     precheck: Precheck | None = None
+    # False only for operations that write no records (a message to people: notify, cc); a return (退回) never
+    # reaches back across a completed step whose operation writes records (engine.return_bounds)
+    writes_records: bool = True
 
 
 class ServiceRegistry:
@@ -55,13 +58,15 @@ class ServiceRegistry:
         self._ops: dict[str, RegisteredOperation] = {}
 
     def register(self, name: str, func: Operation, *, params: set[str] | None = None,
-                 required: set[str] | None = None, doc: str = "", precheck: Precheck | None = None) -> None:
+                 required: set[str] | None = None, doc: str = "", precheck: Precheck | None = None,
+                 writes_records: bool = True) -> None:
         """Register `func` under `name`, declaring the parameters it takes; `precheck` judges at start the
-        parameters a flow fills from its start data (see engine.service_prechecks)."""
+        parameters a flow fills from its start data (see engine.service_prechecks); `writes_records=False` says
+        the operation only tells people something (a return may then go back across its step)."""
         required = set(required or ())
         allowed = set(params or ()) | required
         self._ops[name] = RegisteredOperation(name, func, frozenset(allowed), frozenset(required),
-                                              doc or (func.__doc__ or "").strip(), precheck)
+                                              doc or (func.__doc__ or "").strip(), precheck, writes_records)
 
     def get(self, name: str) -> RegisteredOperation | None:
         """The operation registered under `name`, if any."""

@@ -124,7 +124,8 @@ def _user_precheck(session: Any, username: str, known: dict[str, Any]) -> list[t
 
 def register(registry: ServiceRegistry) -> None:
     """Register the OA operations."""
-    registry.register("notify", notify, params={"user", "title", "body"}, required={"user", "title"})
+    registry.register("notify", notify, params={"user", "title", "body"}, required={"user", "title"},
+                      writes_records=False)
     registry.register("oa.record_leave", record_leave, params={"start_half", "end_half"},
                       required={"user", "start_date", "end_date", "leave_type"}, precheck=_user_precheck)
     from oa.receipts import register_operations as register_receipts

@@ -54,8 +54,6 @@ VALUE_LABELS: dict[str, Any] = {
 OUTCOME_LABELS: dict[str, Any] = {"running": _l("In approval"), "approved": _l("Approved"), "rejected": _l("Rejected"),
                                   "withdrawn": _l("Withdrawn"), "cancelled": _l("Cancelled"),
                                   "incident": _l("Incident")}
-# outcome values the shipped flows (and designers following them) set when a request is turned down
-REJECTED_OUTCOMES = ("rejected", "cancelled", "declined", "refused")
 
 # comments the app itself writes into a request's history (stored in English, as they always were; the web
 # withdraw writes the first) → what people read

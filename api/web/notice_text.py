@@ -16,7 +16,7 @@ from api.web.formatting import format_date
 from api.web.labels import label, process_name
 from api.web.outcome_words import word_of
 from api.web.people import person
-from engine.outcomes import REJECTED_OUTCOMES
+from engine.outcomes import CANCELLED_OUTCOMES, REJECTED_OUTCOMES
 from store.messages import render
 
 # the message keys the platform writes (listed so the extractor puts them into the catalogue)
@@ -66,10 +66,12 @@ def _date_text(value: Any) -> Any:
 
 def _outcome(said: Any, key: Any) -> str:
     """A finished request's outcome as its pages word it (engine.outcomes.final_word wrote it; notifications
-    written before said the flow's raw `outcome`, e.g. `cancelled` for a rejected order, or `completed`)."""
+    written before said the flow's raw `outcome`, e.g. `cancelled` for an order the rep gave up, or `completed`)."""
     word = str(said or "")
     if word.lower() in REJECTED_OUTCOMES:
         return word_of("rejected", None)
+    if word.lower() in CANCELLED_OUTCOMES:
+        return word_of("cancelled", None)
     return word_of("approved", None if word in ("", "completed") else word, key)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from api.web.labels import label
-from engine.outcomes import REJECTED_OUTCOMES
+from engine.outcomes import CANCELLED_OUTCOMES, REJECTED_OUTCOMES
 
 OUTCOMES = ("running", "approved", "rejected", "withdrawn", "cancelled", "incident")
 LABELS = {"running": _l("In approval"), "approved": _l("Approved"), "rejected": _l("Rejected"),
@@ -25,7 +25,8 @@ def word_of(outcome: str, said: object, process: object = None) -> str:
     reads as that word (`process`: its key or instance, for the flow's own terms), so a paid expense claim is
     "Paid out" (已付款) while a receivable stays "Paid" (已回款). A rejection is always "Rejected"."""
     word = said.strip() if isinstance(said, str) else ""
-    if outcome == "approved" and word and word.lower() not in ("approved", *REJECTED_OUTCOMES):
+    if outcome == "approved" and word and word.lower() not in ("approved", *REJECTED_OUTCOMES,
+                                                              *CANCELLED_OUTCOMES):
         if word.lower() in OUTCOME_WORDS:
             return str(OUTCOME_WORDS[word.lower()])
         text = label(word, process)

@@ -1185,6 +1185,9 @@ ZH_CN = {
     'the submitted data does not match the request form': '提交的数据与申请表单不符',
     'cannot be yourself': '不能是你自己',
     'not a step this task can return to': '不是此任务可以退回的步骤',
+    "cannot return to '%(target)s': step '%(step)s' after it has already written records":
+        '不能退回到“%(target)s”：其后的步骤“%(step)s”已写入记录',
+    'a later step has already written records; it cannot be returned past': '其后的步骤已写入记录，不能退回到它之前',
     'unknown person or not an employee': '未知人员或不是员工',
     'is the applicant of this request': '是此申请的申请人',
     'this request was urged recently; try again later': '此申请刚催办过，请稍后再试',

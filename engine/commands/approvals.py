@@ -16,6 +16,7 @@ from engine.commands.lifecycle import complete
 from engine.context import Actor, CommandContext
 from engine.executor import CommandExecutor
 from engine.models import InstanceViewer, ProcessInstance, Task
+from engine.return_bounds import writing_step_after
 from engine.serialization import load_state
 from engine.tasks import people_of, tasks_in
 from store.base import utcnow
@@ -153,6 +154,12 @@ def add_signer(ex: CommandExecutor, session: Session, task_id: str, actor: Actor
 # -- return (退回) ------------------------------------------------------------------------------------
 def return_targets(ex: CommandExecutor, session: Session, task_id: str, actor: Actor) -> list[dict]:
     """Earlier user-task nodes this instance passed, oldest first (where 退回 may send it)."""
+    return [t for t in _return_candidates(ex, session, task_id, actor) if "crosses" not in t]
+
+
+def _return_candidates(ex: CommandExecutor, session: Session, task_id: str, actor: Actor) -> list[dict]:
+    """Every earlier user-task node with a run still in the state; those a return may not reach carry
+    `crosses`: the completed record-writing step after their latest run (engine.return_bounds)."""
     row = open_task(session, task_id)
     check_task_access(session, row, actor)
     done = session.execute(
@@ -167,32 +174,58 @@ def return_targets(ex: CommandExecutor, session: Session, task_id: str, actor: A
     inst = session.get(ProcessInstance, row.instance_id)
     loaded = ex.specs.for_id(session, inst.definition_id)
     workflow = load_state(inst.state, loaded.spec, loaded.subprocess_specs)
-    in_state = {t.task_spec.bpmn_id for t in tasks_in(workflow, TaskState.COMPLETED)}
-    return [{"element_id": e, "name": n} for e, n in seen.items() if e in in_state]
+    latest: dict[str, Any] = {}
+    for t in tasks_in(workflow, TaskState.COMPLETED):
+        element = t.task_spec.bpmn_id
+        if element in seen and (element not in latest or t.last_state_change > latest[element].last_state_change):
+            latest[element] = t
+    found = []
+    for element_id, name in seen.items():
+        if element_id not in latest:
+            continue
+        target = {"element_id": element_id, "name": name}
+        crossed = writing_step_after(workflow, latest[element_id], ex.services)
+        if crossed is not None:
+            target["crosses"] = crossed.bpmn_id or crossed.name
+        found.append(target)
+    return found
 
 
 def return_to(ex: CommandExecutor, session: Session, task_id: str, actor: Actor, target_element_id: str,
               comment: str | None = None) -> ProcessInstance:
-    """退回: send the instance back to an earlier user task; everything after it is undone."""
-    targets = {t["element_id"] for t in return_targets(ex, session, task_id, actor)}
-    if target_element_id not in targets:
+    """退回: send the instance back to an earlier user task; everything after it is undone. Never across a
+    completed step that wrote records (its records stay; running it again would refuse or write twice)."""
+    candidates = {t["element_id"]: t for t in _return_candidates(ex, session, task_id, actor)}
+    if target_element_id not in candidates:
         raise InvalidData(f"'{target_element_id}' is not an earlier step of this instance",
                           errors=[{"field": "target_element_id", "message": "not a return target"}])
+    if "crosses" in candidates[target_element_id]:
+        raise _crosses(target_element_id, candidates[target_element_id]["crosses"])
 
     def act(ctx: CommandContext, row: Task) -> ProcessInstance:
         check_may_work(row, actor)
         refuse_delegate(row, actor, "return")
         wf = ctx.workflow
-        candidates = [t for t in tasks_in(wf, TaskState.COMPLETED) if t.task_spec.bpmn_id == target_element_id]
-        if not candidates:
+        runs = [t for t in tasks_in(wf, TaskState.COMPLETED) if t.task_spec.bpmn_id == target_element_id]
+        if not runs:
             raise Conflict(f"step '{target_element_id}' can no longer be returned to")
-        target = max(candidates, key=lambda t: t.last_state_change)
+        target = max(runs, key=lambda t: t.last_state_change)
+        crossed = writing_step_after(wf, target, ex.services)  # again under the lock: the state may have moved
+        if crossed is not None:
+            raise _crosses(target_element_id, crossed.bpmn_id or crossed.name)
         wf.reset_from_task_id(target.id)
         ctx.record("task_returned", task_id=row.id, element_id=row.element_id, comment=comment,
                    data={"to": target_element_id})
         return ctx.instance
     _task_command(ex, session, task_id, actor, act)
     return session.get(ProcessInstance, open_task(session, task_id).instance_id)
+
+
+def _crosses(target_element_id: str, step: str) -> InvalidData:
+    """422 naming target_element_id: a return there would run a step that already wrote records again."""
+    return InvalidData(f"cannot return to '{target_element_id}': step '{step}' after it has already written "
+                       "records", errors=[{"field": "target_element_id",
+                                           "message": "a later step has already written records"}])
 
 
 # -- CC, urge -----------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from api.extensions import db
 from api.http import paginate
 from api.state import get_engine
 from api.web.admin.common import require_admin
-from api.web.approvals.outcome import BADGE, outcome_of, outcome_word, withdrawn_ids
+from api.web.approvals.outcome import BADGE, outcome_clause, outcome_of, outcome_word, withdrawn_ids
 from api.web.blueprint import bp
 from api.web.common.filters import MAX_PAGE, PER_PAGE, load_filters, page_links
 from api.web.common.forms import load_form
@@ -30,7 +30,11 @@ from engine.incidents import set_incident_variables
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task
 from store.errors import DomainError, NotFound
 
-STATUSES = ("running", "error", "completed", "cancelled", "withdrawn")
+# the status filter: the outcomes the list shows (as the approval centre says them), and any completed instance;
+# withdrawn and cancelled are both the status `cancelled`, a flow that ended itself cancelled is `completed`
+STATUSES = ("running", "error", "completed", "approved", "rejected", "cancelled", "withdrawn")
+_OUTCOME_OF_STATUS = {"running": "running", "error": "incident", "approved": "approved", "rejected": "rejected",
+                      "cancelled": "cancelled", "withdrawn": "withdrawn"}
 MAX_VARIABLE_JSON = 100_000
 NAME_RE = r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"
 
@@ -84,11 +88,14 @@ def admin_instances() -> str:
     require_admin()
     args, errors, raw = load_filters(InstanceFilters())
     query = select(ProcessInstance).order_by(ProcessInstance.id.desc())
-    for name, column in (("key", ProcessInstance.process_key), ("status", ProcessInstance.status),
-                         ("business_key", ProcessInstance.business_key),
+    for name, column in (("key", ProcessInstance.process_key), ("business_key", ProcessInstance.business_key),
                          ("started_by", ProcessInstance.started_by)):
         if args.get(name):
             query = query.where(column == args[name])
+    if args.get("status") == "completed":
+        query = query.where(ProcessInstance.status == "completed")
+    elif args.get("status"):
+        query = query.where(outcome_clause(_OUTCOME_OF_STATUS[args["status"]], db.session.get_bind().dialect.name))
     if args.get("from_"):
         query = query.where(ProcessInstance.started_at >= datetime.combine(args["from_"], time.min))
     if args.get("to"):

@@ -1,8 +1,9 @@
 """The outcome of a request as people say it: approved, rejected, withdrawn, in progress or incident.
 
 Derived from the instance's end state and the flow's outcome variables (never typed, engine.outcomes): a
-completed flow whose `outcome` says rejected/cancelled, or whose last decision was `approved = False`, was
-rejected; a cancelled instance with a `withdrawn` history event was withdrawn by its applicant. One word for
+completed flow whose `outcome` says rejected, or whose last decision was `approved = False`, was rejected; one
+whose `outcome` says cancelled (a rejected order the rep gave up) was cancelled, as a cancelled instance; a
+cancelled instance with a `withdrawn` history event was withdrawn by its applicant. One word for
 one outcome everywhere (`outcome_word`): the approval centre, my requests, the request page, the task page, the
 admin console and the applicant's notification all say it the same way.
 """
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.web.outcome_words import BADGE, LABELS, OUTCOMES, word_of
 from engine.models import HistoryEvent, ProcessInstance
-from engine.outcomes import REJECTED_OUTCOMES, turned_down
+from engine.outcomes import CANCELLED_OUTCOMES, REJECTED_OUTCOMES, called_off, turned_down
 
 __all__ = ["BADGE", "LABELS", "OUTCOMES", "outcome_clause", "outcome_of", "outcome_word", "withdrawn_ids", "word_of"]
 
@@ -27,7 +28,10 @@ def outcome_of(inst: ProcessInstance, withdrawn: bool = False) -> str:
         return "running"
     if inst.status == "cancelled":
         return "withdrawn" if withdrawn else "cancelled"
-    return "rejected" if turned_down(inst.variables or {}) else "approved"
+    variables = inst.variables or {}
+    if turned_down(variables):
+        return "rejected"
+    return "cancelled" if called_off(variables) else "approved"
 
 
 def outcome_word(inst: ProcessInstance, outcome: str) -> str:
@@ -61,6 +65,7 @@ def outcome_clause(outcome: str, dialect: str) -> ColumnElement[bool]:
     # every branch is NULL-free, so not_(rejected) is exact
     rejected = or_(and_(said.is_not(None), func.lower(said).in_(REJECTED_OUTCOMES)),
                    and_(said.is_(None), func.coalesce(_approved_is_false(dialect), false())))
+    called_off = and_(said.is_not(None), func.lower(said).in_(CANCELLED_OUTCOMES))
     completed = ProcessInstance.status == "completed"
     if outcome == "running":
         return ProcessInstance.status == "running"
@@ -69,7 +74,7 @@ def outcome_clause(outcome: str, dialect: str) -> ColumnElement[bool]:
     if outcome == "withdrawn":
         return and_(ProcessInstance.status == "cancelled", _withdrawn_clause())
     if outcome == "cancelled":
-        return and_(ProcessInstance.status == "cancelled", not_(_withdrawn_clause()))
+        return or_(and_(ProcessInstance.status == "cancelled", not_(_withdrawn_clause())), and_(completed, called_off))
     if outcome == "rejected":
         return and_(completed, rejected)
-    return and_(completed, not_(rejected))
+    return and_(completed, not_(rejected), not_(called_off))

@@ -133,7 +133,7 @@ def order(order_id: int) -> str:
     can_submit = row.status == "draft" and _may_submit(row)  # owner of the order or the customer, or their manager
     return render_template("crm/order.html", o=row, lines=lines, products=products, invoices=invoices, plans=plans,
                            rounds=orders_svc.rounds_of(db.session, row), can_submit=can_submit, can_edit=can_edit,
-                           customer_link=customer_link, balance=balance,
+                           customer_link=customer_link, balance=balance, not_yet_owed=orders_svc.NOT_YET_OWED,
                            customer_name=customer_names({row.customer_id}).get(row.customer_id, ""))
 
 

@@ -53,3 +53,27 @@ def test_without_a_limit_no_verdict_and_other_flows_show_no_credit(web: Web, api
     web.login("bob")
     leave = next(t for t in api.tasks("bob") if t["instance_id"] != inst)
     assert 'id="credit"' not in web.get(f"/tasks/{leave['id']}").get_data(as_text=True)
+
+
+def test_the_invoice_task_of_a_confirmed_order_does_not_count_the_order_twice(web: Web, api) -> None:  # noqa: ANN001
+    """Once confirmed, the order is an active contract in the outstanding receivables: "with this order" is the
+    same figure, as the order page says, not the order's total added a second time."""
+    crm = Crm(api)
+    c = crm.customer("alice", name="Confirmed Buyer Ltd")
+    assert crm.put(f"/api/v1/customers/{c['id']}/credit-limit", "carol", {"credit_limit": 100_000}).status_code == 200
+    crm.contract("alice", c["id"], amount=20_000)  # an earlier receivable
+    p = product(api, "CC-3", 10_000)
+    o = order(api, "alice", c["id"], [{"product_id": p["id"], "quantity": 5, "discount": 20}])  # 45,200 with tax
+    inst = submit(api, "alice", o["id"])["instance_id"]
+    complete(api, "bob", "sales_head_approval", inst, approved=True)
+    complete(api, "carol", "finance_review", inst, approved=True)
+    invoice = task(api, "carol", "invoice_request", inst)
+    credit = api.get(f"/api/v1/tasks/{invoice['id']}", "carol").get_json()["variables"]["credit"]
+    assert credit == {"credit_limit": 100_000.0, "outstanding": 65_200.0, "after_order": 65_200.0,
+                      "within_limit": True}
+    web.login("carol")
+    card = _credit_card(web.get(f"/tasks/{invoice['id']}").get_data(as_text=True))
+    assert "Outstanding</dt><dd><span class=\"money\">65,200.00" in card, card
+    assert "Outstanding with this order</dt><dd><span class=\"money\">65,200.00" in card, card
+    page = web.get(f"/orders/{o['id']}").get_data(as_text=True)
+    assert re.search(r"Outstanding with this order</dt><dd>65,200.00", page), page

@@ -1,6 +1,7 @@
 """One word for one outcome everywhere: a request reads the same in my requests, the approval centre, its own
 page, the task page, the admin console and the applicant's notification — a rejected order the rep gave up on
-is "Rejected" (never "Completed" + "Cancelled"), a paid expense claim is 已付款 (paid out, not 回款)."""
+is "Cancelled", as the order itself is (never "Completed" + "Cancelled", nor "Rejected" beside a cancelled order),
+a rejected leave request is "Rejected", a paid expense claim is 已付款 (paid out, not 回款)."""
 
 from __future__ import annotations
 
@@ -35,23 +36,24 @@ def _given_up_order(api, crm: dict) -> int:  # noqa: ANN001
     return inst
 
 
-def test_a_rejected_order_reads_rejected_on_every_page_and_in_the_notification(web: Web, api, crm) -> None:  # noqa: ANN001
+def test_an_order_given_up_reads_cancelled_on_every_page_and_in_the_notification(web: Web, api, crm) -> None:  # noqa: ANN001
     inst = _given_up_order(api, crm)
     web.login("alice")
-    for headers, word in (({}, "Rejected"), (ZH, "已拒绝")):
+    for headers, word in (({}, "Cancelled"), (ZH, "已取消")):
         assert _badges(web.get("/requests", headers=headers).get_data(as_text=True), inst) == [word]
         assert _badges(web.get("/approvals?tab=mine", headers=headers).get_data(as_text=True), inst) == [word]
         page = web.get(f"/instances/{inst}", headers=headers).get_data(as_text=True)
-        assert re.search(rf'id="outcome" data-outcome="rejected">{word}<', page), page[:2000]
+        assert re.search(rf'id="outcome" data-outcome="cancelled">{word}<', page), page[:2000]
         notice = _notice(web.get("/notifications", headers=headers).get_data(as_text=True), inst)
         assert notice.endswith(word), notice
     # the list filters by the same outcome
-    assert _badges(web.get("/requests?status=rejected").get_data(as_text=True), inst) == ["Rejected"]
-    assert f"/instances/{inst}\"" not in web.get("/requests?status=approved").get_data(as_text=True)
+    assert _badges(web.get("/requests?status=cancelled").get_data(as_text=True), inst) == ["Cancelled"]
+    for other in ("rejected", "approved"):
+        assert f"/instances/{inst}\"" not in web.get(f"/requests?status={other}").get_data(as_text=True)
     assert web.get("/requests?status=completed").status_code == 422
     web.logout()
     web.login("admin")
-    assert _badges(web.get("/admin/instances").get_data(as_text=True), inst) == ["Rejected"]
+    assert _badges(web.get("/admin/instances").get_data(as_text=True), inst) == ["Cancelled"]
 
 
 def test_a_paid_expense_claim_reads_paid_not_collected(web: Web, api) -> None:  # noqa: ANN001

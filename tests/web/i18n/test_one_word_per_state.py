@@ -33,10 +33,11 @@ def test_a_notification_says_the_outcome_as_the_approval_centre(app) -> None:  #
     from api.web.notice_text import _outcome
     from api.web.outcome_words import word_of
     with app.test_request_context("/"), force_locale("zh_CN"):
-        # the order flow ends "confirmed" or, cancelled after a rejection, "cancelled": the notification says what
-        # the centre says for that outcome (api.web.outcome_words.word_of)
+        # the order flow ends "confirmed" or, given up after a rejection, "cancelled" (the order is cancelled, and
+        # so is the request, not rejected): the notification says what the centre says for that outcome
+        # (api.web.outcome_words.word_of)
         said = [_outcome(o, "sales_order_approval") for o in ("confirmed", "cancelled", "approved", "Rejected")]
-        assert said == [word_of("approved", "confirmed", "sales_order_approval"), "已拒绝", "已通过", "已拒绝"]
+        assert said == [word_of("approved", "confirmed", "sales_order_approval"), "已取消", "已通过", "已拒绝"]
         assert said[0] != "confirmed"  # a word, not the flow's raw value
 
 
