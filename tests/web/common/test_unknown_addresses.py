@@ -21,8 +21,16 @@ def test_a_browser_gets_the_404_page_in_its_language(app, path: str) -> None:  #
 
 
 @pytest.mark.parametrize(("path", "accept"), [("/instances", "*/*"), ("/api/v1/nope", BROWSER["Accept"]),
-                                              ("/engine-rest/nope", BROWSER["Accept"]), ("/nope", None)])
+                                              ("/nope", None)])
 def test_an_api_client_gets_problem_json(app, path: str, accept: str | None) -> None:  # noqa: ANN001
     resp = app.test_client().get(path, headers={"Accept": accept} if accept else {})
     assert resp.status_code == 404 and resp.mimetype == "application/problem+json"
     assert resp.get_json()["status"] == 404
+
+
+@pytest.mark.parametrize("accept", [BROWSER["Accept"], None])
+def test_a_camunda_client_gets_camundas_error_shape(app, accept: str | None) -> None:  # noqa: ANN001
+    """Outside the /engine-rest subset a Camunda client reads {type, message}, whatever it accepts."""
+    resp = app.test_client().get("/engine-rest/nope", headers={"Accept": accept} if accept else {})
+    assert resp.status_code == 404 and resp.mimetype == "application/json"
+    assert set(resp.get_json()) == {"type", "message"}
