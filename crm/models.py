@@ -354,6 +354,8 @@ class SalesOrder(Base):
     """A sales order: draft -> pending (in approval) -> confirmed, or rejected (revise, resubmit) / cancelled."""
 
     __tablename__ = "crm_order"
+    # won revenue of a period adds the orders confirmed in it without an opportunity (crm.sales_reports)
+    __table_args__ = (Index("ix_crm_order_status_confirmed_at", "status", "confirmed_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(30), nullable=False, unique=True)
