@@ -169,7 +169,12 @@ def _too_big(info: zipfile.ZipInfo) -> InvalidData:
     return refuse("part_bytes", f"part {info.filename[:100]} expands to more than {_part_cap(info) // 2**20} MB")
 
 
+_XLSX_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # what Excel and every XLSX writer use
+
+
 def _check_declared(info: zipfile.ZipInfo) -> None:
+    if info.compress_type not in _XLSX_COMPRESSION:  # bzip2, lzma or a method zipfile cannot read at all
+        raise _unreadable(Message("a part is compressed in a way XLSX files are not"))
     if info.file_size > _part_cap(info):
         raise _too_big(info)
     if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(1, info.compress_size):
@@ -196,7 +201,7 @@ def _check_actual(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
                     if any(marker in window for marker in _FORBIDDEN_XML):
                         raise refuse("xml", f"part {info.filename[:100]} declares a DOCTYPE or entities")
                     tail = window[-16:]
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError):
         raise _unreadable(Message("a damaged part")) from None
     return size
 
@@ -253,5 +258,5 @@ def _scan_sheets(archive: zipfile.ZipFile, parts: list[str]) -> None:
         message = Message("cell {cell}: formulas are not accepted (paste the values)", cell=err.cell[:20] or "?")
         raise InvalidData(Message("the file is refused: {reason}", reason=message),
                           errors=[{"field": "file", "cell": err.cell[:20], "message": message}]) from None
-    except (SheetDamaged, zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
+    except (SheetDamaged, zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError):
         raise _unreadable(Message("a damaged sheet")) from None

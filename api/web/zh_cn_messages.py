@@ -1216,4 +1216,5 @@ ZH_CN = {
     "service operation '%(op)s' failed: %(reason)s": '服务操作 %(op)s 失败：%(reason)s',
     'order %(number)s is %(status)s': '订单 %(number)s 当前为“%(status)s”',
     'Order %(number)s': '订单 %(number)s',
+    'a part is compressed in a way XLSX files are not': '有部件使用了 XLSX 文件不用的压缩方式',
 }

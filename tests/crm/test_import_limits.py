@@ -126,6 +126,34 @@ def test_a_part_whose_real_size_exceeds_the_cap_is_refused_whatever_it_declares(
     assert 400 <= resp.status_code < 500 and resp.get_json()["errors"][0]["field"] == "file"
 
 
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA, 99])
+def test_a_part_compressed_as_no_xlsx_is_refused_before_reading(api, method: int) -> None:  # noqa: ANN001
+    """bzip2 and lzma (or a method zipfile cannot read at all, 99): never inflated, a 422 naming the file."""
+    book = io.BytesIO()
+    Workbook().save(book)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(book.getvalue())) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info), compress_type=zipfile.ZIP_DEFLATED)
+    data = bytearray(out.getvalue())
+    if method == 99:  # patch the method field of every header to one no library implements
+        for sig, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+            at = data.find(sig)
+            while at >= 0:
+                data[at + offset:at + offset + 2] = (99).to_bytes(2, "little")
+                at = data.find(sig, at + 4)
+    else:
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(book.getvalue())) as src, zipfile.ZipFile(out, "w") as dst:
+            for info in src.infolist():
+                dst.writestr(info.filename, src.read(info), compress_type=method)
+        data = bytearray(out.getvalue())
+    resp = _upload(api, "odd.xlsx", bytes(data))
+    assert resp.status_code == 422, resp.get_json()
+    assert resp.get_json()["errors"][0] == {"field": "file",
+                                            "message": "a part is compressed in a way XLSX files are not"}
+
+
 def test_an_upload_over_the_file_cap_is_413(api) -> None:  # noqa: ANN001
     resp = _upload(api, "big.csv", b"name\n" + b"Acme\n" * (MB + 1000))
     assert resp.status_code == 413 and _limit_of(resp) == "file_bytes"
