@@ -137,8 +137,9 @@ def field_value(entity: str, field: str | None, value: object) -> str:
     return choice(kind, value) if kind else str(value)
 
 
-FIELD_LABELS = {"name": _l("Name"), "industry": _l("Industry"), "region": _l("Region"), "level": _l("Level"),
-                "source": _l("Source"), "phone": _l("Phone"), "owner": _l("Owner"), "stage": _l("Stage"),
+FIELD_LABELS = {"file": _l("File"), "name": _l("Name"), "industry": _l("Industry"), "region": _l("Region"),
+                "level": _l("Level"), "source": _l("Source"), "phone": _l("Phone"), "owner": _l("Owner"),
+                "stage": _l("Stage"),
                 "amount": _l("Amount"), "probability": _l("Probability"), "expected_close_date": _l("Expected close"),
                 "status": _l("Status"), "close_reason": _l("Reason"), "closed_at": _l("Closed"), "title": _l("Title"),
                 "paid_amount": _l("Paid"), "signed_date": _l("Signed on"), "priority": _l("Priority"),

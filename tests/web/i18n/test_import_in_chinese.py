@@ -114,6 +114,8 @@ def test_a_file_the_reader_refuses_is_explained_in_chinese(web: Web) -> None:
         page = htmllib.unescape(resp.get_data(as_text=True))
         assert f"<p>{headline}</p>" in page and f'data-label="问题">{problem}<' in page, (name, page[-3000:])
         assert not re.search(r"(refused|neither|upload a|not a valid|header row|data rows)", page), name
+        if "第 2 行" not in problem:  # a problem of the whole file: its field by name, no empty row label
+            assert 'data-label="字段">文件<' in page and 'data-label="行">' not in page, name
 
 
 def test_the_api_keeps_english_reasons(api: Api) -> None:
